@@ -1,0 +1,30 @@
+"""Reads a Delta table with delta-rs (an independent Delta reader) and writes its rows to one Parquet file.
+
+Usage: delta_export.py TABLE_DIR OUT_PARQUET [VERSION]
+Prints a JSON line with the version read and the row count.
+"""
+import json
+import sys
+
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+
+
+def main() -> None:
+    table_dir, out = sys.argv[1], sys.argv[2]
+    version = int(sys.argv[3]) if len(sys.argv) > 3 else None
+    table = DeltaTable(table_dir, version=version)
+    data = table.to_pyarrow_table()
+    pq.write_table(data, out)
+    protocol = table.protocol()
+    print(json.dumps({
+        "version": table.version(),
+        "rows": data.num_rows,
+        "minReaderVersion": protocol.min_reader_version,
+        "minWriterVersion": protocol.min_writer_version,
+        "partitionColumns": table.metadata().partition_columns,
+    }))
+
+
+if __name__ == "__main__":
+    main()

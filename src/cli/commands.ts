@@ -1,0 +1,109 @@
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError, describeError, MedallionError } from '../core/errors.js';
+import { generateDemoData } from '../demo-data/generate.js';
+import { runPipeline } from '../runner/run-pipeline.js';
+import type { RunSummary } from '../runner/run-summary.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import { scaffoldProject } from './init-project.js';
+import { loadPipeline } from './load-pipeline.js';
+import { progressLine, renderSummary } from './render.js';
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, runFailed: 1, usage: 2 } as const;
+
+function fail(error: unknown): never {
+  process.stderr.write(`medallion: ${describeError(error)}\n`);
+  process.exit(error instanceof MedallionError ? EXIT.usage : EXIT.runFailed);
+}
+
+async function assertDirectory(dir: string, flag: string): Promise<void> {
+  const info = await stat(dir).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new ConfigError(`${dir} is not a directory`, { context: { field: flag }, hint: `pass an existing directory to ${flag}` });
+  }
+}
+
+interface RunFlags {
+  source: string;
+  lake: string;
+  pipeline?: string;
+  logicalDate?: string;
+  retryRejected: boolean;
+  memoryLimit?: string;
+  json: boolean;
+}
+
+async function execute(flags: RunFlags): Promise<RunSummary> {
+  await assertDirectory(flags.source, '--source');
+  await mkdir(flags.lake, { recursive: true });
+  const pipeline = await loadPipeline(flags.pipeline);
+  return runPipeline({
+    pipeline,
+    source: new LocalDiskStore(flags.source),
+    lake: new LocalDiskStore(flags.lake),
+    retryRejected: flags.retryRejected,
+    ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
+    ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),
+    progress: (event) => {
+      const line = progressLine(event);
+      if (line) process.stderr.write(`${line}\n`);
+    },
+  });
+}
+
+function report(summary: RunSummary, json: boolean): void {
+  process.stdout.write(json ? `${JSON.stringify(summary, null, 2)}\n` : `\n${renderSummary(summary)}\n`);
+  process.exitCode = summary.status === 'success' ? EXIT.ok : EXIT.runFailed;
+}
+
+export async function runCommand(flags: RunFlags): Promise<void> {
+  try {
+    report(await execute(flags), flags.json);
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export async function demoCommand(flags: { dir: string; scale: number; json: boolean }): Promise<void> {
+  try {
+    const source = path.join(flags.dir, 'source');
+    const lake = path.join(flags.dir, 'lake');
+    const present = await stat(path.join(source, 'aws-marchespublics-annee-2022.json')).catch(() => undefined);
+    if (!present) {
+      process.stderr.write(`generating sample data (scale ${flags.scale}) into ${source}\n`);
+      await generateDemoData({ scale: flags.scale, seed: 42, outDir: source });
+    }
+    report(await execute({ source, lake, retryRejected: false, json: flags.json }), flags.json);
+    if (!flags.json) {
+      process.stdout.write(
+        `\nThe lake is in ${lake}: Delta tables under bronze/, silver/, gold/ and quarantine/.\n` +
+          `Next: add files to ${source} and run again, or try your own pipeline with \`medallion init my-pipeline\`.\n`,
+      );
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export async function demoDataCommand(flags: { scale: number; seed: number; out: string }): Promise<void> {
+  try {
+    const result = await generateDemoData({ scale: flags.scale, seed: flags.seed, outDir: flags.out });
+    for (const file of result.files) {
+      process.stdout.write(`${file.path}  ${file.records} records, ${file.bytes} bytes\n`);
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export async function initCommand(dir: string): Promise<void> {
+  try {
+    const written = await scaffoldProject(dir);
+    process.stdout.write(
+      `created ${written.join(', ')}\n\nRun it:\n  medallion run --pipeline ${path.join(dir, 'pipeline.mjs')} --source ${path.join(dir, 'source')} --lake ${path.join(dir, 'lake')}\n`,
+    );
+  } catch (error) {
+    fail(error);
+  }
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { runCommand, demoCommand, demoDataCommand, initCommand } from './commands.js';
+
+function positiveNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive number');
+  return parsed;
+}
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('expected an integer');
+  return parsed;
+}
+
+function isoDate(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new InvalidArgumentError('expected a date as YYYY-MM-DD');
+  }
+  return value;
+}
+
+const program = new Command()
+  .name('medallion')
+  .description('Lakehouse pipelines: landing → bronze → silver → gold Delta tables, in one program')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('ingest new source files and refresh every table of the pipeline')
+  .requiredOption('--source <dir>', 'directory holding the source files')
+  .requiredOption('--lake <dir>', 'directory holding the lake (created when missing)')
+  .option('--pipeline <file>', 'pipeline module (default: the shipped medallion_data_pipeline)')
+  .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default today)', isoDate)
+  .option('--retry-rejected', 'load files an earlier run rejected again', false)
+  .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 1GB")
+  .option('--json', 'print the run summary as one JSON document on stdout, and nothing else there', false)
+  .action(runCommand);
+
+program
+  .command('demo')
+  .description('generate sample data at scale 1 into .medallion/source, run the pipeline into .medallion/lake')
+  .option('--dir <dir>', 'working directory of the demo', '.medallion')
+  .option('--scale <scale>', 'sample data scale', positiveNumber, 1)
+  .option('--json', 'print the run summary as JSON', false)
+  .action(demoCommand);
+
+program
+  .command('demo-data')
+  .description("write the seed's three source files with realistic mess, deterministic per seed")
+  .option('--scale <scale>', 'size: 1 ≈ 9,000 contracts and 50,000 establishments', positiveNumber, 1)
+  .option('--seed <seed>', 'random seed', integer, 42)
+  .requiredOption('--out <dir>', 'output directory')
+  .action(demoDataCommand);
+
+program
+  .command('init')
+  .description('scaffold a new pipeline project you can edit and run')
+  .argument('<dir>', 'directory to create')
+  .action(initCommand);
+
+await program.parseAsync();

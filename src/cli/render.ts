@@ -1,0 +1,75 @@
+import type { ProgressEvent } from '../runner/progress.js';
+import type { RunSummary } from '../runner/run-summary.js';
+
+const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+export function formatNumber(value: number | string | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  return typeof value === 'number' ? numberFormat.format(value) : value;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+}
+
+function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+  return [line(headers), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
+}
+
+/** One line per task as it finishes, so a long run shows where it is. */
+export function progressLine(event: ProgressEvent): string | undefined {
+  switch (event.type) {
+    case 'run-started':
+      return `▶ ${event.pipeline} ${event.runId}: ${event.tasks.length} tasks`;
+    case 'task-started':
+      return `  … ${event.task}`;
+    case 'task-progress':
+      return `    ${event.task}: ${event.message}`;
+    case 'task-finished':
+      return `  ${event.status === 'success' ? '✔' : '✘'} ${event.task} (${seconds(event.durationMs)}): ${event.detail}`;
+    case 'run-finished':
+      return `${event.status === 'success' ? '✔' : '✘'} run ${event.runId} ${event.status} in ${seconds(event.durationMs)}`;
+  }
+}
+
+/** The run summary for people: rows per table, accounting, headline, time per task. */
+export function renderSummary(summary: RunSummary): string {
+  const out: string[] = [];
+  out.push(`${summary.pipeline} ${summary.runId}: ${summary.status.toUpperCase()} in ${seconds(summary.durationMs)} (logical date ${summary.logicalDate})`);
+  if (summary.error) out.push(`error: ${summary.error}`);
+  const ingest = summary.ingest;
+  out.push('', `Ingest: ${ingest.landed.length} file(s) landed, ${ingest.skipped.length} already ingested`);
+  for (const file of ingest.landed) out.push(`  + ${file.file} → ${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`);
+  for (const file of ingest.unmatched) out.push(`  ? ${file} matches no source: left alone`);
+  out.push(
+    '',
+    'Tables',
+    table(
+      ['table', 'rows', 'written', 'in', 'out', 'deduplicated', 'quarantined', 'version'],
+      summary.tables.map((entry) => [
+        `${entry.layer}.${entry.table}`,
+        formatNumber(entry.rows),
+        formatNumber(entry.rowsWritten),
+        formatNumber(entry.accounting?.rowsIn),
+        formatNumber(entry.accounting?.recordsOut),
+        formatNumber(entry.accounting?.deduplicated),
+        formatNumber(entry.accounting?.quarantined),
+        formatNumber(entry.version),
+      ]),
+    ),
+  );
+  const reasons = summary.tables.flatMap((entry) =>
+    Object.entries(entry.accounting?.quarantineReasons ?? {}).map(([reason, n]) => `${entry.layer}.${entry.table}: ${reason} ${formatNumber(n)}`),
+  );
+  if (reasons.length) out.push('', `Quarantined: ${reasons.join('; ')}`);
+  if (summary.headline) {
+    out.push('', `Headline: ${Object.entries(summary.headline).map(([key, value]) => `${key.replaceAll('_', ' ')} ${formatNumber(value)}`).join(' · ')}`);
+  }
+  out.push('', 'Tasks', table(['task', 'status', 'time'], summary.tasks.map((task) => [task.id, task.status, seconds(task.durationMs)])));
+  const warnings = summary.quality.flatMap((profile) => profile.warnings.map((warning) => `${profile.table}: ${warning}`));
+  if (warnings.length) out.push('', 'Quality warnings', ...warnings.map((warning) => `  ! ${warning}`));
+  return out.join('\n');
+}

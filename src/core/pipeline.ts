@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * The pipeline definition API: what a user writes. A pipeline declares its sources (files that
+ * land and become bronze tables) and its silver and gold tables, each a SQL transformation over
+ * upstream tables; the task graph follows from the tables each SQL references.
+ */
+
+export type Layer = 'bronze' | 'silver' | 'gold';
+
+/** What a table's SQL can use. */
+export interface SqlContext {
+  /** A reference to another table's current version, e.g. `ref('bronze', 'marches_publics')`. */
+  ref(layer: Layer, table: string): string;
+  /** The run's logical date as a SQL DATE literal. */
+  readonly logicalDate: string;
+  /** The run's id as a SQL string literal. */
+  readonly runId: string;
+}
+
+/** DuckDB `json_transform` structure: 'VARCHAR', { key: structure }, or [structure] for a list. */
+export type JsonShape = string | { [key: string]: JsonShape } | [JsonShape];
+
+export interface CsvFormat {
+  type: 'csv';
+  delimiter: string;
+  /** Columns the file must have (matched ignoring case and extra spaces). */
+  requiredColumns: string[];
+  /** Bronze column names for source headers that are not valid Delta column names as written. */
+  rename?: Record<string, string>;
+}
+
+export interface JsonFormat {
+  type: 'json';
+  /** Key of the top-level object that holds the records; null when the file is a JSON array. */
+  recordsPath: string | null;
+  /** The fields kept as bronze columns, with their shapes; every record is also kept whole as `_record`. */
+  fields: Record<string, JsonShape>;
+}
+
+export interface SourceDefinition {
+  name: string;
+  /** File name pattern with `*` and `?` wildcards, e.g. `aws-marchespublics-annee-*.json`. */
+  pattern: string;
+  format: CsvFormat | JsonFormat;
+  /** The bronze table the source's records are appended to. */
+  bronzeTable: string;
+  description?: string;
+}
+
+/** Rules that turn input records into a refined table, with every record accounted for. */
+export interface Refinement {
+  /** The upstream table every row of which must be accounted for. */
+  input: { layer: Layer; table: string };
+  /** A column of the `sql` result that identifies its input record (one row per input record). */
+  recordId: string;
+  /** Among records sharing `key`, keep the first by `orderBy`; the others are counted as deduplicated. */
+  dedupe?: { key: string; orderBy: string };
+  /** Records matching a rule go to the quarantine table with the rule's reason (first match wins). */
+  quarantine?: { reason: string; when: string }[];
+  /** Turns surviving records (the relation named by its argument) into output rows; default: all columns. */
+  shape?: (records: string) => string;
+}
+
+export interface TableDefinition {
+  name: string;
+  layer: 'silver' | 'gold';
+  description?: string;
+  sql: (context: SqlContext) => string;
+  /** Columns that identify a row: checked for duplicates by quality_check. */
+  key?: string[];
+  partitionBy?: string[];
+  refine?: Refinement;
+}
+
+export interface PipelineDefinition {
+  name: string;
+  description?: string;
+  sources: SourceDefinition[];
+  tables: TableDefinition[];
+  /** SQL run before any task, e.g. `CREATE MACRO …` helpers the tables' SQL shares. */
+  macros?: string[];
+  /** SQL over the pipeline's tables returning one row of headline figures for the run summary. */
+  headline?: (context: SqlContext) => string;
+}
+
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower_snake_case: letters, digits and _');
+const jsonShape: z.ZodType<JsonShape> = z.lazy(() =>
+  z.union([z.string(), z.tuple([jsonShape]), z.record(z.string(), jsonShape)]),
+);
+
+const sourceSchema = z.object({
+  name: identifier,
+  pattern: z.string().min(1),
+  bronzeTable: identifier,
+  description: z.string().optional(),
+  format: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('csv'),
+      delimiter: z.string().length(1, 'one character'),
+      requiredColumns: z.array(z.string().min(1)),
+      rename: z.record(z.string(), identifier).optional(),
+    }),
+    z.object({
+      type: z.literal('json'),
+      recordsPath: z.string().min(1).nullable(),
+      fields: z.record(z.string(), jsonShape),
+    }),
+  ]),
+});
+
+const sqlFunction = z.custom<(context: SqlContext) => string>((value) => typeof value === 'function', 'a function');
+
+const tableSchema = z.object({
+  name: identifier,
+  layer: z.enum(['silver', 'gold']),
+  description: z.string().optional(),
+  sql: sqlFunction,
+  key: z.array(z.string().min(1)).optional(),
+  partitionBy: z.array(identifier).optional(),
+  refine: z
+    .object({
+      input: z.object({ layer: z.enum(['bronze', 'silver', 'gold']), table: identifier }),
+      recordId: z.string().min(1),
+      dedupe: z.object({ key: z.string().min(1), orderBy: z.string().min(1) }).optional(),
+      quarantine: z.array(z.object({ reason: identifier, when: z.string().min(1) })).optional(),
+      shape: z.custom<(records: string) => string>((value) => typeof value === 'function').optional(),
+    })
+    .optional(),
+});
+
+const pipelineSchema = z.object({
+  name: identifier,
+  description: z.string().optional(),
+  sources: z.array(sourceSchema).min(1, 'declare at least one source'),
+  tables: z.array(tableSchema),
+  macros: z.array(z.string().min(1)).optional(),
+  headline: sqlFunction.optional(),
+});
+
+/** Checks a definition at the boundary and returns it typed; every problem names its field. */
+export function definePipeline(definition: PipelineDefinition): PipelineDefinition {
+  const parsed = pipelineSchema.safeParse(definition);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
+    throw new ConfigError(`pipeline definition is invalid at ${field || 'the top level'}: ${issue?.message}`, {
+      context: { field },
+      hint: 'see the example pipeline in src/pipelines/medallion_data_pipeline',
+    });
+  }
+  assertUniqueNames(definition);
+  return definition;
+}
+
+function assertUniqueNames(definition: PipelineDefinition): void {
+  const seen = new Set<string>();
+  const names = [
+    ...definition.sources.map((source) => `bronze.${source.bronzeTable}`),
+    ...definition.tables.map((table) => `${table.layer}.${table.name}`),
+  ];
+  for (const name of names) {
+    if (seen.has(name)) {
+      throw new ConfigError(`table ${name} is declared twice`, { context: { field: name } });
+    }
+    seen.add(name);
+  }
+}

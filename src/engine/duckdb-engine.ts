@@ -1,0 +1,183 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBConnection, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { TableSnapshot, StagedFile } from '../table/delta-table.js';
+import { decodeDeltaPath } from '../table/delta-table.js';
+import type { DeltaStructType } from '../table/delta-protocol.js';
+import { joinKey } from '../storage/object-store.js';
+import { deltaSchema, duckdbSqlType, quoteIdent, writableColumn } from './delta-types.js';
+
+export interface EngineOptions {
+  /** Where DuckDB spills and where staged files are written. */
+  scratchDir: string;
+  /** e.g. '1GB'; DuckDB's default is 80% of RAM. */
+  memoryLimit?: string;
+  threads?: number;
+}
+
+export type SqlValue = string | number | boolean | null | SqlValue[] | { [key: string]: SqlValue };
+export type SqlRow = Record<string, SqlValue>;
+
+export interface StagedTable {
+  schema: DeltaStructType;
+  files: StagedFile[];
+  rows: number;
+}
+
+/** The DuckDB engine: runs SQL over local files, stages query results as Parquet for a Delta commit. */
+export class DuckDbEngine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    readonly scratchDir: string,
+  ) {}
+
+  static async create(options: EngineOptions): Promise<DuckDbEngine> {
+    await mkdir(options.scratchDir, { recursive: true });
+    const instance = await DuckDBInstance.create(':memory:', {
+      temp_directory: path.join(options.scratchDir, 'spill'),
+      ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+      ...(options.threads ? { threads: String(options.threads) } : {}),
+    });
+    const connection = await instance.connect();
+    // Naive timestamps in sources are read as UTC, and results must not depend on the host's zone.
+    await connection.run("SET TimeZone = 'UTC'");
+    return new DuckDbEngine(instance, connection, options.scratchDir);
+  }
+
+  async run(sql: string): Promise<void> {
+    await this.connection.run(sql);
+  }
+
+  /** Small results only: every row becomes a JS object (BIGINT as number when it fits, else string). */
+  async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as unknown as T[];
+  }
+
+  async one<T extends SqlRow = SqlRow>(sql: string): Promise<T> {
+    const [row] = await this.all<T>(sql);
+    if (!row) throw new Error(`query returned no row: ${sql.slice(0, 200)}`);
+    return row;
+  }
+
+  async count(relation: string): Promise<number> {
+    const row = await this.one<{ n: string | number }>(`SELECT count(*)::BIGINT AS n FROM ${relation}`);
+    return Number(row.n);
+  }
+
+  async columns(relation: string): Promise<{ name: string; type: DuckDBType }[]> {
+    const reader = await this.connection.runAndReadAll(`SELECT * FROM ${relation} LIMIT 0`);
+    const names = reader.columnNames();
+    const types = reader.columnTypes();
+    return names.map((name, index) => ({ name, type: types[index] as DuckDBType }));
+  }
+
+  /** Makes a Delta table version queryable as a view called `name`. */
+  async registerSnapshot(name: string, snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<void> {
+    await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await snapshotSql(snapshot, store, root)}`);
+  }
+
+  /**
+   * Writes a relation as Parquet files under the scratch dir, partitioned as asked,
+   * and describes them for a Delta commit. Nothing is visible to readers until the commit.
+   */
+  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
+    const columns = (await this.columns(relation)).map((column) => writableColumn(column.name, column.type));
+    const schema = deltaSchema(columns);
+    const dir = path.join(this.scratchDir, 'stage', `${Date.now()}-${Math.random().toString(36).slice(2)}`);
+    await mkdir(dir, { recursive: true });
+    const select = `SELECT ${columns.map((column) => `${column.expression} AS ${quoteIdent(column.name)}`).join(', ')} FROM ${relation}`;
+    const partitioned = partitionBy.length > 0;
+    const target = partitioned ? dir : path.join(dir, 'part-00000.zstd.parquet');
+    const options = [
+      'FORMAT parquet',
+      'COMPRESSION zstd',
+      'RETURN_STATS',
+      ...(partitioned
+        ? [`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`, "FILENAME_PATTERN 'part-{uuid}'"]
+        : []),
+    ];
+    const stats = await this.all<{ filename: string; count: string | number; partition_keys: SqlValue }>(
+      `COPY (${select}) TO '${escapeSqlString(target)}' (${options.join(', ')})`,
+    );
+    const files: StagedFile[] = [];
+    let rows = 0;
+    for (const stat_ of stats) {
+      const numRecords = Number(stat_.count);
+      rows += numRecords;
+      // An empty result still writes one empty file when unpartitioned; the table needs no file for it.
+      if (numRecords === 0) continue;
+      const relative = path.relative(dir, stat_.filename).split(path.sep).join('/');
+      files.push({
+        localPath: stat_.filename,
+        relativePath: partitioned ? relative : `part-${crypto.randomUUID()}.zstd.parquet`,
+        partitionValues: partitionValues(stat_.partition_keys, partitionBy),
+        numRecords,
+        size: (await stat(stat_.filename)).size,
+      });
+    }
+    return { schema, files, rows };
+  }
+
+  async removeScratch(): Promise<void> {
+    await rm(path.join(this.scratchDir, 'stage'), { recursive: true, force: true });
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function partitionValues(keys: SqlValue, partitionBy: readonly string[]): Record<string, string | null> {
+  const values: Record<string, string | null> = {};
+  const entries = Array.isArray(keys) ? (keys as { key: string; value: string | null }[]) : [];
+  for (const column of partitionBy) {
+    const entry = entries.find((candidate) => candidate.key === column);
+    values[column] = entry?.value ?? null;
+  }
+  return values;
+}
+
+export function escapeSqlString(value: string): string {
+  return value.replaceAll("'", "''");
+}
+
+export function sqlString(value: string): string {
+  return `'${escapeSqlString(value)}'`;
+}
+
+/**
+ * SQL that reads one table version: its files grouped by partition values, the values taken from
+ * the log (not from directory names), columns in the table schema's order.
+ */
+async function snapshotSql(snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<string> {
+  const fields = snapshot.schema.fields;
+  const partitioned = new Set(snapshot.partitionColumns);
+  const typed = (name: string, value: string) => {
+    const field = fields.find((candidate) => candidate.name === name);
+    return `CAST(${value} AS ${duckdbSqlType(field?.type ?? 'string')})`;
+  };
+  if (snapshot.files.length === 0) {
+    return `SELECT ${fields.map((field) => `${typed(field.name, 'NULL')} AS ${quoteIdent(field.name)}`).join(', ')} WHERE false`;
+  }
+  const groups = new Map<string, { values: Record<string, string | null>; paths: string[] }>();
+  for (const file of snapshot.files) {
+    const key = JSON.stringify(file.partitionValues);
+    const group = groups.get(key) ?? { values: file.partitionValues, paths: [] };
+    group.paths.push(await store.localPath(joinKey(root, decodeDeltaPath(file.path))));
+    groups.set(key, group);
+  }
+  const selects = [...groups.values()].map(({ values, paths }) => {
+    const list = `[${paths.map(sqlString).join(', ')}]`;
+    const projection = fields.map((field) => {
+      if (!partitioned.has(field.name)) return quoteIdent(field.name);
+      const value = values[field.name];
+      return `${typed(field.name, value === null || value === undefined ? 'NULL' : sqlString(value))} AS ${quoteIdent(field.name)}`;
+    });
+    return `SELECT ${projection.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
+  });
+  return selects.join('\nUNION ALL\n');
+}

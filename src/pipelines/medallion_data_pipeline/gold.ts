@@ -1,0 +1,116 @@
+import type { TableDefinition } from '../../index.js';
+
+/** 2022 contracts per titulaire SIRET, joined to active establishments and their sector. */
+export const activeCompanies: TableDefinition = {
+  name: 'active_companies_with_contracts_2022',
+  layer: 'gold',
+  description: 'Active companies that won 2022 contracts, with their totals and categories',
+  key: ['siret'],
+  sql: ({ ref, logicalDate }) => `
+    WITH contracts AS (
+      SELECT
+        titulaire_siret AS siret,
+        count(*) AS nombre_contrats,
+        sum(montant) AS montant_total_contrats,
+        avg(montant) AS montant_moyen_contrat,
+        min(date_notification) AS premier_contrat_2022,
+        max(date_notification) AS dernier_contrat_2022,
+        count(DISTINCT acheteur_id) AS nombre_acheteurs_distincts,
+        list_sort(list_distinct(list(nature))) AS types_marches,
+        list_sort(list_distinct(list(code_cpv))) AS codes_cpv,
+        list_sort(list_distinct(list(lieu_nom))) AS lieux_execution,
+        arg_max(titulaire_nom, (date_notification, date_publication, contract_key)) AS nom_entreprise
+      FROM ${ref('silver', 'marches_publics')}
+      WHERE year_notification = 2022 AND titulaire_siret IS NOT NULL
+      GROUP BY titulaire_siret
+    )
+    SELECT
+      c.siret, c.nom_entreprise, e.siren, e.denomination_usuelle, e.enseigne,
+      c.nombre_contrats, c.montant_total_contrats, c.montant_moyen_contrat,
+      c.premier_contrat_2022, c.dernier_contrat_2022, c.nombre_acheteurs_distincts,
+      c.types_marches, c.codes_cpv, c.lieux_execution,
+      e.date_creation, n.libelle_naf AS secteur_activite, e.activite_principale AS code_naf,
+      e.tranche_effectifs, e.est_siege, e.est_employeur, e.numero_voie, e.type_voie, e.libelle_voie,
+      e.code_postal, e.libelle_commune, e.code_commune, e.etat_administratif, e.date_debut_activite,
+      e.date_dernier_traitement,
+      date_sub('year', e.date_creation, ${logicalDate}) AS age_entreprise_annees,
+      CASE
+        WHEN c.nombre_contrats >= 10 THEN 'Gros contractant'
+        WHEN c.nombre_contrats >= 5 THEN 'Contractant régulier'
+        WHEN c.nombre_contrats >= 2 THEN 'Contractant occasionnel'
+        ELSE 'Contractant unique'
+      END AS categorie_volume_contrats,
+      CASE
+        WHEN c.montant_total_contrats >= 1000000 THEN 'Plus de 1M€'
+        WHEN c.montant_total_contrats >= 100000 THEN '100K€ - 1M€'
+        WHEN c.montant_total_contrats >= 10000 THEN '10K€ - 100K€'
+        ELSE 'Moins de 10K€'
+      END AS categorie_valeur_contrats
+    FROM contracts c
+    JOIN ${ref('silver', 'etablissements')} e ON e.siret = c.siret AND e.est_actif
+    LEFT JOIN ${ref('silver', 'codes_naf')} n ON n.code_naf = e.activite_principale
+    ORDER BY c.siret`,
+};
+
+const companies = (ref: (layer: 'gold', table: string) => string) =>
+  ref('gold', 'active_companies_with_contracts_2022');
+
+export const summaryBySector: TableDefinition = {
+  name: 'summary_by_sector',
+  layer: 'gold',
+  key: ['secteur_activite'],
+  sql: ({ ref }) => `
+    SELECT
+      secteur_activite,
+      count(*) AS nombre_entreprises,
+      sum(nombre_contrats) AS total_contrats,
+      sum(montant_total_contrats) AS valeur_totale,
+      avg(montant_moyen_contrat) AS montant_moyen_par_secteur
+    FROM ${companies(ref)}
+    GROUP BY secteur_activite
+    ORDER BY valeur_totale DESC NULLS LAST, secteur_activite`,
+};
+
+export const summaryByRegion: TableDefinition = {
+  name: 'summary_by_region',
+  layer: 'gold',
+  key: ['region_code'],
+  sql: ({ ref }) => `
+    SELECT
+      left(code_postal, 2) AS region_code,
+      count(*) AS nombre_entreprises,
+      sum(nombre_contrats) AS total_contrats,
+      sum(montant_total_contrats) AS valeur_totale
+    FROM ${companies(ref)}
+    GROUP BY region_code
+    ORDER BY valeur_totale DESC NULLS LAST, region_code`,
+};
+
+export const summaryByCompanySize: TableDefinition = {
+  name: 'summary_by_company_size',
+  layer: 'gold',
+  key: ['tranche_effectifs'],
+  sql: ({ ref }) => `
+    SELECT
+      tranche_effectifs,
+      count(*) AS nombre_entreprises,
+      sum(nombre_contrats) AS total_contrats,
+      sum(montant_total_contrats) AS valeur_totale,
+      avg(age_entreprise_annees) AS age_moyen_entreprises
+    FROM ${companies(ref)}
+    GROUP BY tranche_effectifs
+    ORDER BY valeur_totale DESC NULLS LAST, tranche_effectifs`,
+};
+
+export const top100Companies: TableDefinition = {
+  name: 'top_100_companies',
+  layer: 'gold',
+  key: ['siret'],
+  sql: ({ ref }) => `
+    SELECT
+      siret, nom_entreprise, secteur_activite, nombre_contrats, montant_total_contrats,
+      nombre_acheteurs_distincts, libelle_commune, categorie_volume_contrats, categorie_valeur_contrats
+    FROM ${companies(ref)}
+    ORDER BY montant_total_contrats DESC NULLS LAST, siret
+    LIMIT 100`,
+};

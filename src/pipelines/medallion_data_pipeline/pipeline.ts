@@ -1,0 +1,32 @@
+import { definePipeline } from '../../index.js';
+import { activeCompanies, summaryByCompanySize, summaryByRegion, summaryBySector, top100Companies } from './gold.js';
+import { macros } from './macros.js';
+import { codesNaf, etablissements, marchesPublics } from './silver.js';
+import { etablissementsSource, marchesSource, nafSource } from './sources.js';
+
+/**
+ * The seed's pipeline: public-procurement contracts of 2022 joined to the establishments
+ * that won them, through landing → bronze → silver → gold.
+ */
+export default definePipeline({
+  name: 'medallion_data_pipeline',
+  description: 'French public-procurement contracts joined to company registers',
+  sources: [marchesSource, etablissementsSource, nafSource],
+  macros,
+  tables: [
+    marchesPublics,
+    etablissements,
+    codesNaf,
+    activeCompanies,
+    summaryBySector,
+    summaryByRegion,
+    summaryByCompanySize,
+    top100Companies,
+  ],
+  headline: ({ ref }) => `
+    SELECT
+      count(*) AS companies,
+      coalesce(sum(nombre_contrats), 0) AS contracts,
+      coalesce(sum(montant_total_contrats), 0) AS total_value
+    FROM ${ref('gold', 'active_companies_with_contracts_2022')}`,
+});

@@ -1,0 +1,140 @@
+import type { TableDefinition } from '../../index.js';
+
+/** One row per (contract, titulaire): typed, trimmed, deduplicated on the contract key. */
+export const marchesPublics: TableDefinition = {
+  name: 'marches_publics',
+  layer: 'silver',
+  description: 'Contracts per titulaire, typed and deduplicated (latest publication wins)',
+  key: ['contract_key', 'titulaire_id'],
+  partitionBy: ['year_notification', 'month_notification'],
+  sql: ({ ref }) => `
+    SELECT
+      _source_checksum || ':' || _row_number AS record_id,
+      clean_text(id) AS marche_id,
+      clean_text(uid) AS marche_uid,
+      clean_text(acheteur.id) AS acheteur_id,
+      coalesce(
+        marche_uid,
+        CASE WHEN acheteur_id IS NOT NULL OR marche_id IS NOT NULL
+          THEN coalesce(acheteur_id, '') || coalesce(marche_id, '') END,
+        'record:' || record_id) AS contract_key,
+      clean_text(acheteur.nom) AS acheteur_nom,
+      clean_text(nature) AS nature,
+      clean_text(objet) AS objet,
+      clean_text(codeCPV) AS code_cpv,
+      clean_text(procedure) AS procedure,
+      clean_text(lieuExecution.code) AS lieu_code,
+      clean_text(lieuExecution.nom) AS lieu_nom,
+      as_integer(dureeMois) AS duree_mois,
+      day_of(dateNotification) AS date_notification,
+      day_of(datePublicationDonnees) AS date_publication,
+      as_amount(montant) AS montant,
+      clean_text(formePrix) AS forme_prix,
+      list_filter(
+        list_transform(titulaires, lambda t, position: {
+          'type_id': clean_text(t.typeIdentifiant),
+          'id': nullif(regexp_replace(trim(t.id), '\\s+', '', 'g'), ''),
+          'nom': clean_text(t.denominationSociale),
+          'position': position}),
+        lambda t: t.id IS NOT NULL) AS titulaires_with_id,
+      _ingested_at,
+      _row_number
+    FROM ${ref('bronze', 'marches_publics')}`,
+  refine: {
+    input: { layer: 'bronze', table: 'marches_publics' },
+    recordId: 'record_id',
+    // Republished records share a key: the latest publication day wins, then the last one in the file.
+    dedupe: {
+      key: 'contract_key',
+      orderBy: 'date_publication DESC NULLS LAST, _ingested_at DESC, _row_number DESC',
+    },
+    quarantine: [{ reason: 'no_titulaire', when: 'coalesce(len(titulaires_with_id), 0) = 0' }],
+    shape: (records) => `
+      SELECT
+        record_id, marche_id, marche_uid, contract_key, acheteur_id, acheteur_nom, nature, objet, code_cpv,
+        procedure, lieu_code, lieu_nom, duree_mois, date_notification, date_publication, montant, forme_prix,
+        titulaire.type_id AS titulaire_type_id,
+        titulaire.id AS titulaire_id,
+        CASE WHEN upper(titulaire.type_id) = 'SIRET' THEN as_siret(titulaire.id) END AS titulaire_siret,
+        titulaire.nom AS titulaire_nom,
+        year(date_notification)::INTEGER AS year_notification,
+        month(date_notification)::INTEGER AS month_notification
+      FROM (SELECT *, unnest(titulaires_with_id) AS titulaire FROM ${records})
+      -- A titulaire listed twice on one contract is one row.
+      QUALIFY row_number() OVER (PARTITION BY contract_key, titulaire.id ORDER BY titulaire.position) = 1`,
+  },
+};
+
+/** Establishments with snake_case columns, typed, one row per SIRET (latest treatment wins). */
+export const etablissements: TableDefinition = {
+  name: 'etablissements',
+  layer: 'silver',
+  description: 'SIRENE establishments, typed, one row per SIRET',
+  key: ['siret'],
+  partitionBy: ['etat_administratif'],
+  sql: ({ ref }) => `
+    SELECT
+      _source_checksum || ':' || _row_number AS record_id,
+      CASE WHEN regexp_full_match(clean_text(siren), '[0-9]{1,9}') THEN lpad(clean_text(siren), 9, '0') END AS siren,
+      CASE WHEN regexp_full_match(clean_text(nic), '[0-9]{1,5}') THEN lpad(clean_text(nic), 5, '0') END AS nic,
+      CASE WHEN regexp_full_match(clean_text(siret), '[0-9]{1,14}') THEN lpad(clean_text(siret), 14, '0') END AS siret,
+      clean_text(statutDiffusionEtablissement) AS statut_diffusion,
+      day_of(dateCreationEtablissement) AS date_creation,
+      clean_text(trancheEffectifsEtablissement) AS tranche_effectifs,
+      as_integer(anneeEffectifsEtablissement) AS annee_effectifs,
+      try_cast(clean_text(dateDernierTraitementEtablissement) AS TIMESTAMP) AS date_dernier_traitement,
+      CASE lower(clean_text(etablissementSiege)) WHEN 'true' THEN true WHEN 'false' THEN false END AS est_siege,
+      clean_text(numeroVoieEtablissement) AS numero_voie,
+      clean_text(typeVoieEtablissement) AS type_voie,
+      clean_text(libelleVoieEtablissement) AS libelle_voie,
+      clean_text(codePostalEtablissement) AS code_postal,
+      clean_text(libelleCommuneEtablissement) AS libelle_commune,
+      clean_text(codeCommuneEtablissement) AS code_commune,
+      day_of(dateDebut) AS date_debut_activite,
+      clean_text(etatAdministratifEtablissement) AS etat_administratif,
+      clean_text(enseigne1Etablissement) AS enseigne,
+      clean_text(denominationUsuelleEtablissement) AS denomination_usuelle,
+      clean_text(activitePrincipaleEtablissement) AS activite_principale,
+      clean_text(nomenclatureActivitePrincipaleEtablissement) AS nomenclature_activite,
+      CASE upper(clean_text(caractereEmployeurEtablissement)) WHEN 'O' THEN true WHEN 'N' THEN false END AS est_employeur,
+      coalesce(etat_administratif = 'A', false) AS est_actif,
+      _ingested_at,
+      _row_number
+    FROM ${ref('bronze', 'etablissements')}`,
+  refine: {
+    input: { layer: 'bronze', table: 'etablissements' },
+    recordId: 'record_id',
+    dedupe: {
+      key: 'siret',
+      orderBy: 'date_dernier_traitement DESC NULLS LAST, _ingested_at DESC, _row_number DESC',
+    },
+    quarantine: [{ reason: 'invalid_siret', when: 'siret IS NULL' }],
+    shape: (records) => `SELECT * EXCLUDE (_ingested_at, _row_number) FROM ${records}`,
+  },
+};
+
+/** NAF codes at every level with their labels; section rows are set aside. */
+export const codesNaf: TableDefinition = {
+  name: 'codes_naf',
+  layer: 'silver',
+  description: 'NAF rév. 2 codes and labels',
+  key: ['code_naf'],
+  sql: ({ ref }) => `
+    SELECT
+      _source_checksum || ':' || _row_number AS record_id,
+      clean_text(code) AS code_naf,
+      trim(intitule) AS libelle_naf,
+      _ingested_at,
+      _row_number
+    FROM ${ref('bronze', 'codes_naf')}`,
+  refine: {
+    input: { layer: 'bronze', table: 'codes_naf' },
+    recordId: 'record_id',
+    dedupe: { key: 'code_naf', orderBy: '_ingested_at DESC, _row_number' },
+    quarantine: [
+      { reason: 'missing_code', when: 'code_naf IS NULL' },
+      { reason: 'section_row', when: "upper(code_naf) LIKE 'SECTION %'" },
+    ],
+    shape: (records) => `SELECT record_id, code_naf, libelle_naf FROM ${records}`,
+  },
+};

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { SourceDefinition } from '../core/pipeline.js';
+import { appendToManifest, currentFiles, type ManifestEntry } from './landing-manifest.js';
+import type { RunContext } from './run-context.js';
+
+export interface IngestReport {
+  landed: ManifestEntry[];
+  /** Files already ingested (same source and checksum), with their current status. */
+  skipped: { fileName: string; source: string; status: string }[];
+  /** Files in the source that match no declared source: reported and left alone. */
+  unmatched: string[];
+}
+
+/** `*` and `?` wildcards over a file name. */
+export function matchesPattern(fileName: string, pattern: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  return new RegExp(`^${regex}$`).test(fileName);
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function baseName(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/** Copies new source files, byte for byte, to landing and records them in the manifest. */
+export async function ingest(context: RunContext): Promise<IngestReport> {
+  const report: IngestReport = { landed: [], skipped: [], unmatched: [] };
+  const known = new Map((await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry]));
+  const stamp = context.startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  for (const object of await context.source.list('')) {
+    const fileName = baseName(object.key);
+    const source: SourceDefinition | undefined = context.pipeline.sources.find((candidate) =>
+      matchesPattern(fileName, candidate.pattern),
+    );
+    if (!source) {
+      report.unmatched.push(object.key);
+      continue;
+    }
+    const localPath = await context.source.localPath(object.key);
+    const checksum = await sha256File(localPath);
+    const previous = known.get(`${source.name}/${checksum}`);
+    if (previous) {
+      report.skipped.push({ fileName: object.key, source: source.name, status: previous.status });
+      continue;
+    }
+    context.progress({ type: 'task-progress', task: 'ingest', message: `landing ${object.key}` });
+    const landingKey = context.lake.landingKey(source.name, `${stamp}-${checksum.slice(0, 12)}`, fileName);
+    await context.lake.store.putFile(localPath, landingKey);
+    const entry: ManifestEntry = {
+      source: source.name,
+      fileName,
+      sourceKey: object.key,
+      landingKey,
+      checksum,
+      bytes: object.size,
+      status: 'landed',
+      runId: context.runId,
+      at: new Date().toISOString(),
+      records: null,
+      error: null,
+    };
+    known.set(`${source.name}/${checksum}`, entry);
+    report.landed.push(entry);
+  }
+  await appendToManifest(context, report.landed);
+  return report;
+}

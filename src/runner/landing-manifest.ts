@@ -1,0 +1,78 @@
+import { sqlString } from '../engine/duckdb-engine.js';
+import type { RunContext } from './run-context.js';
+import { writeTable } from './table-writer.js';
+
+/**
+ * The landing manifest records what happened to each source file, as events appended to a
+ * Delta table: `landed` (bytes copied to landing), then `loaded` (rows in bronze) or `rejected`.
+ * A file's state is its latest event; its identity is (source, checksum).
+ */
+export type FileStatus = 'landed' | 'loaded' | 'rejected';
+
+export interface ManifestEntry {
+  source: string;
+  fileName: string;
+  sourceKey: string;
+  landingKey: string;
+  checksum: string;
+  bytes: number;
+  status: FileStatus;
+  runId: string;
+  /** ISO timestamp of the event. */
+  at: string;
+  records: number | null;
+  error: string | null;
+}
+
+const COLUMNS: [keyof ManifestEntry, string, string][] = [
+  ['source', 'source', 'VARCHAR'],
+  ['fileName', 'file_name', 'VARCHAR'],
+  ['sourceKey', 'source_key', 'VARCHAR'],
+  ['landingKey', 'landing_key', 'VARCHAR'],
+  ['checksum', 'sha256', 'VARCHAR'],
+  ['bytes', 'bytes', 'BIGINT'],
+  ['status', 'status', 'VARCHAR'],
+  ['runId', 'run_id', 'VARCHAR'],
+  ['at', 'at', 'TIMESTAMPTZ'],
+  ['records', 'records', 'BIGINT'],
+  ['error', 'error', 'VARCHAR'],
+];
+
+function literal(value: string | number | null, type: string): string {
+  if (value === null) return `NULL::${type}`;
+  return typeof value === 'number' ? `${value}::${type}` : `${sqlString(value)}::${type}`;
+}
+
+/** Every file's latest event. */
+export async function currentFiles(context: RunContext): Promise<ManifestEntry[]> {
+  const table = context.lake.manifest();
+  const snapshot = await table.snapshot();
+  if (!snapshot) return [];
+  await context.engine.registerSnapshot('__manifest', snapshot, context.lake.store, table.root);
+  const rows = await context.engine.all(`
+    SELECT ${COLUMNS.map(([, column, type]) => (type === 'TIMESTAMPTZ' ? `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${column}` : column)).join(', ')}
+    FROM __manifest
+    QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY at DESC, status <> 'landed' DESC) = 1
+    ORDER BY at, file_name`);
+  return rows.map((row) => {
+    const entry: Record<string, unknown> = {};
+    for (const [field, column, type] of COLUMNS) {
+      const value = row[column];
+      entry[field] = type === 'BIGINT' && value !== null ? Number(value) : value;
+    }
+    return entry as unknown as ManifestEntry;
+  });
+}
+
+export async function appendToManifest(context: RunContext, entries: readonly ManifestEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map(
+    (entry) => `(${COLUMNS.map(([field, , type]) => literal(entry[field], type)).join(', ')})`,
+  );
+  const relation = `(SELECT * FROM (VALUES ${rows.join(',\n')}) AS t(${COLUMNS.map(([, column]) => column).join(', ')}))`;
+  await writeTable(context.engine, relation, context.lake.manifest(), {
+    mode: 'append',
+    runId: context.runId,
+    task: 'manifest',
+  });
+}

@@ -1,0 +1,20 @@
+import type { PipelineDefinition } from '../core/pipeline.js';
+import type { DuckDbEngine } from '../engine/duckdb-engine.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { LakeLayout } from '../table/lake-layout.js';
+import type { ProgressListener } from './progress.js';
+
+/** What every task of a run can use. */
+export interface RunContext {
+  pipeline: PipelineDefinition;
+  runId: string;
+  /** YYYY-MM-DD: the date the run stands for (ages are computed at it). */
+  logicalDate: string;
+  startedAt: Date;
+  source: ObjectStore;
+  lake: LakeLayout;
+  engine: DuckDbEngine;
+  /** Load files that an earlier run rejected again. */
+  retryRejected: boolean;
+  progress: ProgressListener;
+}

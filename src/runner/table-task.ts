@@ -1,0 +1,160 @@
+import { AccountingError, ConfigError, MedallionError } from '../core/errors.js';
+import { referencedTables, tableKey, type TableId } from '../core/graph.js';
+import type { Refinement, SqlContext, TableDefinition } from '../core/pipeline.js';
+import { quoteIdent } from '../engine/delta-types.js';
+import { sqlString } from '../engine/duckdb-engine.js';
+import { QUARANTINE_COLUMNS } from './quarantine.js';
+import type { RunContext } from './run-context.js';
+import { writeTable } from './table-writer.js';
+
+/** Row accounting of a refined table: rowsIn = rowsOut + deduplicated + quarantined. */
+export interface Accounting {
+  rowsIn: number;
+  /** Input records that reached the table (a record may become several rows). */
+  recordsOut: number;
+  deduplicated: number;
+  quarantined: number;
+  quarantineReasons: Record<string, number>;
+}
+
+export interface TableReport {
+  version: number;
+  rows: number;
+  accounting?: Accounting;
+}
+
+export function viewName(id: TableId): string {
+  return quoteIdent(`${id.layer}__${id.table}`);
+}
+
+export function sqlContext(context: RunContext): SqlContext {
+  return {
+    ref: (layer, table) => viewName({ layer, table }),
+    logicalDate: `DATE ${sqlString(context.logicalDate)}`,
+    runId: sqlString(context.runId),
+  };
+}
+
+/** Makes the current version of each table the SQL references queryable under its view name. */
+export async function registerInputs(context: RunContext, ids: readonly TableId[]): Promise<void> {
+  for (const id of ids) {
+    const table = context.lake.table(id);
+    const snapshot = await table.snapshot();
+    if (!snapshot) {
+      const source = context.pipeline.sources.find((candidate) => candidate.bronzeTable === id.table);
+      throw new MedallionError(`table ${tableKey(id)} does not exist yet`, {
+        context: { file: table.root },
+        hint: source
+          ? `no file matching '${source.pattern}' has been loaded from the source yet`
+          : 'run its task first',
+      });
+    }
+    await context.engine.registerSnapshot(`${id.layer}__${id.table}`, snapshot, context.lake.store, table.root);
+  }
+}
+
+/** Computes a silver or gold table from its inputs and commits it as the table's new version. */
+export async function buildTable(context: RunContext, definition: TableDefinition, task: string): Promise<TableReport> {
+  const id: TableId = { layer: definition.layer, table: definition.name };
+  await registerInputs(context, referencedTables(definition));
+  const base = `__t_${definition.layer}_${definition.name}`;
+  const sql = definition.sql(sqlContext(context));
+  const output = definition.refine
+    ? await refine(context, definition, definition.refine, sql, base)
+    : { relation: base, quarantine: undefined, accounting: undefined };
+  if (!definition.refine) await context.engine.run(`CREATE OR REPLACE TEMP TABLE ${base} AS ${sql}`);
+  const written = await writeTable(context.engine, output.relation, context.lake.table(id), {
+    mode: 'overwrite',
+    partitionBy: definition.partitionBy ?? [],
+    runId: context.runId,
+    task,
+  });
+  // The quarantine mirrors the table's version: both are recomputed from the current inputs.
+  if (output.quarantine) {
+    await writeTable(context.engine, output.quarantine, context.lake.quarantine(id), {
+      mode: 'overwrite',
+      runId: context.runId,
+      task,
+    });
+  }
+  return { version: written.version, rows: written.rows, ...(output.accounting ? { accounting: output.accounting } : {}) };
+}
+
+async function refine(
+  context: RunContext,
+  definition: TableDefinition,
+  rules: Refinement,
+  sql: string,
+  base: string,
+): Promise<{ relation: string; quarantine: string; accounting: Accounting }> {
+  const { engine } = context;
+  const recordId = quoteIdent(rules.recordId);
+  const records = `${base}_records`;
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${records} AS ${sql}`);
+  const rowsIn = await engine.count(viewName(rules.input));
+  const recordCount = await engine.count(records);
+  if (recordCount !== rowsIn) {
+    throw new AccountingError(
+      `the SQL of ${definition.layer}.${definition.name} returned ${recordCount} records for ${rowsIn} input rows`,
+      { context: { field: `tables.${definition.name}.sql` }, hint: 'a refined table\'s SQL must return one row per input row: filter with quarantine rules, not WHERE' },
+    );
+  }
+  const groupKey = rules.dedupe
+    ? `CASE WHEN (${rules.dedupe.key}) IS NULL THEN 'record:' || ${recordId} ELSE 'key:' || (${rules.dedupe.key})::VARCHAR END`
+    : recordId;
+  const order = rules.dedupe?.orderBy ?? recordId;
+  const reasons = rules.quarantine ?? [];
+  const reason = reasons.length
+    ? `CASE ${reasons.map((rule) => `WHEN (${rule.when}) THEN ${sqlString(rule.reason)}`).join(' ')} END`
+    : 'NULL::VARCHAR';
+  const ranked = `${base}_ranked`;
+  await engine.run(`
+    CREATE OR REPLACE TEMP TABLE ${ranked} AS
+    SELECT *, row_number() OVER (PARTITION BY ${groupKey} ORDER BY ${order}) AS __rank,
+      CASE WHEN __rank = 1 THEN ${reason} END AS __reason
+    FROM ${records}`);
+  const quarantine = `${base}_quarantine`;
+  await engine.run(`
+    CREATE OR REPLACE TEMP TABLE ${quarantine} AS
+    SELECT ${QUARANTINE_COLUMNS.runId(context)}, __reason AS reason, ${recordId}::VARCHAR AS record_id,
+      to_json(COLUMNS(* EXCLUDE (__rank, __reason)))::VARCHAR AS record, NULL::VARCHAR AS detail, ${QUARANTINE_COLUMNS.now()}
+    FROM ${ranked} WHERE __reason IS NOT NULL`);
+  const survivors = `${base}_survivors`;
+  await engine.run(
+    `CREATE OR REPLACE TEMP VIEW ${survivors} AS SELECT * EXCLUDE (__rank, __reason) FROM ${ranked} WHERE __rank = 1 AND __reason IS NULL`,
+  );
+  const shaped = `${base}_shaped`;
+  await engine.run(`CREATE OR REPLACE TEMP TABLE ${shaped} AS ${rules.shape ? rules.shape(survivors) : `SELECT * FROM ${survivors}`}`);
+  const columns = (await engine.columns(shaped)).map((column) => column.name);
+  if (!columns.includes(rules.recordId)) {
+    throw new ConfigError(`the shape of ${definition.layer}.${definition.name} drops the record id column ${rules.recordId}`, {
+      context: { field: `tables.${definition.name}.refine.shape` },
+      hint: 'keep it in the SELECT: medallion counts records with it and removes it before writing',
+    });
+  }
+  const counts = await engine.one<{ out: number; dedup: number }>(`
+    SELECT (SELECT count(DISTINCT ${recordId}) FROM ${shaped})::BIGINT AS out,
+           (SELECT count(*) FROM ${ranked} WHERE __rank > 1)::BIGINT AS dedup`);
+  const byReason = await engine.all<{ reason: string; n: number }>(
+    `SELECT reason, count(*)::BIGINT AS n FROM ${quarantine} GROUP BY reason ORDER BY reason`,
+  );
+  const accounting: Accounting = {
+    rowsIn,
+    recordsOut: Number(counts.out),
+    deduplicated: Number(counts.dedup),
+    quarantined: byReason.reduce((sum, row) => sum + Number(row.n), 0),
+    quarantineReasons: Object.fromEntries(byReason.map((row) => [row.reason, Number(row.n)])),
+  };
+  assertBalanced(`${definition.layer}.${definition.name}`, accounting);
+  return { relation: `(SELECT * EXCLUDE (${recordId}) FROM ${shaped})`, quarantine, accounting };
+}
+
+export function assertBalanced(table: string, accounting: Accounting): void {
+  const { rowsIn, recordsOut, deduplicated, quarantined } = accounting;
+  if (rowsIn !== recordsOut + deduplicated + quarantined) {
+    throw new AccountingError(
+      `${table}: ${rowsIn} rows in ≠ ${recordsOut} out + ${deduplicated} deduplicated + ${quarantined} quarantined`,
+      { context: { field: table }, hint: 'the table\'s shape SQL loses or invents records; every input record must be kept, deduplicated or quarantined' },
+    );
+  }
+}

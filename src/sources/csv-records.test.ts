@@ -1,0 +1,35 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SourceFileError } from '../core/errors.js';
+import { countCsvRecords } from './csv-records.js';
+
+async function csv(content: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'csv-records-'));
+  const file = path.join(dir, 'data.csv');
+  await writeFile(file, content);
+  return file;
+}
+
+describe('countCsvRecords', () => {
+  it('counts records after the header, with or without a final newline', async () => {
+    expect((await countCsvRecords(await csv('a,b\n1,2\n3,4\n'))).records).toBe(2);
+    expect((await countCsvRecords(await csv('a,b\r\n1,2\r\n3,4'))).records).toBe(2);
+  });
+
+  it('counts a quoted field holding newlines and doubled quotes as one record', async () => {
+    const file = await csv('a,b\n"x\ny ""q""",2\n3,4\n');
+    expect((await countCsvRecords(file, { readBufferBytes: 3 })).records).toBe(2);
+  });
+
+  it('ignores blank lines', async () => {
+    expect((await countCsvRecords(await csv('a,b\n1,2\n\n3,4\n\n'))).records).toBe(2);
+  });
+
+  it('names the line where a quote is opened and never closed', async () => {
+    const error = await countCsvRecords(await csv('a,b\n1,2\n3,"open\n5,6\n')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceFileError);
+    expect((error as SourceFileError).context).toMatchObject({ file: 'data.csv', line: 3, byte: 10 });
+  });
+});

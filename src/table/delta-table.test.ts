@@ -1,0 +1,135 @@
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommitConflictError } from '../core/errors.js';
+import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import { exportWithDeltaRs, skipWithoutDeltaRs } from '../testing/delta-rs.js';
+import { DeltaTable } from './delta-table.js';
+
+let dir: string;
+let engine: DuckDbEngine;
+let store: LocalDiskStore;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'delta-table-'));
+  engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'scratch') });
+  store = new LocalDiskStore(path.join(dir, 'lake'));
+});
+afterAll(() => engine.close());
+
+async function write(table: DeltaTable, sql: string, mode: 'append' | 'overwrite', partitionBy: string[] = []) {
+  const before = await table.snapshot();
+  const staged = await engine.stage(`(${sql})`, partitionBy);
+  return table.commit({
+    mode,
+    schema: staged.schema,
+    partitionColumns: partitionBy,
+    files: staged.files,
+    readVersion: before?.version ?? -1,
+  });
+}
+
+async function rows(table: DeltaTable, version?: number): Promise<unknown[]> {
+  const snapshot = await table.snapshot(version);
+  if (!snapshot) return [];
+  await engine.registerSnapshot('t', snapshot, store, table.root);
+  return engine.all('SELECT * FROM t ORDER BY ALL');
+}
+
+describe('DeltaTable', () => {
+  it('reads back what it wrote, version by version (time travel)', async () => {
+    const table = new DeltaTable(store, 'silver/people');
+    await write(table, "SELECT 1 AS id, 'ada' AS name", 'append');
+    await write(table, "SELECT 2 AS id, 'grace' AS name", 'append');
+    await write(table, "SELECT 3 AS id, 'linus' AS name", 'overwrite');
+    expect(await rows(table, 0)).toEqual([{ id: 1, name: 'ada' }]);
+    expect(await rows(table, 1)).toEqual([{ id: 1, name: 'ada' }, { id: 2, name: 'grace' }]);
+    expect(await rows(table)).toEqual([{ id: 3, name: 'linus' }]);
+  });
+
+  it('takes partition values from the log, NULL partitions included', async () => {
+    const table = new DeltaTable(store, 'silver/partitioned');
+    await write(table, "SELECT * FROM (VALUES (2022, 'a'), (NULL, 'b'), (2023, 'c')) t(year, v)", 'overwrite', ['year']);
+    const snapshot = await table.snapshot();
+    expect(snapshot?.partitionColumns).toEqual(['year']);
+    expect(snapshot?.files.map((file) => file.partitionValues.year).sort()).toEqual(['2022', '2023', null]);
+    expect(await rows(table)).toEqual([
+      { year: 2022, v: 'a' },
+      { year: 2023, v: 'c' },
+      { year: null, v: 'b' },
+    ]);
+  });
+
+  it('lets exactly one of two writers commit a version; the loser gets a conflict naming the table', async () => {
+    const table = new DeltaTable(store, 'gold/race');
+    await write(table, 'SELECT 1 AS id', 'overwrite');
+    const stagedA = await engine.stage('(SELECT 2 AS id)', []);
+    const stagedB = await engine.stage('(SELECT 3 AS id)', []);
+    const request = { mode: 'overwrite' as const, partitionColumns: [], readVersion: 0 };
+    const results = await Promise.allSettled([
+      table.commit({ ...request, schema: stagedA.schema, files: stagedA.files }),
+      table.commit({ ...request, schema: stagedB.schema, files: stagedB.files }),
+    ]);
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.find((result) => result.status === 'rejected');
+    expect((rejected as PromiseRejectedResult).reason).toBeInstanceOf(CommitConflictError);
+    expect(String((rejected as PromiseRejectedResult).reason.message)).toContain('gold/race');
+    expect((await table.snapshot())?.version).toBe(1);
+  });
+
+  it('does not apply a commit twice when its transaction id is already recorded', async () => {
+    const table = new DeltaTable(store, 'bronze/once');
+    const staged = await engine.stage('(SELECT 1 AS id)', []);
+    const request = {
+      mode: 'append' as const,
+      schema: staged.schema,
+      partitionColumns: [],
+      files: staged.files,
+      readVersion: -1,
+      txns: [{ appId: 'file-abc', version: 0 }],
+    };
+    expect(await table.commit(request)).toEqual({ version: 0, alreadyCommitted: false });
+    const again = await engine.stage('(SELECT 1 AS id)', []);
+    expect(await table.commit({ ...request, files: again.files, readVersion: 0 })).toEqual({
+      version: 0,
+      alreadyCommitted: true,
+    });
+    expect(await rows(table)).toEqual([{ id: 1 }]);
+  });
+
+  it('keeps the previous version readable when a writer dies before its commit', async () => {
+    const table = new DeltaTable(store, 'silver/crash');
+    await write(table, 'SELECT 1 AS id', 'overwrite');
+    // A writer that staged and uploaded data files but never wrote its log entry.
+    const staged = await engine.stage('(SELECT 2 AS id)', []);
+    for (const file of staged.files) await store.putFile(file.localPath, `${table.root}/${file.relativePath}`);
+    expect(await rows(table)).toEqual([{ id: 1 }]);
+    expect((await readdir(path.join(store.location, table.root))).filter((name) => name.endsWith('.parquet'))).toHaveLength(2);
+  });
+
+  it.skipIf(skipWithoutDeltaRs())('writes tables delta-rs reads with the same rows, types and partitions', async () => {
+    const table = new DeltaTable(store, 'gold/compat');
+    await write(
+      table,
+      `SELECT * FROM (VALUES
+         (1, 'a', DATE '2022-01-03', TIMESTAMPTZ '2022-01-03 10:00:00+00', 1.5, true, ['x', 'y'], {'k': 'v'}, 2022),
+         (2, NULL, NULL, NULL, NULL, NULL, [], NULL, NULL)
+       ) t(id, name, day, at_time, amount, flag, tags, attrs, year)`,
+      'overwrite',
+      ['year'],
+    );
+    const out = path.join(dir, 'compat.parquet');
+    const read = exportWithDeltaRs(path.join(store.location, table.root), out);
+    expect(read).toMatchObject({ version: 0, rows: 2, minReaderVersion: 1, minWriterVersion: 2, partitionColumns: ['year'] });
+    const snapshot = await table.snapshot();
+    await engine.registerSnapshot('mine', snapshot!, store, table.root);
+    const diff = await engine.all(`
+      SELECT count(*)::INTEGER AS n FROM (
+        (SELECT * FROM mine EXCEPT ALL SELECT COLUMNS(c -> true) FROM read_parquet('${out}'))
+        UNION ALL
+        (SELECT COLUMNS(c -> true) FROM read_parquet('${out}') EXCEPT ALL SELECT * FROM mine))`);
+    expect(diff).toEqual([{ n: 0 }]);
+  });
+});

@@ -1,0 +1,253 @@
+import { randomUUID } from 'node:crypto';
+import { CommitConflictError } from '../core/errors.js';
+import { joinKey, ObjectExistsError, type ObjectStore } from '../storage/object-store.js';
+import {
+  commitFileName,
+  LOG_DIR,
+  parseActions,
+  parseCommitVersion,
+  READER_VERSION,
+  serializeActions,
+  WRITER_VERSION,
+  type AddAction,
+  type DeltaAction,
+  type DeltaStructType,
+  type MetadataAction,
+  type TxnAction,
+} from './delta-protocol.js';
+
+/** One version of a table: what a reader sees. */
+export interface TableSnapshot {
+  version: number;
+  metadata: MetadataAction;
+  schema: DeltaStructType;
+  partitionColumns: string[];
+  /** The data files of this version. */
+  files: AddAction[];
+  /** Last version per application id (Delta SetTransaction), for idempotent writes. */
+  txns: Map<string, number>;
+  /** When this version was committed (ms since epoch). */
+  timestamp: number;
+}
+
+/** A Parquet file written on local disk, ready to become part of the table. */
+export interface StagedFile {
+  localPath: string;
+  /** Path inside the table directory, e.g. `year=2022/part-….parquet`. */
+  relativePath: string;
+  partitionValues: Record<string, string | null>;
+  numRecords: number;
+  size: number;
+}
+
+export interface CommitRequest {
+  mode: 'append' | 'overwrite';
+  schema: DeltaStructType;
+  partitionColumns: string[];
+  files: StagedFile[];
+  /** The version the new data was computed from; -1 when the table did not exist. */
+  readVersion: number;
+  /** Applications whose progress this commit records; a commit whose txns are all already recorded is skipped. */
+  txns?: TxnAction[];
+  operation?: string;
+  /** Extra fields for commitInfo (run id, task…). */
+  info?: Record<string, string>;
+}
+
+export interface CommitResult {
+  version: number;
+  /** True when an earlier attempt had already committed these txns and nothing was written. */
+  alreadyCommitted: boolean;
+}
+
+const ENGINE_INFO = 'medallion/0.1.0';
+
+/** A Delta Lake table rooted at `root` in an object store. */
+export class DeltaTable {
+  private readonly commits = new Map<number, DeltaAction[]>();
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly root: string,
+  ) {}
+
+  private logKey(version: number): string {
+    return joinKey(this.root, LOG_DIR, commitFileName(version));
+  }
+
+  async versions(): Promise<number[]> {
+    const objects = await this.store.list(joinKey(this.root, LOG_DIR) + '/');
+    return objects
+      .map((object) => parseCommitVersion(object.key.slice(object.key.lastIndexOf('/') + 1)))
+      .filter((version): version is number => version !== undefined)
+      .sort((a, b) => a - b);
+  }
+
+  async exists(): Promise<boolean> {
+    return (await this.versions()).length > 0;
+  }
+
+  private async readCommit(version: number): Promise<DeltaAction[]> {
+    const cached = this.commits.get(version);
+    if (cached) return cached;
+    const key = this.logKey(version);
+    const actions = parseActions((await this.store.get(key)).toString('utf8'), key);
+    this.commits.set(version, actions);
+    return actions;
+  }
+
+  /** The latest version, or the one asked for (time travel); undefined when the table does not exist. */
+  async snapshot(version?: number): Promise<TableSnapshot | undefined> {
+    const versions = (await this.versions()).filter((v) => version === undefined || v <= version);
+    if (versions.length === 0) return undefined;
+    if (version !== undefined && versions[versions.length - 1] !== version) {
+      throw new Error(`${this.root}: version ${version} does not exist`);
+    }
+    const logs = await Promise.all(versions.map((v) => this.readCommit(v)));
+    return replay(this.root, versions, logs);
+  }
+
+  async commit(request: CommitRequest): Promise<CommitResult> {
+    let readVersion = request.readVersion;
+    let uploaded = false;
+    for (;;) {
+      const current = readVersion >= 0 ? await this.snapshot(readVersion) : undefined;
+      if (request.txns?.length && current && request.txns.every((txn) => isRecorded(current, txn))) {
+        return { version: current.version, alreadyCommitted: true };
+      }
+      if (!uploaded) {
+        // Data files first: they are invisible until the log names them, so a crash here leaves
+        // the previous version intact (and only unreferenced files behind).
+        await Promise.all(
+          request.files.map((file) =>
+            this.store.putFile(file.localPath, joinKey(this.root, file.relativePath), { move: true }),
+          ),
+        );
+        uploaded = true;
+      }
+      const version = readVersion + 1;
+      try {
+        await this.store.putIfAbsent(this.logKey(version), serializeActions(buildActions(request, current)));
+        return { version, alreadyCommitted: false };
+      } catch (error) {
+        if (!(error instanceof ObjectExistsError)) throw error;
+        const latest = await this.snapshot();
+        if (request.mode === 'append' && latest && sameShape(latest, request)) {
+          readVersion = latest.version; // an append still applies on top of the other writer's version
+          continue;
+        }
+        throw new CommitConflictError(
+          `another writer committed version ${version} of ${this.root} first`,
+          { context: { file: this.root }, hint: 'rerun the task: it will recompute from the new version' },
+        );
+      }
+    }
+  }
+}
+
+function isRecorded(snapshot: TableSnapshot, txn: TxnAction): boolean {
+  const recorded = snapshot.txns.get(txn.appId);
+  return recorded !== undefined && recorded >= txn.version;
+}
+
+function sameShape(snapshot: TableSnapshot, request: CommitRequest): boolean {
+  return (
+    snapshot.metadata.schemaString === JSON.stringify(request.schema) &&
+    snapshot.partitionColumns.join(',') === request.partitionColumns.join(',')
+  );
+}
+
+function buildActions(request: CommitRequest, current: TableSnapshot | undefined): DeltaAction[] {
+  const now = Date.now();
+  const actions: DeltaAction[] = [
+    {
+      commitInfo: {
+        timestamp: now,
+        operation: request.operation ?? 'WRITE',
+        operationParameters: {
+          mode: request.mode === 'append' ? 'Append' : 'Overwrite',
+          partitionBy: JSON.stringify(request.partitionColumns),
+        },
+        engineInfo: ENGINE_INFO,
+        ...(current ? { readVersion: current.version } : {}),
+        ...request.info,
+      },
+    },
+  ];
+  if (!current) actions.push({ protocol: { minReaderVersion: READER_VERSION, minWriterVersion: WRITER_VERSION } });
+  if (!current || !sameShape(current, request)) {
+    actions.push({
+      metaData: {
+        id: current?.metadata.id ?? randomUUID(),
+        format: { provider: 'parquet', options: {} },
+        schemaString: JSON.stringify(request.schema),
+        partitionColumns: request.partitionColumns,
+        configuration: {},
+        createdTime: current?.metadata.createdTime ?? now,
+      },
+    });
+  }
+  for (const txn of request.txns ?? []) actions.push({ txn: { ...txn, lastUpdated: now } });
+  if (request.mode === 'overwrite' && current) {
+    for (const file of current.files) {
+      actions.push({
+        remove: {
+          path: file.path,
+          deletionTimestamp: now,
+          dataChange: true,
+          extendedFileMetadata: true,
+          partitionValues: file.partitionValues,
+          size: file.size,
+        },
+      });
+    }
+  }
+  for (const file of request.files) {
+    actions.push({
+      add: {
+        path: encodeDeltaPath(file.relativePath),
+        partitionValues: file.partitionValues,
+        size: file.size,
+        modificationTime: now,
+        dataChange: true,
+        stats: JSON.stringify({ numRecords: file.numRecords }),
+      },
+    });
+  }
+  return actions;
+}
+
+/** Delta stores `add.path` as a relative URI: each segment is percent-encoded. */
+function encodeDeltaPath(relativePath: string): string {
+  return relativePath.split('/').map(encodeURIComponent).join('/');
+}
+
+export function decodeDeltaPath(path: string): string {
+  return path.split('/').map(decodeURIComponent).join('/');
+}
+
+function replay(root: string, versions: number[], logs: DeltaAction[][]): TableSnapshot {
+  let metadata: MetadataAction | undefined;
+  let timestamp = 0;
+  const files = new Map<string, AddAction>();
+  const txns = new Map<string, number>();
+  for (const actions of logs) {
+    for (const action of actions) {
+      if ('metaData' in action) metadata = action.metaData;
+      else if ('add' in action) files.set(action.add.path, action.add);
+      else if ('remove' in action) files.delete(action.remove.path);
+      else if ('txn' in action) txns.set(action.txn.appId, action.txn.version);
+      else if ('commitInfo' in action) timestamp = action.commitInfo.timestamp;
+    }
+  }
+  if (!metadata) throw new Error(`${root}: the Delta log has no metaData action`);
+  return {
+    version: versions[versions.length - 1] ?? 0,
+    metadata,
+    schema: JSON.parse(metadata.schemaString) as DeltaStructType,
+    partitionColumns: metadata.partitionColumns,
+    files: [...files.values()],
+    txns,
+    timestamp,
+  };
+}
