@@ -1,0 +1,283 @@
+/**
+ * The 21 NAF rév. 2 sections with their public division ranges, and for each a few activity
+ * phrases written for this generator, from which group, class and sub-class labels are drawn.
+ */
+
+export interface NafSection {
+  letter: string;
+  title: string;
+  divisions: readonly [number, number];
+  /** Activity phrases that labels of this section are drawn from. */
+  activities: readonly string[];
+}
+
+export const NAF_SECTIONS: readonly NafSection[] = [
+  {
+    letter: 'A',
+    title: 'AGRICULTURE, SYLVICULTURE ET PÊCHE',
+    divisions: [1, 3],
+    activities: [
+      'Culture de céréales',
+      'Culture de légumes',
+      'Culture de la vigne',
+      'Culture de fruits à noyau',
+      'Élevage de bovins',
+      'Élevage de volailles',
+      'Exploitation forestière',
+      'Pêche en mer',
+      'Aquaculture en eau douce',
+    ],
+  },
+  {
+    letter: 'B',
+    title: 'INDUSTRIES EXTRACTIVES',
+    divisions: [5, 9],
+    activities: [
+      'Extraction de houille',
+      'Extraction de minerais de fer',
+      'Exploitation de gravières et sablières',
+      'Extraction de pierres ornementales',
+      'Production de sel',
+      'Extraction de gaz naturel',
+    ],
+  },
+  {
+    letter: 'C',
+    title: 'INDUSTRIE MANUFACTURIÈRE',
+    divisions: [10, 33],
+    activities: [
+      'Fabrication de produits laitiers',
+      'Cuisson de produits de boulangerie',
+      'Production de boissons',
+      'Tissage',
+      "Fabrication d'articles en bois",
+      'Fabrication de papier et de carton',
+      'Fabrication de produits chimiques',
+      'Fabrication de verre creux',
+      'Fabrication de structures métalliques',
+      'Fabrication de machines agricoles',
+      'Fabrication de meubles',
+      'Fabrication de composants électroniques',
+      "Fabrication d'équipements de levage",
+      'Réparation de machines',
+    ],
+  },
+  {
+    letter: 'D',
+    title: "PRODUCTION ET DISTRIBUTION D'ÉLECTRICITÉ, DE GAZ, DE VAPEUR ET D'AIR CONDITIONNÉ",
+    divisions: [35, 35],
+    activities: [
+      "Production d'électricité",
+      "Distribution d'électricité",
+      'Distribution de combustibles gazeux',
+      "Production et distribution de vapeur et d'air conditionné",
+    ],
+  },
+  {
+    letter: 'E',
+    title: "PRODUCTION ET DISTRIBUTION D'EAU ; ASSAINISSEMENT, GESTION DES DÉCHETS ET DÉPOLLUTION",
+    divisions: [36, 39],
+    activities: [
+      "Captage et distribution d'eau",
+      'Collecte et traitement des eaux usées',
+      'Collecte des déchets non dangereux',
+      'Traitement des déchets dangereux',
+      'Récupération de déchets triés',
+      'Dépollution des sols',
+    ],
+  },
+  {
+    letter: 'F',
+    title: 'CONSTRUCTION',
+    divisions: [41, 43],
+    activities: [
+      'Construction de maisons individuelles',
+      'Construction de routes',
+      'Construction de réseaux électriques',
+      'Travaux de charpente',
+      'Travaux de plâtrerie',
+      'Travaux de couverture',
+      'Travaux de menuiserie',
+      'Travaux de terrassement',
+    ],
+  },
+  {
+    letter: 'G',
+    title: "COMMERCE ; RÉPARATION D'AUTOMOBILES ET DE MOTOCYCLES",
+    divisions: [45, 47],
+    activities: [
+      'Commerce de voitures',
+      'Entretien et réparation de véhicules',
+      'Commerce de gros de fleurs et plantes',
+      'Commerce de gros de produits surgelés',
+      'Commerce de détail de quincaillerie',
+      "Commerce de détail d'habillement",
+      'Commerce de détail de carburants',
+      'Commerce de détail de livres',
+    ],
+  },
+  {
+    letter: 'H',
+    title: 'TRANSPORTS ET ENTREPOSAGE',
+    divisions: [49, 53],
+    activities: [
+      'Transport ferroviaire de voyageurs',
+      'Transports routiers de fret',
+      'Transports fluviaux de fret',
+      'Transports aériens de passagers',
+      'Entreposage et stockage',
+      'Services auxiliaires des transports terrestres',
+      'Activités de poste',
+    ],
+  },
+  {
+    letter: 'I',
+    title: 'HÉBERGEMENT ET RESTAURATION',
+    divisions: [55, 56],
+    activities: [
+      'Hôtels et hébergement similaire',
+      'Terrains de camping',
+      'Restauration traditionnelle',
+      'Restauration collective sous contrat',
+      'Débits de boissons',
+    ],
+  },
+  {
+    letter: 'J',
+    title: 'INFORMATION ET COMMUNICATION',
+    divisions: [58, 63],
+    activities: [
+      'Édition de logiciels',
+      'Édition de journaux',
+      'Production de films',
+      'Édition de chaînes généralistes',
+      'Télécommunications filaires',
+      'Conseil en systèmes informatiques',
+      'Portails Internet',
+    ],
+  },
+  {
+    letter: 'K',
+    title: "ACTIVITÉS FINANCIÈRES ET D'ASSURANCE",
+    divisions: [64, 66],
+    activities: [
+      'Activités de banque centrale',
+      'Crédit-bail',
+      'Assurance vie',
+      'Gestion de fonds',
+      "Activités des agents et courtiers d'assurances",
+    ],
+  },
+  {
+    letter: 'L',
+    title: 'ACTIVITÉS IMMOBILIÈRES',
+    divisions: [68, 68],
+    activities: [
+      'Marchands de biens immobiliers',
+      'Location de terrains',
+      'Agences immobilières',
+      'Administration de biens immobiliers',
+    ],
+  },
+  {
+    letter: 'M',
+    title: 'ACTIVITÉS SPÉCIALISÉES, SCIENTIFIQUES ET TECHNIQUES',
+    divisions: [69, 75],
+    activities: [
+      'Activités juridiques',
+      'Activités comptables',
+      "Activités d'architecture",
+      'Analyses techniques',
+      'Recherche en biotechnologie',
+      'Activités des agences de publicité',
+      'Activités spécialisées de design',
+      'Activités vétérinaires',
+    ],
+  },
+  {
+    letter: 'N',
+    title: 'ACTIVITÉS DE SERVICES ADMINISTRATIFS ET DE SOUTIEN',
+    divisions: [77, 82],
+    activities: [
+      'Location de machines',
+      'Activités des agences de travail temporaire',
+      'Activités des voyagistes',
+      'Activités de sécurité privée',
+      'Nettoyage courant des bâtiments',
+      "Activités de centres d'appels",
+    ],
+  },
+  {
+    letter: 'O',
+    title: 'ADMINISTRATION PUBLIQUE ',
+    divisions: [84, 84],
+    activities: [
+      'Administration publique générale',
+      'Défense',
+      'Justice',
+      'Activités d’ordre public et de sécurité',
+      'Sécurité sociale obligatoire',
+    ],
+  },
+  {
+    letter: 'P',
+    title: 'ENSEIGNEMENT',
+    divisions: [85, 85],
+    activities: [
+      'Enseignement pré-primaire',
+      'Enseignement secondaire général',
+      'Enseignement supérieur',
+      'Enseignement de la conduite',
+      'Formation continue d’adultes',
+    ],
+  },
+  {
+    letter: 'Q',
+    title: 'SANTÉ HUMAINE ET ACTION SOCIALE',
+    divisions: [86, 88],
+    activities: [
+      'Activités hospitalières',
+      'Activité des médecins généralistes',
+      'Activités des infirmiers',
+      'Hébergement médicalisé pour personnes âgées',
+      'Accueil de jeunes enfants',
+      'Aide à domicile',
+    ],
+  },
+  {
+    letter: 'R',
+    title: 'ARTS, SPECTACLES ET ACTIVITÉS RÉCRÉATIVES',
+    divisions: [90, 93],
+    activities: [
+      'Arts du spectacle vivant',
+      'Gestion de salles de spectacles',
+      'Gestion des bibliothèques',
+      'Activités de clubs de sports',
+      'Activités des parcs d’attractions',
+    ],
+  },
+  {
+    letter: 'S',
+    title: 'AUTRES ACTIVITÉS DE SERVICES',
+    divisions: [94, 96],
+    activities: [
+      'Activités des syndicats de salariés',
+      'Activités des organisations religieuses',
+      "Réparation d'ordinateurs",
+      'Coiffure',
+      'Services funéraires',
+    ],
+  },
+  {
+    letter: 'T',
+    title: "ACTIVITÉS DES MÉNAGES EN TANT QU'EMPLOYEURS ; ACTIVITÉS INDIFFÉRENCIÉES DES MÉNAGES",
+    divisions: [97, 98],
+    activities: ['Activités des ménages en tant qu’employeurs', 'Activités des ménages producteurs de biens'],
+  },
+  {
+    letter: 'U',
+    title: 'ACTIVITÉS EXTRA-TERRITORIALES',
+    divisions: [99, 99],
+    activities: ['Activités des organisations extraterritoriales'],
+  },
+];
