@@ -33,7 +33,7 @@ const COLUMNS: [keyof ManifestEntry, string, string][] = [
   ['bytes', 'bytes', 'BIGINT'],
   ['status', 'status', 'VARCHAR'],
   ['runId', 'run_id', 'VARCHAR'],
-  ['at', 'at', 'TIMESTAMPTZ'],
+  ['at', 'event_at', 'TIMESTAMPTZ'],
   ['records', 'records', 'BIGINT'],
   ['error', 'error', 'VARCHAR'],
 ];
@@ -52,8 +52,8 @@ export async function currentFiles(context: RunContext): Promise<ManifestEntry[]
   const rows = await context.engine.all(`
     SELECT ${COLUMNS.map(([, column, type]) => (type === 'TIMESTAMPTZ' ? `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${column}` : column)).join(', ')}
     FROM __manifest
-    QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY at DESC, status <> 'landed' DESC) = 1
-    ORDER BY at, file_name`);
+    QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY event_at DESC, status <> 'landed' DESC) = 1
+    ORDER BY event_at, file_name`);
   return rows.map((row) => {
     const entry: Record<string, unknown> = {};
     for (const [field, column, type] of COLUMNS) {

@@ -33,7 +33,7 @@ export const marchesPublics: TableDefinition = {
       list_filter(
         list_transform(titulaires, lambda t, position: {
           'type_id': clean_text(t.typeIdentifiant),
-          'id': nullif(regexp_replace(trim(t.id), '\\s+', '', 'g'), ''),
+          'id': nullif(regexp_replace(t.id, '\\s+', '', 'g'), ''),
           'nom': clean_text(t.denominationSociale),
           'position': position}),
         lambda t: t.id IS NOT NULL) AS titulaires_with_id,
@@ -123,7 +123,7 @@ export const codesNaf: TableDefinition = {
     SELECT
       _source_checksum || ':' || _row_number AS record_id,
       clean_text(code) AS code_naf,
-      trim(intitule) AS libelle_naf,
+      trim_text(intitule) AS libelle_naf,
       _ingested_at,
       _row_number
     FROM ${ref('bronze', 'codes_naf')}`,

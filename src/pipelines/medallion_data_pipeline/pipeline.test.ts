@@ -1,0 +1,117 @@
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoData } from '../../demo-data/generate.js';
+import { runPipeline } from '../../runner/run-pipeline.js';
+import type { RunSummary } from '../../runner/run-summary.js';
+import { LocalDiskStore } from '../../storage/local-disk.js';
+import { referenceActiveSirets, referenceContracts, referenceHeadline } from '../../testing/decp-reference.js';
+import pipeline from './pipeline.js';
+
+let dir: string;
+let source: string;
+let lake: string;
+let first: RunSummary;
+
+const run = () =>
+  runPipeline({ pipeline, source: new LocalDiskStore(source), lake: new LocalDiskStore(lake), logicalDate: '2026-11-26' });
+
+function table(summary: RunSummary, name: string) {
+  const found = summary.tables.find((entry) => `${entry.layer}.${entry.table}` === name);
+  if (!found) throw new Error(`${name} is not in the summary`);
+  return found;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-e2e-'));
+  source = path.join(dir, 'source');
+  lake = path.join(dir, 'lake');
+  await generateDemoData({ scale: 0.2, seed: 7, outDir: source });
+  first = await run();
+});
+
+describe('medallion_data_pipeline on generated data', () => {
+  it('runs every task, landing to quality_check, successfully', () => {
+    expect(first.error).toBeUndefined();
+    expect(first.status).toBe('success');
+    expect(first.tasks.map((task) => task.id)).toEqual([
+      'ingest',
+      'bronze.marches_publics',
+      'bronze.etablissements',
+      'bronze.codes_naf',
+      'silver.marches_publics',
+      'silver.etablissements',
+      'silver.codes_naf',
+      'gold.active_companies_with_contracts_2022',
+      'gold.summary_by_sector',
+      'gold.summary_by_region',
+      'gold.summary_by_company_size',
+      'gold.top_100_companies',
+      'quality_check',
+    ]);
+  });
+
+  it('lands the source files byte for byte, with their checksums', async () => {
+    expect(first.ingest.landed).toHaveLength(3);
+    for (const file of first.ingest.landed) {
+      const original = await readFile(path.join(source, file.file));
+      expect((await readFile(path.join(lake, file.landingKey))).equals(original), file.file).toBe(true);
+    }
+  });
+
+  it('accounts for every record of every refined table', () => {
+    for (const entry of first.tables.filter((candidate) => candidate.accounting)) {
+      const { rowsIn, recordsOut, deduplicated, quarantined } = entry.accounting!;
+      expect(rowsIn, entry.table).toBe(recordsOut + deduplicated + quarantined);
+    }
+  });
+
+  it('follows the contract rules as an independent reading of the source does', () => {
+    const reference = referenceContracts(path.join(source, 'aws-marchespublics-annee-2022.json'));
+    const silver = table(first, 'silver.marches_publics');
+    expect(table(first, 'bronze.marches_publics').rows).toBe(reference.records);
+    expect(silver.accounting).toMatchObject({
+      rowsIn: reference.records,
+      deduplicated: reference.deduplicated,
+      quarantined: reference.noTitulaire,
+      quarantineReasons: { no_titulaire: reference.noTitulaire },
+    });
+    expect(silver.rows).toBe(reference.rows.length);
+    expect(reference.deduplicated).toBeGreaterThan(0);
+    expect(reference.noTitulaire).toBeGreaterThan(0);
+  });
+
+  it('finds the same gold headline as an independent computation', () => {
+    const reference = referenceHeadline(
+      referenceContracts(path.join(source, 'aws-marchespublics-annee-2022.json')),
+      referenceActiveSirets(path.join(source, 'simulated_etablissements_50000.csv')),
+    );
+    expect(reference.companies).toBeGreaterThan(0);
+    expect(first.headline).toMatchObject({ companies: reference.companies, contracts: reference.contracts });
+    expect(Number(first.headline?.total_value)).toBeCloseTo(reference.totalValue, 0);
+  });
+
+  it('keeps at most 100 rows in top_100_companies', () => {
+    expect(table(first, 'gold.top_100_companies').rows).toBeLessThanOrEqual(100);
+  });
+
+  it('writes every table as a Delta table of Parquet files and JSON commits', async () => {
+    for (const entry of first.tables) {
+      const log = await readdir(path.join(lake, entry.layer, entry.table, '_delta_log'));
+      expect(log.length, entry.table).toBeGreaterThan(0);
+    }
+  });
+
+  it('ingests nothing and appends nothing when run again without new files', async () => {
+    const second = await run();
+    expect(second.status).toBe('success');
+    expect(second.ingest.landed).toHaveLength(0);
+    expect(second.ingest.skipped).toHaveLength(3);
+    for (const name of ['bronze.marches_publics', 'bronze.etablissements', 'bronze.codes_naf']) {
+      expect(table(second, name).rows).toBe(table(first, name).rows);
+      expect(table(second, name).version).toBe(table(first, name).version);
+    }
+    expect(second.headline).toEqual(first.headline);
+  });
+});
