@@ -250,7 +250,7 @@ async function jsonParseError(error: unknown, chunks: NdjsonChunk[], fileName: s
     return new SourceFileError(`cannot be read as JSON: ${message}`, { context: { file: fileName } });
   }
   const position = await describeNdjsonRecord(chunk, Number(match[2]));
-  return new SourceFileError(`malformed JSON in record ${position.record}: ${(match[3] ?? '').trim()}`, {
+  return new SourceFileError(`malformed JSON: ${(match[3] ?? '').trim()}`, {
     context: { file: fileName, line: position.line, byte: position.byte, record: position.record },
     hint: 'fix or remove that record; the rest of the file was not loaded',
   });

@@ -2,10 +2,14 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { TableId } from '../../core/graph.js';
 import { generateDemoData } from '../../demo-data/generate.js';
+import { DuckDbEngine } from '../../engine/duckdb-engine.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import { LocalDiskStore } from '../../storage/local-disk.js';
+import { LakeLayout } from '../../table/lake-layout.js';
+import { exportWithDeltaRs, skipWithoutDeltaRs } from '../../testing/delta-rs.js';
 import { referenceActiveSirets, referenceContracts, referenceHeadline } from '../../testing/decp-reference.js';
 import pipeline from './pipeline.js';
 
@@ -113,5 +117,39 @@ describe('medallion_data_pipeline on generated data', () => {
       expect(table(second, name).version).toBe(table(first, name).version);
     }
     expect(second.headline).toEqual(first.headline);
+  });
+});
+
+describe.skipIf(skipWithoutDeltaRs())('the tables as an independent Delta reader sees them', () => {
+  it('reads every bronze, silver, gold and quarantine table with the same rows in delta-rs', async () => {
+    const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'compare') });
+    const store = new LocalDiskStore(lake);
+    const layout = new LakeLayout(store);
+    try {
+      const ids = [
+        ...first.tables.map((entry) => ({ layer: entry.layer, table: entry.table }) as TableId),
+        { layer: 'quarantine', table: 'silver_marches_publics' } as TableId,
+        { layer: 'quarantine', table: 'silver_codes_naf' } as TableId,
+      ];
+      for (const id of ids) {
+        const table = layout.table(id);
+        const snapshot = await table.snapshot();
+        expect(snapshot, table.root).toBeDefined();
+        const exported = path.join(dir, `${id.layer}-${id.table}.parquet`);
+        const read = exportWithDeltaRs(path.join(lake, table.root), exported);
+        expect(read.version, table.root).toBe(snapshot!.version);
+        expect(read.partitionColumns, table.root).toEqual(snapshot!.partitionColumns);
+        await engine.registerSnapshot('mine', snapshot!, store, table.root);
+        const columns = snapshot!.schema.fields.map((field) => `"${field.name}"`).join(', ');
+        const theirs = `(SELECT ${columns} FROM read_parquet('${exported}'))`;
+        const [diff] = await engine.all<{ mine: number; theirs: number; different: number }>(`
+          SELECT (SELECT count(*) FROM mine)::INTEGER AS mine, (SELECT count(*) FROM ${theirs})::INTEGER AS theirs,
+            (SELECT count(*) FROM ((SELECT * FROM mine EXCEPT ALL SELECT * FROM ${theirs})
+              UNION ALL (SELECT * FROM ${theirs} EXCEPT ALL SELECT * FROM mine)))::INTEGER AS different`);
+        expect(diff, table.root).toEqual({ mine: read.rows, theirs: read.rows, different: 0 });
+      }
+    } finally {
+      engine.close();
+    }
   });
 });

@@ -1,0 +1,155 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { generateDemoData } from '../demo-data/generate.js';
+import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import { LakeLayout } from '../table/lake-layout.js';
+import { runPipeline } from './run-pipeline.js';
+import type { RunSummary } from './run-summary.js';
+
+/**
+ * Each case starts from a lake where one good run has happened, adds one bad file to the source,
+ * and checks the error names the file (and where), nothing partial is committed, and the
+ * previous tables stay current and readable.
+ */
+let base: string;
+
+beforeAll(async () => {
+  base = await mkdtemp(path.join(os.tmpdir(), 'medallion-bad-input-'));
+  await generateDemoData({ scale: 0.05, seed: 11, outDir: path.join(base, 'source') });
+  const first = await run(base);
+  expect(first.status).toBe('success');
+});
+
+function run(dir: string, retryRejected = false): Promise<RunSummary> {
+  return runPipeline({
+    pipeline,
+    source: new LocalDiskStore(path.join(dir, 'source')),
+    lake: new LocalDiskStore(path.join(dir, 'lake')),
+    logicalDate: '2026-11-26',
+    retryRejected,
+  });
+}
+
+/** A copy of the good source and lake, plus one extra source file. */
+async function caseWith(fileName: string, content: Buffer | string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-case-'));
+  await cp(path.join(base, 'source'), path.join(dir, 'source'), { recursive: true });
+  await cp(path.join(base, 'lake'), path.join(dir, 'lake'), { recursive: true });
+  await writeFile(path.join(dir, 'source', fileName), content);
+  return dir;
+}
+
+async function versions(dir: string): Promise<Record<string, number | undefined>> {
+  const lake = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake')));
+  const result: Record<string, number | undefined> = {};
+  for (const id of [
+    { layer: 'bronze', table: 'marches_publics' },
+    { layer: 'bronze', table: 'etablissements' },
+    { layer: 'silver', table: 'marches_publics' },
+    { layer: 'gold', table: 'active_companies_with_contracts_2022' },
+  ] as const) {
+    result[`${id.layer}.${id.table}`] = (await lake.table(id).snapshot())?.version;
+  }
+  return result;
+}
+
+function failedTask(summary: RunSummary) {
+  return summary.tasks.find((task) => task.status === 'failed');
+}
+
+async function expectRejected(fileName: string, content: Buffer | string, task: string, message: RegExp) {
+  const dir = await caseWith(fileName, content);
+  const before = await versions(dir);
+  const summary = await run(dir);
+  expect(summary.status).toBe('failed');
+  expect(failedTask(summary)?.id).toBe(task);
+  expect(failedTask(summary)?.error).toContain(fileName);
+  expect(failedTask(summary)?.error).toMatch(message);
+  // The failed bronze table and the gold table downstream of it keep their version.
+  const after = await versions(dir);
+  expect(after[task]).toBe(before[task]);
+  expect(after['gold.active_companies_with_contracts_2022']).toBe(before['gold.active_companies_with_contracts_2022']);
+  return dir;
+}
+
+const contractsFile = () => readFile(path.join(base, 'source', 'aws-marchespublics-annee-2022.json'), 'utf8');
+const establishmentsFile = () => readFile(path.join(base, 'source', 'simulated_etablissements_50000.csv'), 'utf8');
+
+describe('bad input files', () => {
+  it('rejects a truncated JSON file with the record and byte where it ends, then leaves it alone', async () => {
+    const text = await contractsFile();
+    const dir = await expectRejected(
+      'aws-marchespublics-annee-2023.json',
+      text.slice(0, Math.floor(text.length / 2)),
+      'bronze.marches_publics',
+      /record \d+, line \d+, byte \d+\).*truncated/,
+    );
+    // The file is recorded as rejected: the next run does not retry it and succeeds…
+    const next = await run(dir);
+    expect(next.status).toBe('success');
+    expect(next.ingest.skipped).toContainEqual({ source: 'marches', file: 'aws-marchespublics-annee-2023.json', status: 'rejected' });
+    // …unless asked to.
+    expect((await run(dir, true)).status).toBe('failed');
+  });
+
+  it('rejects a JSON record that does not parse, naming the record and its line', async () => {
+    const text = (await contractsFile()).replace('"montant": "', '"montant": , "');
+    await expectRejected('aws-marchespublics-annee-2021.json', text, 'bronze.marches_publics', /record \d+, line \d+, byte \d+\): malformed JSON/);
+  });
+
+  it('rejects a CSV missing a required column, naming the column', async () => {
+    const text = (await establishmentsFile()).replace('siret,', 'identifiant,');
+    await expectRejected('simulated_etablissements_extra.csv', text, 'bronze.etablissements', /siret/);
+  });
+
+  it('reads a CSV written with another delimiter correctly', async () => {
+    const rows = (await establishmentsFile()).split('\n').slice(0, 4);
+    const semicolons = rows.map((line) => line.replaceAll(',', ';')).join('\n') + '\n';
+    const dir = await caseWith('simulated_etablissements_semicolons.csv', semicolons);
+    const summary = await run(dir);
+    expect(summary.status).toBe('success');
+    const bronze = summary.tables.find((table) => table.table === 'etablissements' && table.layer === 'bronze');
+    expect(bronze?.rowsWritten).toBe(3);
+  });
+
+  it('rejects an empty file', async () => {
+    await expectRejected('simulated_etablissements_empty.csv', '', 'bronze.etablissements', /empty/);
+  });
+
+  it('rejects bytes that are not UTF-8, naming the byte and line', async () => {
+    const lines = (await establishmentsFile()).split('\n').slice(0, 3);
+    const latin1 = Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from('x,caf\xe9\n', 'latin1')]);
+    await expectRejected('simulated_etablissements_latin1.csv', latin1, 'bronze.etablissements', /line 4, byte \d+\): not valid UTF-8: byte 0xE9/);
+  });
+
+  it('rejects a CSV whose quote never closes, naming the line', async () => {
+    const lines = (await establishmentsFile()).split('\n').slice(0, 3);
+    await expectRejected(
+      'simulated_etablissements_quote.csv',
+      `${lines.join('\n')}\n"open,quote\n`,
+      'bronze.etablissements',
+      /line 4, byte \d+\): a quoted field is never closed/,
+    );
+  });
+
+  it('quarantines a CSV row with too many fields and loads the others', async () => {
+    const lines = (await establishmentsFile()).split('\n').slice(0, 4);
+    const dir = await caseWith('simulated_etablissements_row.csv', `${lines.join('\n')}\n${lines[1]},extra\n`);
+    const summary = await run(dir);
+    expect(summary.status).toBe('success');
+    const bronze = summary.tables.find((table) => table.table === 'etablissements' && table.layer === 'bronze');
+    expect(bronze?.accounting).toMatchObject({ rowsIn: 4, recordsOut: 3, quarantined: 1 });
+    const quarantine = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake'))).quarantine({ layer: 'bronze', table: 'etablissements' });
+    expect((await quarantine.snapshot())?.files.length).toBeGreaterThan(0);
+  });
+
+  it('reports a file that matches no source and leaves it alone', async () => {
+    const dir = await caseWith('notes.txt', 'not a source');
+    const summary = await run(dir);
+    expect(summary.status).toBe('success');
+    expect(summary.ingest.unmatched).toEqual(['notes.txt']);
+  });
+});
