@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { runCommand, demoCommand, demoDataCommand, initCommand } from './commands.js';
+import { demoCommand, demoDataCommand, EXIT, initCommand, runCommand } from './commands.js';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -25,7 +25,9 @@ const program = new Command()
   .name('medallion')
   .description('Lakehouse pipelines: landing → bronze → silver → gold Delta tables, in one program')
   .version('0.1.0')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2 like every other bad-input error; a failed run exits 1.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.usage));
 
 program
   .command('run')

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../runner/run-summary.js';
+
+/** The built `medallion` command, run as a user runs it (npm test builds it first). */
+const bin = path.resolve('dist/cli/main.js');
+
+async function medallion(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [bin, ...args], { cwd, maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-cli-'));
+});
+
+describe('the medallion command', () => {
+  it('scaffolds a project with `init` whose pipeline runs, nothing procurement-specific in it', async () => {
+    const project = path.join(dir, 'shop');
+    expect((await medallion(['init', project])).code).toBe(0);
+    const { code, stdout } = await medallion([
+      'run',
+      '--pipeline',
+      path.join(project, 'pipeline.mjs'),
+      '--source',
+      path.join(project, 'source'),
+      '--lake',
+      path.join(project, 'lake'),
+      '--json',
+    ]);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as RunSummary;
+    expect(summary.pipeline).toBe('shop_orders');
+    const orders = summary.tables.find((table) => table.layer === 'silver' && table.table === 'orders');
+    expect(orders?.accounting).toEqual({
+      rowsIn: 6,
+      recordsOut: 3,
+      deduplicated: 1,
+      quarantined: 2,
+      quarantineReasons: { bad_amount: 1, bad_date: 1 },
+    });
+    expect(summary.headline).toEqual({ days: 2, orders: 3, revenue: 256.49 });
+  });
+
+  it('refuses to scaffold into a directory that is not empty', async () => {
+    const { code, stderr } = await medallion(['init', dir]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('is not empty');
+  });
+
+  it('prints nothing but the JSON summary on stdout with --json, progress going to stderr', async () => {
+    const source = path.join(dir, 'demo-source');
+    expect((await medallion(['demo-data', '--scale', '0.05', '--seed', '3', '--out', source])).code).toBe(0);
+    expect((await readdir(source)).sort()).toEqual([
+      'aws-marchespublics-annee-2022.json',
+      'int_courts_naf_rev_2.csv',
+      'simulated_etablissements_50000.csv',
+    ]);
+    const { code, stdout, stderr } = await medallion(['run', '--source', source, '--lake', path.join(dir, 'demo-lake'), '--json']);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as RunSummary;
+    expect(summary.status).toBe('success');
+    expect(summary.headline?.companies).toBeGreaterThan(0);
+    expect(stderr).toContain('✔ gold.top_100_companies');
+  });
+
+  it('exits 2 with the flag named when the source directory does not exist', async () => {
+    const { code, stderr } = await medallion(['run', '--source', path.join(dir, 'missing'), '--lake', path.join(dir, 'l')]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/missing is not a directory[\s\S]*--source/);
+  });
+
+  it('exits 2 on an unknown flag and 1 when the run fails', async () => {
+    expect((await medallion(['run', '--nope'])).code).toBe(2);
+    const empty = await mkdtemp(path.join(dir, 'empty-'));
+    const { code, stdout } = await medallion(['run', '--source', empty, '--lake', path.join(dir, 'empty-lake')]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAILED[\s\S]*does not exist yet/);
+  });
+});
