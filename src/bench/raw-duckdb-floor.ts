@@ -1,0 +1,230 @@
+/**
+ * The raw DuckDB floor: the pipeline's transformations as one plain DuckDB script over the three
+ * source files, with no orchestration (no landing, no bronze tables, no Delta log, no accounting,
+ * no quarantine, no quality checks). It reuses the pipeline's macros and the table definitions'
+ * SQL and refine rules, so it cannot drift from the business logic it is the floor of.
+ */
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { buildTaskGraph } from '../core/graph.js';
+import type { CsvFormat, JsonFormat, PipelineDefinition, SourceDefinition, SqlContext, TableDefinition } from '../core/pipeline.js';
+import { quoteIdent } from '../engine/delta-types.js';
+import { sqlString } from '../engine/duckdb-engine.js';
+import { splitJsonRecords } from '../sources/json-records.js';
+import { headlineFromRow, type Headline } from './headline.js';
+
+/** How the floor reads the JSON document: whole (DuckDB parses one object), or split to NDJSON first. */
+export type JsonReadMode = 'document' | 'split';
+
+export interface FloorOptions {
+  pipeline: PipelineDefinition;
+  sourceDir: string;
+  /** Where the silver and gold Parquet files go. */
+  outDir: string;
+  /** Spill directory and NDJSON chunks. */
+  scratchDir: string;
+  memoryLimit: string;
+  /** YYYY-MM-DD, the same as medallion's run. */
+  logicalDate: string;
+  jsonMode: JsonReadMode;
+  log?: (message: string) => void;
+}
+
+export interface FloorResult {
+  durationMs: number;
+  jsonMode: JsonReadMode;
+  steps: { id: string; durationMs: number }[];
+  rows: Record<string, number>;
+  headline: Headline;
+}
+
+/** DuckDB reads one JSON value of at most this many bytes; the whole document in 'document' mode. */
+const MAX_OBJECT_SIZE = 2 ** 31 - 1;
+
+const name = (layer: string, table: string) => `${layer}__${table}`;
+
+export async function runFloor(options: FloorOptions): Promise<FloorResult> {
+  const started = performance.now();
+  const log = options.log ?? (() => {});
+  const steps: FloorResult['steps'] = [];
+  const rows: Record<string, number> = {};
+  const timed = async <T>(id: string, body: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const result = await body();
+    const durationMs = Math.round(performance.now() - t0);
+    steps.push({ id, durationMs });
+    log(`  ✔ ${id} (${(durationMs / 1000).toFixed(2)} s)`);
+    return result;
+  };
+
+  await mkdir(options.scratchDir, { recursive: true });
+  await mkdir(options.outDir, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    temp_directory: path.join(options.scratchDir, 'spill'),
+    memory_limit: options.memoryLimit,
+  });
+  const connection = await instance.connect();
+  try {
+    const run = (sql: string) => connection.run(sql).then(() => undefined);
+    await run("SET TimeZone = 'UTC'");
+    for (const macro of options.pipeline.macros ?? []) await run(macro);
+
+    const context: SqlContext = {
+      ref: (layer, table) => quoteIdent(name(layer, table)),
+      logicalDate: `DATE ${sqlString(options.logicalDate)}`,
+      runId: sqlString('floor'),
+    };
+
+    // Bronze: each source file read straight into a relation with the columns the silver SQL uses.
+    for (const source of options.pipeline.sources) {
+      const file = await sourceFile(options.sourceDir, source);
+      await timed(`read ${source.bronzeTable}`, async () => {
+        const relation = quoteIdent(name('bronze', source.bronzeTable));
+        const select =
+          source.format.type === 'json'
+            ? await jsonSelect(source, source.format, file, options)
+            : csvSelect(source.format, file);
+        // JSON is read as it is consumed (a view); CSV rows are numbered by their rowid, as in bronze.
+        if (source.format.type === 'json') {
+          await run(`CREATE OR REPLACE TEMP VIEW ${relation} AS ${select}`);
+        } else {
+          await run(`CREATE OR REPLACE TEMP TABLE ${relation}_raw AS ${select}`);
+          await run(
+            `CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT *, ${lineage(source, 'rowid + 1')} FROM ${relation}_raw`,
+          );
+        }
+      });
+    }
+
+    // Silver and gold, in the pipeline's dependency order, each written to Parquet (zstd).
+    const definitions = buildTaskGraph(options.pipeline).flatMap((task) => {
+      if (task.kind !== 'table' || !task.output) return [];
+      const output = task.output;
+      const found = options.pipeline.tables.find((t) => t.layer === output.layer && t.name === output.table);
+      return found ? [found] : [];
+    });
+    for (const definition of definitions) {
+      await timed(`${definition.layer}.${definition.name}`, async () => {
+        const relation = quoteIdent(name(definition.layer, definition.name));
+        await run(`CREATE OR REPLACE TEMP TABLE ${relation} AS ${tableSql(definition, context)}`);
+        rows[`${definition.layer}.${definition.name}`] = await count(connection, relation);
+        await run(copyToParquet(relation, path.join(options.outDir, definition.layer, definition.name), definition));
+      });
+    }
+
+    const headlineSql = options.pipeline.headline;
+    const headline = headlineSql ? headlineFromRow(await one(connection, headlineSql(context))) : null;
+    return { durationMs: Math.round(performance.now() - started), jsonMode: options.jsonMode, steps, rows, headline };
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(options.scratchDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A table's SQL; for a refined table, the same dedupe and quarantine rules as the runner applies
+ * (first by `orderBy` per key wins, records matching a quarantine rule are dropped), then its shape,
+ * without the record id (medallion does not write it either).
+ */
+export function tableSql(definition: TableDefinition, context: SqlContext): string {
+  const sql = definition.sql(context);
+  const rules = definition.refine;
+  if (!rules) return sql;
+  const recordId = quoteIdent(rules.recordId);
+  const groupKey = rules.dedupe
+    ? `CASE WHEN (${rules.dedupe.key}) IS NULL THEN 'record:' || ${recordId} ELSE 'key:' || (${rules.dedupe.key})::VARCHAR END`
+    : recordId;
+  const order = rules.dedupe?.orderBy ?? recordId;
+  const quarantined = (rules.quarantine ?? []).map((rule) => `(${rule.when}) IS TRUE`);
+  const keep = quarantined.length ? ` AND NOT (${quarantined.join(' OR ')})` : '';
+  const survivors = `
+    SELECT * EXCLUDE (__rank) FROM (
+      SELECT *, row_number() OVER (PARTITION BY ${groupKey} ORDER BY ${order}) AS __rank FROM __records
+    ) WHERE __rank = 1${keep}`;
+  const shaped = rules.shape ? rules.shape('__survivors') : 'SELECT * FROM __survivors';
+  return `
+    WITH __records AS (${sql}),
+    __survivors AS (${survivors}),
+    __shaped AS (${shaped})
+    SELECT * EXCLUDE (${recordId}) FROM __shaped`;
+}
+
+function copyToParquet(relation: string, target: string, definition: TableDefinition): string {
+  const partitionBy = definition.partitionBy ?? [];
+  const options = ['FORMAT parquet', 'COMPRESSION zstd'];
+  if (partitionBy.length > 0) {
+    options.push(`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`, 'OVERWRITE_OR_IGNORE');
+    return `COPY ${relation} TO ${sqlString(target)} (${options.join(', ')})`;
+  }
+  return `COPY ${relation} TO ${sqlString(`${target}.zstd.parquet`)} (${options.join(', ')})`;
+}
+
+/** The lineage columns the silver SQL reads (record ids, dedupe tie-breaks). */
+function lineage(source: SourceDefinition, rowNumber: string): string {
+  return [
+    `TIMESTAMPTZ '2000-01-01 00:00:00+00' AS _ingested_at`,
+    `${sqlString(source.bronzeTable)} AS _source_checksum`,
+    `${rowNumber}::BIGINT AS _row_number`,
+  ].join(', ');
+}
+
+async function jsonSelect(
+  source: SourceDefinition,
+  format: JsonFormat,
+  file: string,
+  options: FloorOptions,
+): Promise<string> {
+  const shape = sqlString(JSON.stringify(format.fields));
+  const project = (from: string) =>
+    `SELECT unnest(json_transform(r, ${shape})), ${lineage(source, 'n')} FROM ${from}`;
+  if (options.jsonMode === 'split') {
+    const dir = path.join(options.scratchDir, 'ndjson');
+    const split = await splitJsonRecords(file, dir, { recordsPath: format.recordsPath });
+    const files = `[${split.chunks.map((chunk) => sqlString(chunk.path)).join(', ')}]`;
+    return project(`read_json(${files}, format = 'newline_delimited', maximum_object_size = 1073741824,
+      columns = {n: 'BIGINT', r: 'JSON'})`);
+  }
+  // The whole document as one value, its record list unnested beside the records' 1-based numbers.
+  const document = `read_json(${sqlString(file)}, format = 'unstructured', maximum_object_size = ${MAX_OBJECT_SIZE},
+    columns = {${sqlString(format.recordsPath ?? 'json')}: 'JSON[]'})`;
+  const list = quoteIdent(format.recordsPath ?? 'json');
+  return project(`(SELECT unnest(${list}) AS r, unnest(range(1, len(${list}) + 1)) AS n FROM ${document})`);
+}
+
+/**
+ * Every column as text, the declared delimiter, malformed rows skipped (medallion quarantines
+ * them). Renamed headers take their bronze names by position.
+ */
+function csvSelect(format: CsvFormat, file: string): string {
+  const renamed = Object.values(format.rename ?? {});
+  const names = renamed.length ? `, names = [${renamed.map(sqlString).join(', ')}]` : '';
+  return `SELECT * FROM read_csv(${sqlString(file)}, header = true, all_varchar = true, delim = ${sqlString(format.delimiter)},
+    quote = '"', escape = '"', ignore_errors = true${names})`;
+}
+
+async function sourceFile(dir: string, source: SourceDefinition): Promise<string> {
+  const pattern = new RegExp(
+    `^${source.pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
+  );
+  const matches = (await readdir(dir)).filter((file) => pattern.test(file)).sort();
+  const [first] = matches;
+  if (!first || matches.length > 1) {
+    throw new Error(`the floor expects one file matching ${source.pattern} in ${dir}, found ${matches.length}`);
+  }
+  const file = path.join(dir, first);
+  await stat(file);
+  return file;
+}
+
+async function count(connection: DuckDBConnection, relation: string): Promise<number> {
+  return Number((await one(connection, `SELECT count(*)::BIGINT AS n FROM ${relation}`)).n);
+}
+
+async function one(connection: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  const reader = await connection.runAndReadAll(sql);
+  const [row] = reader.getRowObjectsJson();
+  if (!row) throw new Error(`no row: ${sql.slice(0, 200)}`);
+  return row as Record<string, unknown>;
+}

@@ -1,0 +1,45 @@
+/**
+ * Child process of the benchmark: runs the raw DuckDB floor once and prints one JSON line on
+ * stdout: { floor, maxRssKb, processMs }. Progress goes to stderr.
+ *
+ *   node dist/bench/run-floor.js --source DIR --out DIR --scratch DIR --memory-limit 1GB
+ *     --logical-date YYYY-MM-DD --json-mode document|split
+ */
+import { parseArgs } from 'node:util';
+import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
+import type { FloorChildOutput } from './measure.js';
+import { runFloor } from './raw-duckdb-floor.js';
+
+const { values } = parseArgs({
+  options: {
+    source: { type: 'string' },
+    out: { type: 'string' },
+    scratch: { type: 'string' },
+    'memory-limit': { type: 'string', default: '1GB' },
+    'logical-date': { type: 'string' },
+    'json-mode': { type: 'string', default: 'document' },
+  },
+});
+const mode = values['json-mode'];
+if (!values.source || !values.out || !values.scratch || !values['logical-date'] || (mode !== 'document' && mode !== 'split')) {
+  throw new Error(
+    'usage: run-floor.js --source DIR --out DIR --scratch DIR --logical-date YYYY-MM-DD [--memory-limit 1GB] [--json-mode document|split]',
+  );
+}
+
+const floor = await runFloor({
+  pipeline,
+  sourceDir: values.source,
+  outDir: values.out,
+  scratchDir: values.scratch,
+  memoryLimit: values['memory-limit'],
+  logicalDate: values['logical-date'],
+  jsonMode: mode,
+  log: (message) => process.stderr.write(`    ${message}\n`),
+});
+const output: FloorChildOutput = {
+  floor,
+  maxRssKb: process.resourceUsage().maxRSS,
+  processMs: Math.round(performance.now()),
+};
+process.stdout.write(`${JSON.stringify(output)}\n`);

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './errors.js';
+import { buildTaskGraph } from './graph.js';
+import { definePipeline, type PipelineDefinition } from './pipeline.js';
+
+const source = {
+  name: 'orders',
+  pattern: 'orders-*.csv',
+  bronzeTable: 'orders',
+  format: { type: 'csv' as const, delimiter: ',', requiredColumns: ['id'] },
+};
+
+function pipeline(tables: PipelineDefinition['tables']): PipelineDefinition {
+  return { name: 'shop', sources: [source], tables };
+}
+
+describe('the task graph', () => {
+  it('follows the tables each SQL references, every task after its inputs', () => {
+    const tasks = buildTaskGraph(
+      pipeline([
+        { name: 'daily', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('silver', 'orders')}` },
+        { name: 'orders', layer: 'silver', sql: ({ ref }) => `SELECT * FROM ${ref('bronze', 'orders')}` },
+      ]),
+    );
+    expect(tasks.map((task) => [task.id, task.dependsOn])).toEqual([
+      ['ingest', []],
+      ['bronze.orders', ['ingest']],
+      ['silver.orders', ['bronze.orders']],
+      ['gold.daily', ['silver.orders']],
+      ['quality_check', ['bronze.orders', 'gold.daily', 'silver.orders']],
+    ]);
+  });
+
+  it('names the table and the missing reference when a SQL refers to an undeclared table', () => {
+    expect(() =>
+      buildTaskGraph(pipeline([{ name: 'daily', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('silver', 'nope')}` }])),
+    ).toThrow(/gold.daily references silver.nope/);
+  });
+
+  it('refuses tables that depend on each other in a cycle', () => {
+    expect(() =>
+      buildTaskGraph(
+        pipeline([
+          { name: 'a', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('gold', 'b')}` },
+          { name: 'b', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('gold', 'a')}` },
+        ]),
+      ),
+    ).toThrow(/cycle: gold.a → gold.b → gold.a/);
+  });
+});
+
+describe('definePipeline', () => {
+  it('names the field at fault in an invalid definition', () => {
+    const bad = { ...pipeline([]), sources: [{ ...source, format: { ...source.format, delimiter: ';;' } }] };
+    expect(() => definePipeline(bad)).toThrow(ConfigError);
+    expect(() => definePipeline(bad)).toThrow(/sources\.0\.format\.delimiter: one character/);
+  });
+
+  it('refuses a table declared twice', () => {
+    const sql = () => 'SELECT 1';
+    expect(() =>
+      definePipeline(pipeline([{ name: 't', layer: 'gold', sql }, { name: 't', layer: 'gold', sql }])),
+    ).toThrow(/gold.t is declared twice/);
+  });
+
+  it('refuses names that are not lower_snake_case', () => {
+    expect(() => definePipeline({ ...pipeline([]), name: 'My Pipeline' })).toThrow(/at name: use lower_snake_case/);
+  });
+});

@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PipelineDefinition, TableDefinition } from '../core/pipeline.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import { LakeLayout } from '../table/lake-layout.js';
+import { runPipeline } from './run-pipeline.js';
+
+async function runWith(silver: TableDefinition) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-refine-'));
+  await mkdir(path.join(dir, 'source'));
+  await writeFile(path.join(dir, 'source', 'items-1.csv'), 'id,qty\n1,5\n2,-1\n2,7\n3,x\n');
+  const pipeline: PipelineDefinition = {
+    name: 'items',
+    sources: [{ name: 'items', pattern: 'items-*.csv', bronzeTable: 'items', format: { type: 'csv', delimiter: ',', requiredColumns: ['id', 'qty'] } }],
+    tables: [silver],
+  };
+  const lake = new LocalDiskStore(path.join(dir, 'lake'));
+  const summary = await runPipeline({ pipeline, source: new LocalDiskStore(path.join(dir, 'source')), lake });
+  return { summary, lake: new LakeLayout(lake) };
+}
+
+const records: TableDefinition['sql'] = ({ ref }) =>
+  `SELECT _row_number AS rid, id, try_cast(qty AS INTEGER) AS qty FROM ${ref('bronze', 'items')}`;
+
+describe('refined tables', () => {
+  it('deduplicates, quarantines with a reason, and balances rows in against out', async () => {
+    const { summary, lake } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: records,
+      refine: {
+        input: { layer: 'bronze', table: 'items' },
+        recordId: 'rid',
+        dedupe: { key: 'id', orderBy: 'rid DESC' },
+        quarantine: [{ reason: 'bad_qty', when: 'qty IS NULL OR qty < 0' }],
+      },
+    });
+    expect(summary.status).toBe('success');
+    const silver = summary.tables.find((table) => table.layer === 'silver');
+    expect(silver?.accounting).toEqual({ rowsIn: 4, recordsOut: 2, deduplicated: 1, quarantined: 1, quarantineReasons: { bad_qty: 1 } });
+    expect(silver?.rows).toBe(2);
+    const quarantine = await lake.quarantine({ layer: 'silver', table: 'items' }).snapshot();
+    expect(quarantine?.files.reduce((sum, file) => sum + JSON.parse(file.stats ?? '{}').numRecords, 0)).toBe(1);
+  });
+
+  it('fails the run when a shape loses records instead of quarantining them', async () => {
+    const { summary } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: records,
+      refine: {
+        input: { layer: 'bronze', table: 'items' },
+        recordId: 'rid',
+        shape: (survivors) => `SELECT * FROM ${survivors} WHERE qty > 0`,
+      },
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/silver.items: 4 rows in ≠ 2 out \+ 0 deduplicated \+ 0 quarantined/);
+  });
+
+  it('fails the run when the records SQL filters input rows', async () => {
+    const { summary } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: ({ ref }) => `SELECT _row_number AS rid, id FROM ${ref('bronze', 'items')} WHERE id <> '3'`,
+      refine: { input: { layer: 'bronze', table: 'items' }, recordId: 'rid' },
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toMatch(/returned 3 records for 4 input rows/);
+  });
+});
