@@ -17,10 +17,14 @@ const ready = () => {
 
 if (!ready()) {
   try {
-    process.stderr.write('test-env: installing delta-rs (deltalake) into .cache/py for the Delta compatibility tests\n');
+    process.stderr.write(
+      'test-env: installing delta-rs (deltalake) into .cache/py for the Delta compatibility tests\n',
+    );
     if (!existsSync(python)) execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
     execFileSync(python, ['-m', 'pip', 'install', '-q', 'deltalake==1.6.6', 'pyarrow'], { stdio: 'inherit' });
   } catch (error) {
-    process.stderr.write(`test-env: could not install deltalake (${error.message}); the delta-rs suite will be skipped\n`);
+    process.stderr.write(
+      `test-env: could not install deltalake (${error.message}); the delta-rs suite will be skipped\n`,
+    );
   }
 }

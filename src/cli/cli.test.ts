@@ -9,9 +9,15 @@ import type { RunSummary } from '../runner/run-summary.js';
 /** The built `medallion` command, run as a user runs it (npm test builds it first). */
 const bin = path.resolve('dist/cli/main.js');
 
-async function medallion(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function medallion(
+  args: string[],
+  cwd?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('node', [bin, ...args], { cwd, maxBuffer: 64 << 20 });
+    const { stdout, stderr } = await promisify(execFile)('node', [bin, ...args], {
+      cwd,
+      maxBuffer: 64 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -66,7 +72,14 @@ describe('the medallion command', () => {
       'int_courts_naf_rev_2.csv',
       'simulated_etablissements_50000.csv',
     ]);
-    const { code, stdout, stderr } = await medallion(['run', '--source', source, '--lake', path.join(dir, 'demo-lake'), '--json']);
+    const { code, stdout, stderr } = await medallion([
+      'run',
+      '--source',
+      source,
+      '--lake',
+      path.join(dir, 'demo-lake'),
+      '--json',
+    ]);
     expect(code).toBe(0);
     const summary = JSON.parse(stdout) as RunSummary;
     expect(summary.status).toBe('success');
@@ -75,7 +88,13 @@ describe('the medallion command', () => {
   });
 
   it('exits 2 with the flag named when the source directory does not exist', async () => {
-    const { code, stderr } = await medallion(['run', '--source', path.join(dir, 'missing'), '--lake', path.join(dir, 'l')]);
+    const { code, stderr } = await medallion([
+      'run',
+      '--source',
+      path.join(dir, 'missing'),
+      '--lake',
+      path.join(dir, 'l'),
+    ]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/missing is not a directory[\s\S]*--source/);
   });
@@ -83,7 +102,13 @@ describe('the medallion command', () => {
   it('exits 2 on an unknown flag and 1 when the run fails', async () => {
     expect((await medallion(['run', '--nope'])).code).toBe(2);
     const empty = await mkdtemp(path.join(dir, 'empty-'));
-    const { code, stdout } = await medallion(['run', '--source', empty, '--lake', path.join(dir, 'empty-lake')]);
+    const { code, stdout } = await medallion([
+      'run',
+      '--source',
+      empty,
+      '--lake',
+      path.join(dir, 'empty-lake'),
+    ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/FAILED[\s\S]*does not exist yet/);
   });

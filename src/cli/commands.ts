@@ -20,7 +20,10 @@ function fail(error: unknown): never {
 async function assertDirectory(dir: string, flag: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) {
-    throw new ConfigError(`${dir} is not a directory`, { context: { field: flag }, hint: `pass an existing directory to ${flag}` });
+    throw new ConfigError(`${dir} is not a directory`, {
+      context: { field: flag },
+      hint: `pass an existing directory to ${flag}`,
+    });
   }
 }
 
@@ -69,7 +72,9 @@ export async function demoCommand(flags: { dir: string; scale: number; json: boo
   try {
     const source = path.join(flags.dir, 'source');
     const lake = path.join(flags.dir, 'lake');
-    const present = await stat(path.join(source, 'aws-marchespublics-annee-2022.json')).catch(() => undefined);
+    const present = await stat(path.join(source, 'aws-marchespublics-annee-2022.json')).catch(
+      () => undefined,
+    );
     if (!present) {
       process.stderr.write(`generating sample data (scale ${flags.scale}) into ${source}\n`);
       await generateDemoData({ scale: flags.scale, seed: 42, outDir: source });

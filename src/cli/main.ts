@@ -43,7 +43,9 @@ program
 
 program
   .command('demo')
-  .description('generate sample data at scale 1 into .medallion/source, run the pipeline into .medallion/lake')
+  .description(
+    'generate sample data at scale 1 into .medallion/source, run the pipeline into .medallion/lake',
+  )
   .option('--dir <dir>', 'working directory of the demo', '.medallion')
   .option('--scale <scale>', 'sample data scale', positiveNumber, 1)
   .option('--json', 'print the run summary as JSON', false)

@@ -13,9 +13,15 @@ function seconds(ms: number): string {
 }
 
 function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: string[]) =>
-    cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('  ');
+    cells
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ');
   return [line(headers), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
 }
 
@@ -38,11 +44,16 @@ export function progressLine(event: ProgressEvent): string | undefined {
 /** The run summary for people: rows per table, accounting, headline, time per task. */
 export function renderSummary(summary: RunSummary): string {
   const out: string[] = [];
-  out.push(`${summary.pipeline} ${summary.runId}: ${summary.status.toUpperCase()} in ${seconds(summary.durationMs)} (logical date ${summary.logicalDate})`);
+  out.push(
+    `${summary.pipeline} ${summary.runId}: ${summary.status.toUpperCase()} in ${seconds(summary.durationMs)} (logical date ${summary.logicalDate})`,
+  );
   if (summary.error) out.push(`error: ${summary.error}`);
   const ingest = summary.ingest;
   out.push('', `Ingest: ${ingest.landed.length} file(s) landed, ${ingest.skipped.length} already ingested`);
-  for (const file of ingest.landed) out.push(`  + ${file.file} → ${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`);
+  for (const file of ingest.landed)
+    out.push(
+      `  + ${file.file} → ${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`,
+    );
   for (const file of ingest.unmatched) out.push(`  ? ${file} matches no source: left alone`);
   out.push(
     '',
@@ -62,14 +73,30 @@ export function renderSummary(summary: RunSummary): string {
     ),
   );
   const reasons = summary.tables.flatMap((entry) =>
-    Object.entries(entry.accounting?.quarantineReasons ?? {}).map(([reason, n]) => `${entry.layer}.${entry.table}: ${reason} ${formatNumber(n)}`),
+    Object.entries(entry.accounting?.quarantineReasons ?? {}).map(
+      ([reason, n]) => `${entry.layer}.${entry.table}: ${reason} ${formatNumber(n)}`,
+    ),
   );
   if (reasons.length) out.push('', `Quarantined: ${reasons.join('; ')}`);
   if (summary.headline) {
-    out.push('', `Headline: ${Object.entries(summary.headline).map(([key, value]) => `${key.replaceAll('_', ' ')} ${formatNumber(value)}`).join(' · ')}`);
+    out.push(
+      '',
+      `Headline: ${Object.entries(summary.headline)
+        .map(([key, value]) => `${key.replaceAll('_', ' ')} ${formatNumber(value)}`)
+        .join(' · ')}`,
+    );
   }
-  out.push('', 'Tasks', table(['task', 'status', 'time'], summary.tasks.map((task) => [task.id, task.status, seconds(task.durationMs)])));
-  const warnings = summary.quality.flatMap((profile) => profile.warnings.map((warning) => `${profile.table}: ${warning}`));
+  out.push(
+    '',
+    'Tasks',
+    table(
+      ['task', 'status', 'time'],
+      summary.tasks.map((task) => [task.id, task.status, seconds(task.durationMs)]),
+    ),
+  );
+  const warnings = summary.quality.flatMap((profile) =>
+    profile.warnings.map((warning) => `${profile.table}: ${warning}`),
+  );
   if (warnings.length) out.push('', 'Quality warnings', ...warnings.map((warning) => `  ! ${warning}`));
   return out.join('\n');
 }

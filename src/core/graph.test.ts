@@ -33,7 +33,11 @@ describe('the task graph', () => {
 
   it('names the table and the missing reference when a SQL refers to an undeclared table', () => {
     expect(() =>
-      buildTaskGraph(pipeline([{ name: 'daily', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('silver', 'nope')}` }])),
+      buildTaskGraph(
+        pipeline([
+          { name: 'daily', layer: 'gold', sql: ({ ref }) => `SELECT * FROM ${ref('silver', 'nope')}` },
+        ]),
+      ),
     ).toThrow(/gold.daily references silver.nope/);
   });
 
@@ -59,11 +63,18 @@ describe('definePipeline', () => {
   it('refuses a table declared twice', () => {
     const sql = () => 'SELECT 1';
     expect(() =>
-      definePipeline(pipeline([{ name: 't', layer: 'gold', sql }, { name: 't', layer: 'gold', sql }])),
+      definePipeline(
+        pipeline([
+          { name: 't', layer: 'gold', sql },
+          { name: 't', layer: 'gold', sql },
+        ]),
+      ),
     ).toThrow(/gold.t is declared twice/);
   });
 
   it('refuses names that are not lower_snake_case', () => {
-    expect(() => definePipeline({ ...pipeline([]), name: 'My Pipeline' })).toThrow(/at name: use lower_snake_case/);
+    expect(() => definePipeline({ ...pipeline([]), name: 'My Pipeline' })).toThrow(
+      /at name: use lower_snake_case/,
+    );
   });
 });

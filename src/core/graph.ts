@@ -56,10 +56,13 @@ export function buildTaskGraph(pipeline: PipelineDefinition): Task[] {
     const dependsOn = [...new Set(referencedTables(table).map(tableKey))];
     for (const dependency of dependsOn) {
       if (!known.has(dependency)) {
-        throw new ConfigError(`table ${tableKey(output)} references ${dependency}, which the pipeline does not declare`, {
-          context: { field: `tables.${table.name}.sql` },
-          hint: `declared tables: ${[...known].join(', ')}`,
-        });
+        throw new ConfigError(
+          `table ${tableKey(output)} references ${dependency}, which the pipeline does not declare`,
+          {
+            context: { field: `tables.${table.name}.sql` },
+            hint: `declared tables: ${[...known].join(', ')}`,
+          },
+        );
       }
     }
     tasks.push({ id: tableKey(output), kind: 'table', dependsOn, output });

@@ -110,7 +110,10 @@ const sourceSchema = z.object({
   ]),
 });
 
-const sqlFunction = z.custom<(context: SqlContext) => string>((value) => typeof value === 'function', 'a function');
+const sqlFunction = z.custom<(context: SqlContext) => string>(
+  (value) => typeof value === 'function',
+  'a function',
+);
 
 const tableSchema = z.object({
   name: identifier,
@@ -145,10 +148,13 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') ?? '';
-    throw new ConfigError(`pipeline definition is invalid at ${field || 'the top level'}: ${issue?.message}`, {
-      context: { field },
-      hint: 'see the example pipeline in src/pipelines/medallion_data_pipeline',
-    });
+    throw new ConfigError(
+      `pipeline definition is invalid at ${field || 'the top level'}: ${issue?.message}`,
+      {
+        context: { field },
+        hint: 'see the example pipeline in src/pipelines/medallion_data_pipeline',
+      },
+    );
   }
   assertUniqueNames(definition);
   return definition;

@@ -62,7 +62,10 @@ function nestedDeltaType(type: DuckDBType, column: string): DeltaType {
       return { type: 'array', elementType: nestedDeltaType(valueType, column), containsNull: true };
     }
     case DuckDBTypeId.STRUCT: {
-      const { entryNames, entryTypes } = type as unknown as { entryNames: string[]; entryTypes: DuckDBType[] };
+      const { entryNames, entryTypes } = type as unknown as {
+        entryNames: string[];
+        entryTypes: DuckDBType[];
+      };
       return {
         type: 'struct',
         fields: entryNames.map((name, index) => ({
@@ -99,7 +102,12 @@ export function writableColumn(name: string, type: DuckDBType): WritableColumn {
 export function deltaSchema(columns: readonly WritableColumn[]): DeltaStructType {
   return {
     type: 'struct',
-    fields: columns.map((column) => ({ name: column.name, type: column.deltaType, nullable: true, metadata: {} })),
+    fields: columns.map((column) => ({
+      name: column.name,
+      type: column.deltaType,
+      nullable: true,
+      metadata: {},
+    })),
   };
 }
 

@@ -75,8 +75,15 @@ export class DuckDbEngine {
   }
 
   /** Makes a Delta table version queryable as a view called `name`. */
-  async registerSnapshot(name: string, snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<void> {
-    await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await snapshotSql(snapshot, store, root)}`);
+  async registerSnapshot(
+    name: string,
+    snapshot: TableSnapshot,
+    store: ObjectStore,
+    root: string,
+  ): Promise<void> {
+    await this.run(
+      `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await snapshotSql(snapshot, store, root)}`,
+    );
   }
 
   /**

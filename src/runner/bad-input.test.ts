@@ -71,12 +71,15 @@ async function expectRejected(fileName: string, content: Buffer | string, task: 
   // The failed bronze table and the gold table downstream of it keep their version.
   const after = await versions(dir);
   expect(after[task]).toBe(before[task]);
-  expect(after['gold.active_companies_with_contracts_2022']).toBe(before['gold.active_companies_with_contracts_2022']);
+  expect(after['gold.active_companies_with_contracts_2022']).toBe(
+    before['gold.active_companies_with_contracts_2022'],
+  );
   return dir;
 }
 
 const contractsFile = () => readFile(path.join(base, 'source', 'aws-marchespublics-annee-2022.json'), 'utf8');
-const establishmentsFile = () => readFile(path.join(base, 'source', 'simulated_etablissements_50000.csv'), 'utf8');
+const establishmentsFile = () =>
+  readFile(path.join(base, 'source', 'simulated_etablissements_50000.csv'), 'utf8');
 
 describe('bad input files', () => {
   it('rejects a truncated JSON file with the record and byte where it ends, then leaves it alone', async () => {
@@ -90,14 +93,23 @@ describe('bad input files', () => {
     // The file is recorded as rejected: the next run does not retry it and succeeds…
     const next = await run(dir);
     expect(next.status).toBe('success');
-    expect(next.ingest.skipped).toContainEqual({ source: 'marches', file: 'aws-marchespublics-annee-2023.json', status: 'rejected' });
+    expect(next.ingest.skipped).toContainEqual({
+      source: 'marches',
+      file: 'aws-marchespublics-annee-2023.json',
+      status: 'rejected',
+    });
     // …unless asked to.
     expect((await run(dir, true)).status).toBe('failed');
   });
 
   it('rejects a JSON record that does not parse, naming the record and its line', async () => {
     const text = (await contractsFile()).replace('"montant": "', '"montant": , "');
-    await expectRejected('aws-marchespublics-annee-2021.json', text, 'bronze.marches_publics', /record \d+, line \d+, byte \d+\): malformed JSON/);
+    await expectRejected(
+      'aws-marchespublics-annee-2021.json',
+      text,
+      'bronze.marches_publics',
+      /record \d+, line \d+, byte \d+\): malformed JSON/,
+    );
   });
 
   it('rejects a CSV missing a required column, naming the column', async () => {
@@ -111,7 +123,9 @@ describe('bad input files', () => {
     const dir = await caseWith('simulated_etablissements_semicolons.csv', semicolons);
     const summary = await run(dir);
     expect(summary.status).toBe('success');
-    const bronze = summary.tables.find((table) => table.table === 'etablissements' && table.layer === 'bronze');
+    const bronze = summary.tables.find(
+      (table) => table.table === 'etablissements' && table.layer === 'bronze',
+    );
     expect(bronze?.rowsWritten).toBe(3);
   });
 
@@ -121,8 +135,16 @@ describe('bad input files', () => {
 
   it('rejects bytes that are not UTF-8, naming the byte and line', async () => {
     const lines = (await establishmentsFile()).split('\n').slice(0, 3);
-    const latin1 = Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from('x,caf\xe9\n', 'latin1')]);
-    await expectRejected('simulated_etablissements_latin1.csv', latin1, 'bronze.etablissements', /line 4, byte \d+\): not valid UTF-8: byte 0xE9/);
+    const latin1 = Buffer.concat([
+      Buffer.from(lines.join('\n') + '\n'),
+      Buffer.from('x,caf\xe9\n', 'latin1'),
+    ]);
+    await expectRejected(
+      'simulated_etablissements_latin1.csv',
+      latin1,
+      'bronze.etablissements',
+      /line 4, byte \d+\): not valid UTF-8: byte 0xE9/,
+    );
   });
 
   it('rejects a CSV whose quote never closes, naming the line', async () => {
@@ -137,12 +159,20 @@ describe('bad input files', () => {
 
   it('quarantines a CSV row with too many fields and loads the others', async () => {
     const lines = (await establishmentsFile()).split('\n').slice(0, 4);
-    const dir = await caseWith('simulated_etablissements_row.csv', `${lines.join('\n')}\n${lines[1]},extra\n`);
+    const dir = await caseWith(
+      'simulated_etablissements_row.csv',
+      `${lines.join('\n')}\n${lines[1]},extra\n`,
+    );
     const summary = await run(dir);
     expect(summary.status).toBe('success');
-    const bronze = summary.tables.find((table) => table.table === 'etablissements' && table.layer === 'bronze');
+    const bronze = summary.tables.find(
+      (table) => table.table === 'etablissements' && table.layer === 'bronze',
+    );
     expect(bronze?.accounting).toMatchObject({ rowsIn: 4, recordsOut: 3, quarantined: 1 });
-    const quarantine = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake'))).quarantine({ layer: 'bronze', table: 'etablissements' });
+    const quarantine = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake'))).quarantine({
+      layer: 'bronze',
+      table: 'etablissements',
+    });
     expect((await quarantine.snapshot())?.files.length).toBeGreaterThan(0);
   });
 

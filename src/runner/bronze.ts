@@ -31,7 +31,11 @@ interface LoadedFile {
 }
 
 /** Appends the records of newly landed files to the source's bronze table, all files or none. */
-export async function loadBronze(context: RunContext, source: SourceDefinition, task: string): Promise<BronzeReport> {
+export async function loadBronze(
+  context: RunContext,
+  source: SourceDefinition,
+  task: string,
+): Promise<BronzeReport> {
   const pending = (await currentFiles(context)).filter(
     (entry) =>
       entry.source === source.name &&
@@ -62,7 +66,9 @@ export async function loadBronze(context: RunContext, source: SourceDefinition, 
   const table = context.lake.table({ layer: 'bronze', table: source.bronzeTable });
   const union = loaded.map((file) => `SELECT * FROM ${file.rows}`).join(' UNION ALL BY NAME ');
   const rows = `__bronze_${source.bronzeTable}`;
-  await context.engine.run(`CREATE OR REPLACE TEMP TABLE ${rows} AS ${await alignWithTable(context, union, table)}`);
+  await context.engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${rows} AS ${await alignWithTable(context, union, table)}`,
+  );
   const written = await writeTable(context.engine, rows, table, {
     mode: 'append',
     txns: loaded.map((file) => ({ appId: `medallion-landing-${file.entry.checksum}`, version: 0 })),
@@ -81,10 +87,20 @@ export async function loadBronze(context: RunContext, source: SourceDefinition, 
   const now = new Date().toISOString();
   await appendToManifest(
     context,
-    loaded.map((file) => ({ ...file.entry, status: 'loaded', runId: context.runId, at: now, records: file.records })),
+    loaded.map((file) => ({
+      ...file.entry,
+      status: 'loaded',
+      runId: context.runId,
+      at: now,
+      records: file.records,
+    })),
   );
   for (const file of loaded) {
-    report.files.push({ fileName: file.entry.fileName, records: file.records, quarantined: file.quarantined });
+    report.files.push({
+      fileName: file.entry.fileName,
+      records: file.records,
+      quarantined: file.quarantined,
+    });
     report.rowsIn += file.records;
     report.quarantined += file.quarantined;
   }
@@ -93,7 +109,10 @@ export async function loadBronze(context: RunContext, source: SourceDefinition, 
   return report;
 }
 
-async function rejectFiles(context: RunContext, failures: { entry: ManifestEntry; error: unknown }[]): Promise<void> {
+async function rejectFiles(
+  context: RunContext,
+  failures: { entry: ManifestEntry; error: unknown }[],
+): Promise<void> {
   const now = new Date().toISOString();
   await appendToManifest(
     context,
@@ -118,7 +137,9 @@ async function alignWithTable(
   if (!snapshot) return union;
   const incoming = new Set((await context.engine.columns(`(${union})`)).map((column) => column.name));
   const existing = snapshot.schema.fields.map((field) => field.name);
-  const projection = existing.map((name) => (incoming.has(name) ? quoteIdent(name) : `NULL AS ${quoteIdent(name)}`));
+  const projection = existing.map((name) =>
+    incoming.has(name) ? quoteIdent(name) : `NULL AS ${quoteIdent(name)}`,
+  );
   const added = [...incoming].filter((name) => !existing.includes(name)).map(quoteIdent);
   return `SELECT ${[...projection, ...added].join(', ')} FROM (${union})`;
 }
@@ -154,7 +175,10 @@ function bronzeColumnName(header: string, format: CsvFormat, position: number): 
     ([from]) => normalizeHeaderName(from) === normalizeHeaderName(header),
   );
   if (rename) return rename[1];
-  const cleaned = header.trim().replace(INVALID_COLUMN_CHARS, '_').replace(/^_+|_+$/g, '');
+  const cleaned = header
+    .trim()
+    .replace(INVALID_COLUMN_CHARS, '_')
+    .replace(/^_+|_+$/g, '');
   return cleaned === '' ? `column_${position + 1}` : cleaned;
 }
 
@@ -186,12 +210,19 @@ async function readCsv(
   const rows = await context.engine.count(raw);
   const rejected = await context.engine.count(`${rejects}_errors`);
   const rejectedRecords = Number(
-    (await context.engine.one<{ n: number }>(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejects}_errors`)).n,
+    (
+      await context.engine.one<{ n: number }>(
+        `SELECT count(DISTINCT line)::BIGINT AS n FROM ${rejects}_errors`,
+      )
+    ).n,
   );
   if (rows + rejectedRecords !== records) {
     throw new SourceFileError(
       `read ${rows} rows and rejected ${rejectedRecords}, but the file holds ${records} records`,
-      { context: { file: displayName }, hint: 'the file may mix line endings or quoting styles; check it with a CSV linter' },
+      {
+        context: { file: displayName },
+        hint: 'the file may mix line endings or quoting styles; check it with a CSV linter',
+      },
     );
   }
   await context.engine.run(`
@@ -219,7 +250,10 @@ async function readJson(
 ): Promise<LoadedFile> {
   const chunkDir = path.join(context.engine.scratchDir, 'ndjson', relation);
   try {
-    const split = await splitJsonRecords(file, chunkDir, { recordsPath: format.recordsPath, displayName: entry.fileName });
+    const split = await splitJsonRecords(file, chunkDir, {
+      recordsPath: format.recordsPath,
+      displayName: entry.fileName,
+    });
     const from =
       split.chunks.length === 0
         ? `(SELECT NULL::BIGINT AS n, NULL::JSON AS r WHERE false)`
@@ -242,7 +276,11 @@ async function readJson(
 }
 
 /** Turns DuckDB's "Malformed JSON in file chunk-…, at byte B in line L" into the source's position. */
-async function jsonParseError(error: unknown, chunks: NdjsonChunk[], fileName: string): Promise<MedallionError> {
+async function jsonParseError(
+  error: unknown,
+  chunks: NdjsonChunk[],
+  fileName: string,
+): Promise<MedallionError> {
   const message = describeError(error);
   const match = /file "([^"]+)", at byte \d+ in line (\d+): ?(.*)/s.exec(message);
   const chunk = match ? chunks.find((candidate) => candidate.path === match[1]) : undefined;

@@ -14,7 +14,10 @@ export interface IngestReport {
 
 /** `*` and `?` wildcards over a file name. */
 export function matchesPattern(fileName: string, pattern: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${regex}$`).test(fileName);
 }
 
@@ -31,8 +34,13 @@ function baseName(key: string): string {
 /** Copies new source files, byte for byte, to landing and records them in the manifest. */
 export async function ingest(context: RunContext): Promise<IngestReport> {
   const report: IngestReport = { landed: [], skipped: [], unmatched: [] };
-  const known = new Map((await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry]));
-  const stamp = context.startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const known = new Map(
+    (await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry]),
+  );
+  const stamp = context.startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   for (const object of await context.source.list('')) {
     const fileName = baseName(object.key);
     const source: SourceDefinition | undefined = context.pipeline.sources.find((candidate) =>

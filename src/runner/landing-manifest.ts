@@ -64,7 +64,10 @@ export async function currentFiles(context: RunContext): Promise<ManifestEntry[]
   });
 }
 
-export async function appendToManifest(context: RunContext, entries: readonly ManifestEntry[]): Promise<void> {
+export async function appendToManifest(
+  context: RunContext,
+  entries: readonly ManifestEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   const rows = entries.map(
     (entry) => `(${COLUMNS.map(([field, , type]) => literal(entry[field], type)).join(', ')})`,

@@ -3,7 +3,13 @@ export type ProgressEvent =
   | { type: 'run-started'; runId: string; pipeline: string; tasks: string[] }
   | { type: 'task-started'; task: string }
   | { type: 'task-progress'; task: string; message: string }
-  | { type: 'task-finished'; task: string; status: 'success' | 'failed' | 'skipped'; durationMs: number; detail: string }
+  | {
+      type: 'task-finished';
+      task: string;
+      status: 'success' | 'failed' | 'skipped';
+      durationMs: number;
+      detail: string;
+    }
   | { type: 'run-finished'; runId: string; status: 'success' | 'failed'; durationMs: number };
 
 export type ProgressListener = (event: ProgressEvent) => void;

@@ -23,13 +23,24 @@ export interface TableProfile {
 
 function allTables(context: RunContext): { id: TableId; key: string[] }[] {
   return [
-    ...context.pipeline.sources.map((source) => ({ id: { layer: 'bronze', table: source.bronzeTable } as TableId, key: [] })),
-    ...context.pipeline.tables.map((table) => ({ id: { layer: table.layer, table: table.name } as TableId, key: table.key ?? [] })),
+    ...context.pipeline.sources.map((source) => ({
+      id: { layer: 'bronze', table: source.bronzeTable } as TableId,
+      key: [],
+    })),
+    ...context.pipeline.tables.map((table) => ({
+      id: { layer: table.layer, table: table.name } as TableId,
+      key: table.key ?? [],
+    })),
   ];
 }
 
-function schemaDrift(previous: DeltaStructType | undefined, current: DeltaStructType): TableProfile['schemaDrift'] {
-  const before = new Map((previous?.fields ?? current.fields).map((field) => [field.name, JSON.stringify(field.type)]));
+function schemaDrift(
+  previous: DeltaStructType | undefined,
+  current: DeltaStructType,
+): TableProfile['schemaDrift'] {
+  const before = new Map(
+    (previous?.fields ?? current.fields).map((field) => [field.name, JSON.stringify(field.type)]),
+  );
   const after = new Map(current.fields.map((field) => [field.name, JSON.stringify(field.type)]));
   return {
     added: [...after.keys()].filter((name) => !before.has(name)),
@@ -54,7 +65,9 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
       `min(${quoteIdent(field.name)})::VARCHAR AS min${index}`,
       `max(${quoteIdent(field.name)})::VARCHAR AS max${index}`,
     ]);
-    const stats = await context.engine.one(`SELECT ${['count(*)::BIGINT AS n', ...nulls, ...ranges].join(', ')} FROM ${view}`);
+    const stats = await context.engine.one(
+      `SELECT ${['count(*)::BIGINT AS n', ...nulls, ...ranges].join(', ')} FROM ${view}`,
+    );
     const rows = Number(stats.n);
     const duplicateKeys = key.length
       ? Number(
@@ -71,13 +84,19 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
       version: snapshot.version,
       rows,
       nullShare: Object.fromEntries(
-        fields.map((field, index) => [field.name, rows === 0 ? 0 : round(1 - Number(stats[`c${index}`]) / rows)]),
+        fields.map((field, index) => [
+          field.name,
+          rows === 0 ? 0 : round(1 - Number(stats[`c${index}`]) / rows),
+        ]),
       ),
       duplicateKeys,
       dateRanges: Object.fromEntries(
         dates.map((field, index) => [
           field.name,
-          { min: (stats[`min${index}`] as string | null) ?? null, max: (stats[`max${index}`] as string | null) ?? null },
+          {
+            min: (stats[`min${index}`] as string | null) ?? null,
+            max: (stats[`max${index}`] as string | null) ?? null,
+          },
         ]),
       ),
       ageSeconds: Math.round((Date.now() - snapshot.timestamp) / 1000),

@@ -33,7 +33,10 @@ export interface RunOptions {
 }
 
 export function newRunId(now: Date): string {
-  return `run_${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '')}_${randomBytes(3).toString('hex')}`;
+  return `run_${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')}_${randomBytes(3).toString('hex')}`;
 }
 
 /** Runs every task of the pipeline once, in dependency order, and returns (and stores) the summary. */
@@ -77,7 +80,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   try {
     for (const macro of options.pipeline.macros ?? []) await engine.run(macro);
     const tasks = buildTaskGraph(options.pipeline);
-    progress({ type: 'run-started', runId, pipeline: options.pipeline.name, tasks: tasks.map((task) => task.id) });
+    progress({
+      type: 'run-started',
+      runId,
+      pipeline: options.pipeline.name,
+      tasks: tasks.map((task) => task.id),
+    });
     const failed = new Set<string>();
     for (const task of tasks) {
       if (task.dependsOn.some((dependency) => failed.has(dependency))) {
@@ -138,14 +146,20 @@ async function executeTask(context: RunContext, task: Task, summary: RunSummary)
           sha256: entry.checksum,
           landingKey: entry.landingKey,
         })),
-        skipped: report.skipped.map((entry) => ({ source: entry.source, file: entry.fileName, status: entry.status })),
+        skipped: report.skipped.map((entry) => ({
+          source: entry.source,
+          file: entry.fileName,
+          status: entry.status,
+        })),
         unmatched: report.unmatched,
       };
       const unmatched = report.unmatched.length ? `, ${report.unmatched.length} matching no source` : '';
       return `${report.landed.length} file(s) landed, ${report.skipped.length} already ingested${unmatched}`;
     }
     case 'bronze': {
-      const source = context.pipeline.sources.find((candidate) => candidate.bronzeTable === task.output?.table);
+      const source = context.pipeline.sources.find(
+        (candidate) => candidate.bronzeTable === task.output?.table,
+      );
       if (!source || !task.output) throw new Error(`no source writes ${task.id}`);
       const report = await loadBronze(context, source, task.id);
       const table = await tableSummary(context, task, report.rowsOut);
@@ -202,6 +216,11 @@ async function headline(context: RunContext): Promise<RunSummary['headline']> {
   await registerInputs(context, tablesReferencedBy(sql));
   const row = await context.engine.one(sql(sqlContext(context)));
   return Object.fromEntries(
-    Object.entries(row).map(([key, value]) => [key, typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : (value as number | string | null)]),
+    Object.entries(row).map(([key, value]) => [
+      key,
+      typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)
+        ? Number(value)
+        : (value as number | string | null),
+    ]),
   );
 }

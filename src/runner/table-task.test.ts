@@ -13,7 +13,14 @@ async function runWith(silver: TableDefinition) {
   await writeFile(path.join(dir, 'source', 'items-1.csv'), 'id,qty\n1,5\n2,-1\n2,7\n3,x\n');
   const pipeline: PipelineDefinition = {
     name: 'items',
-    sources: [{ name: 'items', pattern: 'items-*.csv', bronzeTable: 'items', format: { type: 'csv', delimiter: ',', requiredColumns: ['id', 'qty'] } }],
+    sources: [
+      {
+        name: 'items',
+        pattern: 'items-*.csv',
+        bronzeTable: 'items',
+        format: { type: 'csv', delimiter: ',', requiredColumns: ['id', 'qty'] },
+      },
+    ],
     tables: [silver],
   };
   const lake = new LocalDiskStore(path.join(dir, 'lake'));
@@ -39,10 +46,18 @@ describe('refined tables', () => {
     });
     expect(summary.status).toBe('success');
     const silver = summary.tables.find((table) => table.layer === 'silver');
-    expect(silver?.accounting).toEqual({ rowsIn: 4, recordsOut: 2, deduplicated: 1, quarantined: 1, quarantineReasons: { bad_qty: 1 } });
+    expect(silver?.accounting).toEqual({
+      rowsIn: 4,
+      recordsOut: 2,
+      deduplicated: 1,
+      quarantined: 1,
+      quarantineReasons: { bad_qty: 1 },
+    });
     expect(silver?.rows).toBe(2);
     const quarantine = await lake.quarantine({ layer: 'silver', table: 'items' }).snapshot();
-    expect(quarantine?.files.reduce((sum, file) => sum + JSON.parse(file.stats ?? '{}').numRecords, 0)).toBe(1);
+    expect(quarantine?.files.reduce((sum, file) => sum + JSON.parse(file.stats ?? '{}').numRecords, 0)).toBe(
+      1,
+    );
   });
 
   it('fails the run when a shape loses records instead of quarantining them', async () => {

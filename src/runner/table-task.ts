@@ -49,12 +49,21 @@ export async function registerInputs(context: RunContext, ids: readonly TableId[
           : 'run its task first',
       });
     }
-    await context.engine.registerSnapshot(`${id.layer}__${id.table}`, snapshot, context.lake.store, table.root);
+    await context.engine.registerSnapshot(
+      `${id.layer}__${id.table}`,
+      snapshot,
+      context.lake.store,
+      table.root,
+    );
   }
 }
 
 /** Computes a silver or gold table from its inputs and commits it as the table's new version. */
-export async function buildTable(context: RunContext, definition: TableDefinition, task: string): Promise<TableReport> {
+export async function buildTable(
+  context: RunContext,
+  definition: TableDefinition,
+  task: string,
+): Promise<TableReport> {
   const id: TableId = { layer: definition.layer, table: definition.name };
   await registerInputs(context, referencedTables(definition));
   const base = `__t_${definition.layer}_${definition.name}`;
@@ -77,7 +86,11 @@ export async function buildTable(context: RunContext, definition: TableDefinitio
       task,
     });
   }
-  return { version: written.version, rows: written.rows, ...(output.accounting ? { accounting: output.accounting } : {}) };
+  return {
+    version: written.version,
+    rows: written.rows,
+    ...(output.accounting ? { accounting: output.accounting } : {}),
+  };
 }
 
 async function refine(
@@ -96,7 +109,10 @@ async function refine(
   if (recordCount !== rowsIn) {
     throw new AccountingError(
       `the SQL of ${definition.layer}.${definition.name} returned ${recordCount} records for ${rowsIn} input rows`,
-      { context: { field: `tables.${definition.name}.sql` }, hint: 'a refined table\'s SQL must return one row per input row: filter with quarantine rules, not WHERE' },
+      {
+        context: { field: `tables.${definition.name}.sql` },
+        hint: "a refined table's SQL must return one row per input row: filter with quarantine rules, not WHERE",
+      },
     );
   }
   const groupKey = rules.dedupe
@@ -124,13 +140,18 @@ async function refine(
     `CREATE OR REPLACE TEMP VIEW ${survivors} AS SELECT * EXCLUDE (__rank, __reason) FROM ${ranked} WHERE __rank = 1 AND __reason IS NULL`,
   );
   const shaped = `${base}_shaped`;
-  await engine.run(`CREATE OR REPLACE TEMP TABLE ${shaped} AS ${rules.shape ? rules.shape(survivors) : `SELECT * FROM ${survivors}`}`);
+  await engine.run(
+    `CREATE OR REPLACE TEMP TABLE ${shaped} AS ${rules.shape ? rules.shape(survivors) : `SELECT * FROM ${survivors}`}`,
+  );
   const columns = (await engine.columns(shaped)).map((column) => column.name);
   if (!columns.includes(rules.recordId)) {
-    throw new ConfigError(`the shape of ${definition.layer}.${definition.name} drops the record id column ${rules.recordId}`, {
-      context: { field: `tables.${definition.name}.refine.shape` },
-      hint: 'keep it in the SELECT: medallion counts records with it and removes it before writing',
-    });
+    throw new ConfigError(
+      `the shape of ${definition.layer}.${definition.name} drops the record id column ${rules.recordId}`,
+      {
+        context: { field: `tables.${definition.name}.refine.shape` },
+        hint: 'keep it in the SELECT: medallion counts records with it and removes it before writing',
+      },
+    );
   }
   const counts = await engine.one<{ out: number; dedup: number }>(`
     SELECT (SELECT count(DISTINCT ${recordId}) FROM ${shaped})::BIGINT AS out,
@@ -154,7 +175,10 @@ export function assertBalanced(table: string, accounting: Accounting): void {
   if (rowsIn !== recordsOut + deduplicated + quarantined) {
     throw new AccountingError(
       `${table}: ${rowsIn} rows in ≠ ${recordsOut} out + ${deduplicated} deduplicated + ${quarantined} quarantined`,
-      { context: { field: table }, hint: 'the table\'s shape SQL loses or invents records; every input record must be kept, deduplicated or quarantined' },
+      {
+        context: { field: table },
+        hint: "the table's shape SQL loses or invents records; every input record must be kept, deduplicated or quarantined",
+      },
     );
   }
 }

@@ -57,7 +57,11 @@ export async function countCsvRecords(
   }
   if (inQuotes) {
     throw new SourceFileError('a quoted field is never closed: the rest of the file would be swallowed', {
-      context: { file: options.displayName ?? path.basename(file), line: quoteOpenedAt.line, byte: quoteOpenedAt.byte },
+      context: {
+        file: options.displayName ?? path.basename(file),
+        line: quoteOpenedAt.line,
+        byte: quoteOpenedAt.byte,
+      },
       hint: 'check that this line\'s quotes are balanced (a literal " inside a quoted field is written "")',
     });
   }

@@ -19,7 +19,12 @@ beforeAll(async () => {
 });
 afterAll(() => engine.close());
 
-async function write(table: DeltaTable, sql: string, mode: 'append' | 'overwrite', partitionBy: string[] = []) {
+async function write(
+  table: DeltaTable,
+  sql: string,
+  mode: 'append' | 'overwrite',
+  partitionBy: string[] = [],
+) {
   const before = await table.snapshot();
   const staged = await engine.stage(`(${sql})`, partitionBy);
   return table.commit({
@@ -45,13 +50,21 @@ describe('DeltaTable', () => {
     await write(table, "SELECT 2 AS id, 'grace' AS name", 'append');
     await write(table, "SELECT 3 AS id, 'linus' AS name", 'overwrite');
     expect(await rows(table, 0)).toEqual([{ id: 1, name: 'ada' }]);
-    expect(await rows(table, 1)).toEqual([{ id: 1, name: 'ada' }, { id: 2, name: 'grace' }]);
+    expect(await rows(table, 1)).toEqual([
+      { id: 1, name: 'ada' },
+      { id: 2, name: 'grace' },
+    ]);
     expect(await rows(table)).toEqual([{ id: 3, name: 'linus' }]);
   });
 
   it('takes partition values from the log, NULL partitions included', async () => {
     const table = new DeltaTable(store, 'silver/partitioned');
-    await write(table, "SELECT * FROM (VALUES (2022, 'a'), (NULL, 'b'), (2023, 'c')) t(year, v)", 'overwrite', ['year']);
+    await write(
+      table,
+      "SELECT * FROM (VALUES (2022, 'a'), (NULL, 'b'), (2023, 'c')) t(year, v)",
+      'overwrite',
+      ['year'],
+    );
     const snapshot = await table.snapshot();
     expect(snapshot?.partitionColumns).toEqual(['year']);
     expect(snapshot?.files.map((file) => file.partitionValues.year).sort()).toEqual(['2022', '2023', null]);
@@ -104,32 +117,44 @@ describe('DeltaTable', () => {
     await write(table, 'SELECT 1 AS id', 'overwrite');
     // A writer that staged and uploaded data files but never wrote its log entry.
     const staged = await engine.stage('(SELECT 2 AS id)', []);
-    for (const file of staged.files) await store.putFile(file.localPath, `${table.root}/${file.relativePath}`);
+    for (const file of staged.files)
+      await store.putFile(file.localPath, `${table.root}/${file.relativePath}`);
     expect(await rows(table)).toEqual([{ id: 1 }]);
-    expect((await readdir(path.join(store.location, table.root))).filter((name) => name.endsWith('.parquet'))).toHaveLength(2);
+    expect(
+      (await readdir(path.join(store.location, table.root))).filter((name) => name.endsWith('.parquet')),
+    ).toHaveLength(2);
   });
 
-  it.skipIf(skipWithoutDeltaRs())('writes tables delta-rs reads with the same rows, types and partitions', async () => {
-    const table = new DeltaTable(store, 'gold/compat');
-    await write(
-      table,
-      `SELECT * FROM (VALUES
+  it.skipIf(skipWithoutDeltaRs())(
+    'writes tables delta-rs reads with the same rows, types and partitions',
+    async () => {
+      const table = new DeltaTable(store, 'gold/compat');
+      await write(
+        table,
+        `SELECT * FROM (VALUES
          (1, 'a', DATE '2022-01-03', TIMESTAMPTZ '2022-01-03 10:00:00+00', 1.5, true, ['x', 'y'], {'k': 'v'}, 2022),
          (2, NULL, NULL, NULL, NULL, NULL, [], NULL, NULL)
        ) t(id, name, day, at_time, amount, flag, tags, attrs, year)`,
-      'overwrite',
-      ['year'],
-    );
-    const out = path.join(dir, 'compat.parquet');
-    const read = exportWithDeltaRs(path.join(store.location, table.root), out);
-    expect(read).toMatchObject({ version: 0, rows: 2, minReaderVersion: 1, minWriterVersion: 2, partitionColumns: ['year'] });
-    const snapshot = await table.snapshot();
-    await engine.registerSnapshot('mine', snapshot!, store, table.root);
-    const diff = await engine.all(`
+        'overwrite',
+        ['year'],
+      );
+      const out = path.join(dir, 'compat.parquet');
+      const read = exportWithDeltaRs(path.join(store.location, table.root), out);
+      expect(read).toMatchObject({
+        version: 0,
+        rows: 2,
+        minReaderVersion: 1,
+        minWriterVersion: 2,
+        partitionColumns: ['year'],
+      });
+      const snapshot = await table.snapshot();
+      await engine.registerSnapshot('mine', snapshot!, store, table.root);
+      const diff = await engine.all(`
       SELECT count(*)::INTEGER AS n FROM (
         (SELECT * FROM mine EXCEPT ALL SELECT COLUMNS(c -> true) FROM read_parquet('${out}'))
         UNION ALL
         (SELECT COLUMNS(c -> true) FROM read_parquet('${out}') EXCEPT ALL SELECT * FROM mine))`);
-    expect(diff).toEqual([{ n: 0 }]);
-  });
+      expect(diff).toEqual([{ n: 0 }]);
+    },
+  );
 });

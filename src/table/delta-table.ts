@@ -136,10 +136,10 @@ export class DeltaTable {
           readVersion = latest.version; // an append still applies on top of the other writer's version
           continue;
         }
-        throw new CommitConflictError(
-          `another writer committed version ${version} of ${this.root} first`,
-          { context: { file: this.root }, hint: 'rerun the task: it will recompute from the new version' },
-        );
+        throw new CommitConflictError(`another writer committed version ${version} of ${this.root} first`, {
+          context: { file: this.root },
+          hint: 'rerun the task: it will recompute from the new version',
+        });
       }
     }
   }
@@ -174,7 +174,8 @@ function buildActions(request: CommitRequest, current: TableSnapshot | undefined
       },
     },
   ];
-  if (!current) actions.push({ protocol: { minReaderVersion: READER_VERSION, minWriterVersion: WRITER_VERSION } });
+  if (!current)
+    actions.push({ protocol: { minReaderVersion: READER_VERSION, minWriterVersion: WRITER_VERSION } });
   if (!current || !sameShape(current, request)) {
     actions.push({
       metaData: {

@@ -82,13 +82,21 @@ export function referenceContracts(file: string): ReferenceContracts {
     // Latest publication day wins (a missing one loses); on a tie the later record wins.
     if (!current || (published ?? '') >= (current.published ?? '')) winners.set(key, { index, published });
   });
-  const result: ReferenceContracts = { records: records.length, deduplicated: records.length - winners.size, noTitulaire: 0, rows: [] };
+  const result: ReferenceContracts = {
+    records: records.length,
+    deduplicated: records.length - winners.size,
+    noTitulaire: 0,
+    rows: [],
+  };
   for (const [contractKey, { index }] of winners) {
     const record = records[index] ?? {};
-    const titulaires = Array.isArray(record.titulaires) ? (record.titulaires as { [key: string]: Json }[]) : [];
+    const titulaires = Array.isArray(record.titulaires)
+      ? (record.titulaires as { [key: string]: Json }[])
+      : [];
     const seen = new Set<string>();
     for (const titulaire of titulaires) {
-      const id = titulaire.id === null || titulaire.id === undefined ? '' : String(titulaire.id).replace(/\s+/g, '');
+      const id =
+        titulaire.id === null || titulaire.id === undefined ? '' : String(titulaire.id).replace(/\s+/g, '');
       if (id === '' || seen.has(id)) continue;
       seen.add(id);
       result.rows.push({
@@ -139,7 +147,11 @@ export function parseCsv(content: string, delimiter = ','): string[][] {
 export function referenceActiveSirets(file: string): Set<string> {
   const [header, ...rows] = parseCsv(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   const column = (name: string) => header?.indexOf(name) ?? -1;
-  const [siretAt, stateAt, treatedAt] = [column('siret'), column('etatAdministratifEtablissement'), column('dateDernierTraitementEtablissement')];
+  const [siretAt, stateAt, treatedAt] = [
+    column('siret'),
+    column('etatAdministratifEtablissement'),
+    column('dateDernierTraitementEtablissement'),
+  ];
   const latest = new Map<string, { treated: string; active: boolean }>();
   for (const row of rows) {
     const raw = row[siretAt]?.trim() ?? '';
@@ -147,7 +159,8 @@ export function referenceActiveSirets(file: string): Set<string> {
     const siret = raw.padStart(14, '0');
     const treated = row[treatedAt]?.trim() ?? '';
     const current = latest.get(siret);
-    if (!current || treated >= current.treated) latest.set(siret, { treated, active: row[stateAt]?.trim() === 'A' });
+    if (!current || treated >= current.treated)
+      latest.set(siret, { treated, active: row[stateAt]?.trim() === 'A' });
   }
   return new Set([...latest].filter(([, value]) => value.active).map(([siret]) => siret));
 }
@@ -158,12 +171,20 @@ export interface ReferenceHeadline {
   totalValue: number;
 }
 
-export function referenceHeadline(contracts: ReferenceContracts, activeSirets: Set<string>): ReferenceHeadline {
+export function referenceHeadline(
+  contracts: ReferenceContracts,
+  activeSirets: Set<string>,
+): ReferenceHeadline {
   const companies = new Set<string>();
   let rows = 0;
   let total = 0;
   for (const row of contracts.rows) {
-    if (!row.titulaireSiret || !row.dateNotification?.startsWith('2022') || !activeSirets.has(row.titulaireSiret)) continue;
+    if (
+      !row.titulaireSiret ||
+      !row.dateNotification?.startsWith('2022') ||
+      !activeSirets.has(row.titulaireSiret)
+    )
+      continue;
     companies.add(row.titulaireSiret);
     rows++;
     total += row.montant ?? 0;

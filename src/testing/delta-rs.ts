@@ -20,7 +20,8 @@ export function skipWithoutDeltaRs(): boolean {
   if (!available && process.env.CI === 'true') {
     throw new Error('delta-rs is not installed in .cache/py: run `node scripts/test-env.mjs`');
   }
-  if (!available) console.warn('skipped: delta-rs (python deltalake) is not installed; run `node scripts/test-env.mjs`');
+  if (!available)
+    console.warn('skipped: delta-rs (python deltalake) is not installed; run `node scripts/test-env.mjs`');
   return !available;
 }
 

@@ -10,7 +10,11 @@ import type { RunSummary } from '../../runner/run-summary.js';
 import { LocalDiskStore } from '../../storage/local-disk.js';
 import { LakeLayout } from '../../table/lake-layout.js';
 import { exportWithDeltaRs, skipWithoutDeltaRs } from '../../testing/delta-rs.js';
-import { referenceActiveSirets, referenceContracts, referenceHeadline } from '../../testing/decp-reference.js';
+import {
+  referenceActiveSirets,
+  referenceContracts,
+  referenceHeadline,
+} from '../../testing/decp-reference.js';
 import pipeline from './pipeline.js';
 
 let dir: string;
@@ -19,7 +23,12 @@ let lake: string;
 let first: RunSummary;
 
 const run = () =>
-  runPipeline({ pipeline, source: new LocalDiskStore(source), lake: new LocalDiskStore(lake), logicalDate: '2026-11-26' });
+  runPipeline({
+    pipeline,
+    source: new LocalDiskStore(source),
+    lake: new LocalDiskStore(lake),
+    logicalDate: '2026-11-26',
+  });
 
 function table(summary: RunSummary, name: string) {
   const found = summary.tables.find((entry) => `${entry.layer}.${entry.table}` === name);

@@ -1,5 +1,11 @@
 import { definePipeline } from '../../index.js';
-import { activeCompanies, summaryByCompanySize, summaryByRegion, summaryBySector, top100Companies } from './gold.js';
+import {
+  activeCompanies,
+  summaryByCompanySize,
+  summaryByRegion,
+  summaryBySector,
+  top100Companies,
+} from './gold.js';
 import { macros } from './macros.js';
 import { codesNaf, etablissements, marchesPublics } from './silver.js';
 import { etablissementsSource, marchesSource, nafSource } from './sources.js';
