@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generateDemoData } from '../demo-data/generate.js';
+import { etablissementsSource } from '../pipelines/medallion_data_pipeline/sources.js';
+import { parseCsv } from '../testing/decp-reference.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { LakeLayout } from '../table/lake-layout.js';
@@ -127,6 +129,29 @@ describe('bad input files', () => {
       (table) => table.table === 'etablissements' && table.layer === 'bronze',
     );
     expect(bronze?.rowsWritten).toBe(3);
+  });
+
+  it('loads a CSV that lacks optional columns, leaving them NULL for its rows', async () => {
+    const [header = [], ...rows] = parseCsv(await establishmentsFile());
+    const keep =
+      etablissementsSource.format.type === 'csv' ? etablissementsSource.format.requiredColumns : [];
+    const positions = keep.map((name) => header.indexOf(name));
+    const narrow = [keep, ...rows.slice(0, 3).map((row) => positions.map((at) => row[at] ?? ''))]
+      .map((row) => row.join(','))
+      .join('\n');
+    const dir = await caseWith('simulated_etablissements_narrow.csv', `${narrow}\n`);
+    const summary = await run(dir);
+    expect(summary.status).toBe('success');
+    const bronze = summary.tables.find(
+      (table) => table.table === 'etablissements' && table.layer === 'bronze',
+    );
+    expect(bronze?.rowsWritten).toBe(3);
+    const snapshot = await new LakeLayout(new LocalDiskStore(path.join(dir, 'lake')))
+      .table({ layer: 'bronze', table: 'etablissements' })
+      .snapshot();
+    expect(snapshot?.schema.fields.find((field) => field.name === 'enseigne1Etablissement')?.type).toBe(
+      'string',
+    );
   });
 
   it('rejects an empty file', async () => {

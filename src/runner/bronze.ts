@@ -2,7 +2,7 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { describeError, MedallionError, SourceFileError } from '../core/errors.js';
 import type { CsvFormat, JsonFormat, SourceDefinition } from '../core/pipeline.js';
-import { quoteIdent } from '../engine/delta-types.js';
+import { duckdbSqlType, quoteIdent } from '../engine/delta-types.js';
 import { sqlString } from '../engine/duckdb-engine.js';
 import { countCsvRecords } from '../sources/csv-records.js';
 import { inspectCsvHeader, normalizeHeaderName } from '../sources/csv-header.js';
@@ -137,8 +137,10 @@ async function alignWithTable(
   if (!snapshot) return union;
   const incoming = new Set((await context.engine.columns(`(${union})`)).map((column) => column.name));
   const existing = snapshot.schema.fields.map((field) => field.name);
-  const projection = existing.map((name) =>
-    incoming.has(name) ? quoteIdent(name) : `NULL AS ${quoteIdent(name)}`,
+  const projection = snapshot.schema.fields.map((field) =>
+    incoming.has(field.name)
+      ? quoteIdent(field.name)
+      : `CAST(NULL AS ${duckdbSqlType(field.type)}) AS ${quoteIdent(field.name)}`,
   );
   const added = [...incoming].filter((name) => !existing.includes(name)).map(quoteIdent);
   return `SELECT ${[...projection, ...added].join(', ')} FROM (${union})`;

@@ -55,6 +55,14 @@ describe('refined tables', () => {
     });
     expect(silver?.rows).toBe(2);
     const quarantine = await lake.quarantine({ layer: 'silver', table: 'items' }).snapshot();
+    expect(quarantine?.schema.fields.map((field) => field.name)).toEqual([
+      'run_id',
+      'reason',
+      'record_id',
+      'record',
+      'detail',
+      'quarantined_at',
+    ]);
     expect(quarantine?.files.reduce((sum, file) => sum + JSON.parse(file.stats ?? '{}').numRecords, 0)).toBe(
       1,
     );

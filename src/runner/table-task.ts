@@ -133,7 +133,7 @@ async function refine(
   await engine.run(`
     CREATE OR REPLACE TEMP TABLE ${quarantine} AS
     SELECT ${QUARANTINE_COLUMNS.runId(context)}, __reason AS reason, ${recordId}::VARCHAR AS record_id,
-      to_json(COLUMNS(* EXCLUDE (__rank, __reason)))::VARCHAR AS record, NULL::VARCHAR AS detail, ${QUARANTINE_COLUMNS.now()}
+      to_json(${await recordStruct(engine, records)})::VARCHAR AS record, NULL::VARCHAR AS detail, ${QUARANTINE_COLUMNS.now()}
     FROM ${ranked} WHERE __reason IS NOT NULL`);
   const survivors = `${base}_survivors`;
   await engine.run(
@@ -168,6 +168,12 @@ async function refine(
   };
   assertBalanced(`${definition.layer}.${definition.name}`, accounting);
   return { relation: `(SELECT * EXCLUDE (${recordId}) FROM ${shaped})`, quarantine, accounting };
+}
+
+/** The whole record as one struct, so the quarantine keeps it in a single JSON column. */
+async function recordStruct(engine: RunContext['engine'], relation: string): Promise<string> {
+  const columns = await engine.columns(relation);
+  return `{${columns.map((column) => `${sqlString(column.name)}: ${quoteIdent(column.name)}`).join(', ')}}`;
 }
 
 export function assertBalanced(table: string, accounting: Accounting): void {
