@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -128,8 +128,12 @@ export class DuckDbEngine {
     return { schema, files, rows };
   }
 
-  async removeScratch(): Promise<void> {
-    await rm(path.join(this.scratchDir, 'stage'), { recursive: true, force: true });
+  /** Drops every temporary table and view, so one task's intermediate data does not outlive it. */
+  async dropTemporaries(): Promise<void> {
+    const objects = await this.all<{ name: string; kind: string }>(`
+      SELECT view_name AS name, 'VIEW' AS kind FROM duckdb_views() WHERE temporary AND NOT internal
+      UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary`);
+    for (const object of objects) await this.run(`DROP ${object.kind} IF EXISTS temp.${quoteIdent(object.name)}`);
   }
 
   close(): void {

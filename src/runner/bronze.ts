@@ -67,7 +67,7 @@ export async function loadBronze(
   const union = loaded.map((file) => `SELECT * FROM ${file.rows}`).join(' UNION ALL BY NAME ');
   const rows = `__bronze_${source.bronzeTable}`;
   await context.engine.run(
-    `CREATE OR REPLACE TEMP TABLE ${rows} AS ${await alignWithTable(context, union, table)}`,
+    `CREATE OR REPLACE TEMP VIEW ${rows} AS ${await alignWithTable(context, union, table)}`,
   );
   const written = await writeTable(context.engine, rows, table, {
     mode: 'append',
@@ -228,7 +228,7 @@ async function readCsv(
     );
   }
   await context.engine.run(`
-    CREATE OR REPLACE TEMP TABLE ${relation} AS
+    CREATE OR REPLACE TEMP VIEW ${relation} AS
     SELECT *, ${lineage(context, entry, 'rowid + 1')} FROM ${raw}`);
   if (rejected === 0) return { entry, rows: relation, rejects: undefined, records, quarantined: 0 };
   await context.engine.run(`

@@ -130,6 +130,8 @@ async function runTask(context: RunContext, task: Task, summary: RunSummary): Pr
     const message = describeError(error);
     context.progress({ type: 'task-finished', task: task.id, status: 'failed', durationMs, detail: message });
     return { id: task.id, status: 'failed', durationMs, error: message };
+  } finally {
+    await context.engine.dropTemporaries();
   }
 }
 

@@ -71,7 +71,7 @@ export async function buildTable(
   const output = definition.refine
     ? await refine(context, definition, definition.refine, sql, base)
     : { relation: base, quarantine: undefined, accounting: undefined };
-  if (!definition.refine) await context.engine.run(`CREATE OR REPLACE TEMP TABLE ${base} AS ${sql}`);
+  if (!definition.refine) await context.engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
   const written = await writeTable(context.engine, output.relation, context.lake.table(id), {
     mode: 'overwrite',
     partitionBy: definition.partitionBy ?? [],
@@ -103,7 +103,7 @@ async function refine(
   const { engine } = context;
   const recordId = quoteIdent(rules.recordId);
   const records = `${base}_records`;
-  await engine.run(`CREATE OR REPLACE TEMP TABLE ${records} AS ${sql}`);
+  await engine.run(`CREATE OR REPLACE TEMP VIEW ${records} AS ${sql}`);
   const rowsIn = await engine.count(viewName(rules.input));
   const recordCount = await engine.count(records);
   if (recordCount !== rowsIn) {
