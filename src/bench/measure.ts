@@ -107,21 +107,25 @@ export async function time<T>(body: () => Promise<T>): Promise<{ result: T; ms: 
 export async function runChild<T>(script: string, args: string[]): Promise<{ output: T; wallMs: number }> {
   const entry = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const started = performance.now();
-  const { code, signal, stdout } = await new Promise<{ code: number | null; signal: string | null; stdout: string }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const chunks: Buffer[] = [];
-      child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-      child.on('error', reject);
-      child.on('close', (exitCode, exitSignal) =>
-        resolve({ code: exitCode, signal: exitSignal, stdout: Buffer.concat(chunks).toString('utf8') }),
-      );
-    },
-  );
+  const { code, signal, stdout } = await new Promise<{
+    code: number | null;
+    signal: string | null;
+    stdout: string;
+  }>((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (exitCode, exitSignal) =>
+      resolve({ code: exitCode, signal: exitSignal, stdout: Buffer.concat(chunks).toString('utf8') }),
+    );
+  });
   const wallMs = Math.round(performance.now() - started);
   const last = stdout.trim().split('\n').pop() ?? '';
   if (code !== 0 || !last.startsWith('{')) {
-    throw new Error(`${script} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last.slice(0, 300)}` : ''}`);
+    throw new Error(
+      `${script} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last.slice(0, 300)}` : ''}`,
+    );
   }
   return { output: JSON.parse(last) as T, wallMs };
 }

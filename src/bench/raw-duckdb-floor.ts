@@ -1,16 +1,24 @@
 /**
  * The raw DuckDB floor: the pipeline's transformations as one plain DuckDB script over the three
- * source files, with no orchestration (no landing, no bronze tables, no Delta log, no accounting,
- * no quarantine, no quality checks). It reuses the pipeline's macros and the table definitions'
+ * source files, writing the same bronze, silver and gold tables as Parquet, with no orchestration
+ * (no landing copy, no Delta log, no manifest, no accounting, no quarantine, no quality checks). It reuses the pipeline's macros and the table definitions'
  * SQL and refine rules, so it cannot drift from the business logic it is the floor of.
  */
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { buildTaskGraph } from '../core/graph.js';
-import type { CsvFormat, JsonFormat, PipelineDefinition, SourceDefinition, SqlContext, TableDefinition } from '../core/pipeline.js';
+import type {
+  CsvFormat,
+  JsonFormat,
+  PipelineDefinition,
+  SourceDefinition,
+  SqlContext,
+  TableDefinition,
+} from '../core/pipeline.js';
 import { quoteIdent } from '../engine/delta-types.js';
 import { sqlString } from '../engine/duckdb-engine.js';
+import { matchesPattern } from '../runner/ingest.js';
 import { splitJsonRecords } from '../sources/json-records.js';
 import { headlineFromRow, type Headline } from './headline.js';
 
@@ -38,9 +46,6 @@ export interface FloorResult {
   rows: Record<string, number>;
   headline: Headline;
 }
-
-/** DuckDB reads one JSON value of at most this many bytes; the whole document in 'document' mode. */
-const MAX_OBJECT_SIZE = 2 ** 31 - 1;
 
 const name = (layer: string, table: string) => `${layer}__${table}`;
 
@@ -81,6 +86,7 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
       const file = await sourceFile(options.sourceDir, source);
       await timed(`read ${source.bronzeTable}`, async () => {
         const relation = quoteIdent(name('bronze', source.bronzeTable));
+        const raw = quoteIdent(`${name('bronze', source.bronzeTable)}_raw`);
         const select =
           source.format.type === 'json'
             ? await jsonSelect(source, source.format, file, options)
@@ -89,11 +95,17 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
         if (source.format.type === 'json') {
           await run(`CREATE OR REPLACE TEMP VIEW ${relation} AS ${select}`);
         } else {
-          await run(`CREATE OR REPLACE TEMP TABLE ${relation}_raw AS ${select}`);
+          await run(`CREATE OR REPLACE TEMP TABLE ${raw} AS ${select}`);
           await run(
-            `CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT *, ${lineage(source, 'rowid + 1')} FROM ${relation}_raw`,
+            `CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT *, ${lineage(source, 'rowid + 1')} FROM ${raw}`,
           );
         }
+        // Bronze is a table of the pipeline too: written as medallion writes it, then read back by silver.
+        const target = path.join(options.outDir, 'bronze', `${source.bronzeTable}.zstd.parquet`);
+        await mkdir(path.dirname(target), { recursive: true });
+        await run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
+        await run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM read_parquet(${sqlString(target)})`);
+        await run(`DROP TABLE IF EXISTS ${raw}`);
       });
     }
 
@@ -109,13 +121,22 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
         const relation = quoteIdent(name(definition.layer, definition.name));
         await run(`CREATE OR REPLACE TEMP TABLE ${relation} AS ${tableSql(definition, context)}`);
         rows[`${definition.layer}.${definition.name}`] = await count(connection, relation);
-        await run(copyToParquet(relation, path.join(options.outDir, definition.layer, definition.name), definition));
+        await mkdir(path.join(options.outDir, definition.layer), { recursive: true });
+        await run(
+          copyToParquet(relation, path.join(options.outDir, definition.layer, definition.name), definition),
+        );
       });
     }
 
     const headlineSql = options.pipeline.headline;
     const headline = headlineSql ? headlineFromRow(await one(connection, headlineSql(context))) : null;
-    return { durationMs: Math.round(performance.now() - started), jsonMode: options.jsonMode, steps, rows, headline };
+    return {
+      durationMs: Math.round(performance.now() - started),
+      jsonMode: options.jsonMode,
+      steps,
+      rows,
+      headline,
+    };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -161,11 +182,13 @@ function copyToParquet(relation: string, target: string, definition: TableDefini
   return `COPY ${relation} TO ${sqlString(`${target}.zstd.parquet`)} (${options.join(', ')})`;
 }
 
-/** The lineage columns the silver SQL reads (record ids, dedupe tie-breaks). */
+/** The same lineage columns as medallion's bronze tables. */
 function lineage(source: SourceDefinition, rowNumber: string): string {
   return [
     `TIMESTAMPTZ '2000-01-01 00:00:00+00' AS _ingested_at`,
+    `${sqlString(source.name)} AS _source_object`,
     `${sqlString(source.bronzeTable)} AS _source_checksum`,
+    `'floor' AS _run_id`,
     `${rowNumber}::BIGINT AS _row_number`,
   ].join(', ');
 }
@@ -178,16 +201,18 @@ async function jsonSelect(
 ): Promise<string> {
   const shape = sqlString(JSON.stringify(format.fields));
   const project = (from: string) =>
-    `SELECT unnest(json_transform(r, ${shape})), ${lineage(source, 'n')} FROM ${from}`;
+    `SELECT unnest(json_transform(r, ${shape})), r::VARCHAR AS _record, ${lineage(source, 'n')} FROM ${from}`;
   if (options.jsonMode === 'split') {
     const dir = path.join(options.scratchDir, 'ndjson');
     const split = await splitJsonRecords(file, dir, { recordsPath: format.recordsPath });
     const files = `[${split.chunks.map((chunk) => sqlString(chunk.path)).join(', ')}]`;
-    return project(`read_json(${files}, format = 'newline_delimited', maximum_object_size = 1073741824,
-      columns = {n: 'BIGINT', r: 'JSON'})`);
+    // DuckDB's default maximum_object_size (16 MB) bounds one record here, not the document.
+    return project(`read_json(${files}, format = 'newline_delimited', columns = {n: 'BIGINT', r: 'JSON'})`);
   }
-  // The whole document as one value, its record list unnested beside the records' 1-based numbers.
-  const document = `read_json(${sqlString(file)}, format = 'unstructured', maximum_object_size = ${MAX_OBJECT_SIZE},
+  // The whole document as one value (DuckDB's read buffer is sized from maximum_object_size, so it is
+  // the file's size), its record list unnested beside the records' 1-based numbers.
+  const maximumObjectSize = (await stat(file)).size + 1024;
+  const document = `read_json(${sqlString(file)}, format = 'unstructured', maximum_object_size = ${maximumObjectSize},
     columns = {${sqlString(format.recordsPath ?? 'json')}: 'JSON[]'})`;
   const list = quoteIdent(format.recordsPath ?? 'json');
   return project(`(SELECT unnest(${list}) AS r, unnest(range(1, len(${list}) + 1)) AS n FROM ${document})`);
@@ -205,17 +230,12 @@ function csvSelect(format: CsvFormat, file: string): string {
 }
 
 async function sourceFile(dir: string, source: SourceDefinition): Promise<string> {
-  const pattern = new RegExp(
-    `^${source.pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`,
-  );
-  const matches = (await readdir(dir)).filter((file) => pattern.test(file)).sort();
+  const matches = (await readdir(dir)).filter((file) => matchesPattern(file, source.pattern)).sort();
   const [first] = matches;
   if (!first || matches.length > 1) {
     throw new Error(`the floor expects one file matching ${source.pattern} in ${dir}, found ${matches.length}`);
   }
-  const file = path.join(dir, first);
-  await stat(file);
-  return file;
+  return path.join(dir, first);
 }
 
 async function count(connection: DuckDBConnection, relation: string): Promise<number> {

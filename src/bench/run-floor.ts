@@ -17,11 +17,17 @@ const { values } = parseArgs({
     scratch: { type: 'string' },
     'memory-limit': { type: 'string', default: '1GB' },
     'logical-date': { type: 'string' },
-    'json-mode': { type: 'string', default: 'document' },
+    'json-mode': { type: 'string', default: 'split' },
   },
 });
 const mode = values['json-mode'];
-if (!values.source || !values.out || !values.scratch || !values['logical-date'] || (mode !== 'document' && mode !== 'split')) {
+if (
+  !values.source ||
+  !values.out ||
+  !values.scratch ||
+  !values['logical-date'] ||
+  (mode !== 'document' && mode !== 'split')
+) {
   throw new Error(
     'usage: run-floor.js --source DIR --out DIR --scratch DIR --logical-date YYYY-MM-DD [--memory-limit 1GB] [--json-mode document|split]',
   );

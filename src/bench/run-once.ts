@@ -20,7 +20,8 @@ const { values } = parseArgs({
     scratch: { type: 'string' },
   },
 });
-if (!values.source || !values.lake) throw new Error('usage: run-once.js --source DIR --lake DIR [--memory-limit 1GB]');
+if (!values.source || !values.lake)
+  throw new Error('usage: run-once.js --source DIR --lake DIR [--memory-limit 1GB]');
 
 const summary = await runPipeline({
   pipeline,

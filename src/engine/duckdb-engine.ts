@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { TableSnapshot, StagedFile } from '../table/delta-table.js';
 import { decodeDeltaPath } from '../table/delta-table.js';
-import type { DeltaStructType } from '../table/delta-protocol.js';
+import type { DeltaStructType, FileStats } from '../table/delta-protocol.js';
 import { joinKey } from '../storage/object-store.js';
 import { deltaSchema, duckdbSqlType, quoteIdent, writableColumn } from './delta-types.js';
 
@@ -106,23 +107,26 @@ export class DuckDbEngine {
         ? [`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`, "FILENAME_PATTERN 'part-{uuid}'"]
         : []),
     ];
-    const stats = await this.all<{ filename: string; count: string | number; partition_keys: SqlValue }>(
-      `COPY (${select}) TO '${escapeSqlString(target)}' (${options.join(', ')})`,
-    );
+    const written = await this.all<{
+      filename: string;
+      count: string | number;
+      partition_keys: SqlValue;
+      column_statistics: SqlValue;
+    }>(`COPY (${select}) TO '${escapeSqlString(target)}' (${options.join(', ')})`);
     const files: StagedFile[] = [];
     let rows = 0;
-    for (const stat_ of stats) {
-      const numRecords = Number(stat_.count);
+    for (const file of written) {
+      const numRecords = Number(file.count);
       rows += numRecords;
       // An empty result still writes one empty file when unpartitioned; the table needs no file for it.
       if (numRecords === 0) continue;
-      const relative = path.relative(dir, stat_.filename).split(path.sep).join('/');
+      const relative = path.relative(dir, file.filename).split(path.sep).join('/');
       files.push({
-        localPath: stat_.filename,
-        relativePath: partitioned ? relative : `part-${crypto.randomUUID()}.zstd.parquet`,
-        partitionValues: partitionValues(stat_.partition_keys, partitionBy),
-        numRecords,
-        size: (await stat(stat_.filename)).size,
+        localPath: file.filename,
+        relativePath: partitioned ? relative : `part-${randomUUID()}.zstd.parquet`,
+        partitionValues: partitionValues(file.partition_keys, partitionBy),
+        stats: fileStats(numRecords, file.column_statistics, schema),
+        size: (await stat(file.filename)).size,
       });
     }
     return { schema, files, rows };
@@ -133,7 +137,8 @@ export class DuckDbEngine {
     const objects = await this.all<{ name: string; kind: string }>(`
       SELECT view_name AS name, 'VIEW' AS kind FROM duckdb_views() WHERE temporary AND NOT internal
       UNION ALL SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary`);
-    for (const object of objects) await this.run(`DROP ${object.kind} IF EXISTS temp.${quoteIdent(object.name)}`);
+    for (const object of objects)
+      await this.run(`DROP ${object.kind} IF EXISTS temp.${quoteIdent(object.name)}`);
   }
 
   close(): void {
@@ -150,6 +155,51 @@ function partitionValues(keys: SqlValue, partitionBy: readonly string[]): Record
     values[column] = entry?.value ?? null;
   }
   return values;
+}
+
+type StatsEntry = { key: string; value: { key: string; value: string }[] };
+
+/**
+ * Delta file stats from DuckDB's RETURN_STATS: null counts of top-level primitive columns, and
+ * min/max where the value round-trips exactly (numbers, dates). Strings and timestamps get no
+ * bounds: a truncated bound would make other readers skip files wrongly.
+ */
+function fileStats(numRecords: number, columnStatistics: SqlValue, schema: DeltaStructType): FileStats {
+  const stats: Required<FileStats> = { numRecords, nullCount: {}, minValues: {}, maxValues: {} };
+  const entries = new Map(
+    (Array.isArray(columnStatistics) ? (columnStatistics as unknown as StatsEntry[]) : []).map((entry) => [
+      entry.key,
+      new Map(entry.value.map((item) => [item.key, item.value])),
+    ]),
+  );
+  for (const field of schema.fields) {
+    if (typeof field.type !== 'string') continue;
+    const values = entries.get(quoteIdent(field.name));
+    if (!values) continue;
+    const nulls = values.get('null_count');
+    if (nulls !== undefined) stats.nullCount[field.name] = Number(nulls);
+    const bounds = statsBounds(field.type, values.get('min'), values.get('max'), values.get('has_nan'));
+    if (bounds) {
+      stats.minValues[field.name] = bounds[0];
+      stats.maxValues[field.name] = bounds[1];
+    }
+  }
+  return stats;
+}
+
+function statsBounds(
+  type: string,
+  min: string | undefined,
+  max: string | undefined,
+  hasNan: string | undefined,
+): [number | string, number | string] | undefined {
+  if (min === undefined || max === undefined) return undefined;
+  if (type === 'date') return [min, max];
+  if (!['long', 'integer', 'short', 'byte', 'double'].includes(type) || hasNan === 'true') return undefined;
+  const [low, high] = [Number(min), Number(max)];
+  const exact = (value: number) =>
+    Number.isFinite(value) && (Number.isSafeInteger(value) || !/^(long|integer|short|byte)$/.test(type));
+  return exact(low) && exact(high) ? [low, high] : undefined;
 }
 
 export function escapeSqlString(value: string): string {

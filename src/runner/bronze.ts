@@ -260,7 +260,7 @@ async function readJson(
       split.chunks.length === 0
         ? `(SELECT NULL::BIGINT AS n, NULL::JSON AS r WHERE false)`
         : `read_json([${split.chunks.map((chunk) => sqlString(chunk.path)).join(', ')}],
-            format = 'newline_delimited', maximum_object_size = 1073741824,
+            format = 'newline_delimited', maximum_object_size = 33554432,
             columns = {n: 'BIGINT', line: 'BIGINT', byte: 'BIGINT', r: 'JSON'})`;
     const shape = sqlString(JSON.stringify(format.fields));
     try {

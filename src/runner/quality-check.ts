@@ -1,6 +1,7 @@
 import { tableKey, type TableId } from '../core/graph.js';
 import { quoteIdent } from '../engine/delta-types.js';
-import type { DeltaStructType } from '../table/delta-protocol.js';
+import { parseStats, type DeltaStructType } from '../table/delta-protocol.js';
+import type { TableSnapshot } from '../table/delta-table.js';
 import type { RunContext } from './run-context.js';
 import { registerInputs, viewName } from './table-task.js';
 
@@ -56,19 +57,45 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
     const table = context.lake.table(id);
     const snapshot = await table.snapshot();
     if (!snapshot) continue;
-    await registerInputs(context, [id]);
     const view = viewName(id);
     const fields = snapshot.schema.fields;
-    const nulls = fields.map((field, index) => `count(${quoteIdent(field.name)})::BIGINT AS c${index}`);
-    const dates = fields.filter((field) => field.type === 'date' || field.type === 'timestamp');
-    const ranges = dates.flatMap((field, index) => [
-      `min(${quoteIdent(field.name)})::VARCHAR AS min${index}`,
-      `max(${quoteIdent(field.name)})::VARCHAR AS max${index}`,
-    ]);
-    const stats = await context.engine.one(
-      `SELECT ${['count(*)::BIGINT AS n', ...nulls, ...ranges].join(', ')} FROM ${view}`,
+    const fromStats = fields.map((field) => statsProfile(snapshot, field.name, field.type === 'date'));
+    // Only what the files' Delta stats cannot answer is computed by scanning the table.
+    const scanned = fields.flatMap((field, index) => {
+      const known = fromStats[index];
+      const column = quoteIdent(field.name);
+      const isDate = field.type === 'date' || field.type === 'timestamp';
+      return [
+        ...(known?.nulls === undefined ? [`count(*) - count(${column}) AS nulls${index}`] : []),
+        ...(isDate && !known?.range
+          ? [`min(${column})::VARCHAR AS min${index}`, `max(${column})::VARCHAR AS max${index}`]
+          : []),
+      ];
+    });
+    const rowsFromStats = snapshot.files.every((file) => parseStats(file) !== undefined)
+      ? snapshot.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0)
+      : undefined;
+    if (scanned.length > 0 || rowsFromStats === undefined || key.length > 0)
+      await registerInputs(context, [id]);
+    const scan =
+      scanned.length > 0 || rowsFromStats === undefined
+        ? await context.engine.one(`SELECT ${['count(*)::BIGINT AS n', ...scanned].join(', ')} FROM ${view}`)
+        : {};
+    const rows = rowsFromStats ?? Number(scan.n);
+    const nulls = (index: number) => fromStats[index]?.nulls ?? Number(scan[`nulls${index}`]);
+    const dates = fields.flatMap((field, index) =>
+      field.type === 'date' || field.type === 'timestamp'
+        ? [
+            [
+              field.name,
+              fromStats[index]?.range ?? {
+                min: (scan[`min${index}`] as string | null) ?? null,
+                max: (scan[`max${index}`] as string | null) ?? null,
+              },
+            ] as const,
+          ]
+        : [],
     );
-    const rows = Number(stats.n);
     const duplicateKeys = key.length
       ? Number(
           (
@@ -84,21 +111,10 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
       version: snapshot.version,
       rows,
       nullShare: Object.fromEntries(
-        fields.map((field, index) => [
-          field.name,
-          rows === 0 ? 0 : round(1 - Number(stats[`c${index}`]) / rows),
-        ]),
+        fields.map((field, index) => [field.name, rows === 0 ? 0 : round(nulls(index) / rows)]),
       ),
       duplicateKeys,
-      dateRanges: Object.fromEntries(
-        dates.map((field, index) => [
-          field.name,
-          {
-            min: (stats[`min${index}`] as string | null) ?? null,
-            max: (stats[`max${index}`] as string | null) ?? null,
-          },
-        ]),
-      ),
+      dateRanges: Object.fromEntries(dates),
       ageSeconds: Math.round((Date.now() - snapshot.timestamp) / 1000),
       schemaDrift: schemaDrift(previous?.schema, snapshot.schema),
       warnings: [],
@@ -114,6 +130,40 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
     profiles.push(profile);
   }
   return profiles;
+}
+
+/**
+ * A column's NULL count (and, for dates, its range) summed from the files' Delta stats, or
+ * undefined parts where some file lacks them. Partition columns are answered by partition values.
+ */
+function statsProfile(
+  snapshot: TableSnapshot,
+  column: string,
+  withRange: boolean,
+): { nulls?: number; range?: { min: string | null; max: string | null } } {
+  let nulls: number | undefined = 0;
+  const range: { min: string | null; max: string | null } = { min: null, max: null };
+  let rangeKnown = withRange;
+  for (const file of snapshot.files) {
+    const stats = parseStats(file);
+    if (!stats) return {};
+    if (column in file.partitionValues) {
+      if (nulls !== undefined && file.partitionValues[column] === null) nulls += stats.numRecords;
+      rangeKnown = false;
+      continue;
+    }
+    const fileNulls = stats.nullCount?.[column];
+    nulls = nulls === undefined || fileNulls === undefined ? undefined : nulls + fileNulls;
+    if (!rangeKnown || fileNulls === stats.numRecords) continue;
+    const [low, high] = [stats.minValues?.[column], stats.maxValues?.[column]];
+    if (typeof low !== 'string' || typeof high !== 'string') {
+      rangeKnown = false;
+      continue;
+    }
+    if (range.min === null || low < range.min) range.min = low;
+    if (range.max === null || high > range.max) range.max = high;
+  }
+  return { ...(nulls === undefined ? {} : { nulls }), ...(rangeKnown ? { range } : {}) };
 }
 
 function round(value: number): number {

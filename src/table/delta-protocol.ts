@@ -58,8 +58,12 @@ export interface MetadataAction {
   configuration: Record<string, string>;
   createdTime: number;
 }
+/** Per-file statistics (Delta `add.stats`): readers use them to skip files and count rows. */
 export interface FileStats {
   numRecords: number;
+  nullCount?: Record<string, number>;
+  minValues?: Record<string, number | string>;
+  maxValues?: Record<string, number | string>;
 }
 export interface AddAction {
   path: string;
@@ -130,5 +134,5 @@ export function parseActions(text: string, source: string): DeltaAction[] {
 export function parseStats(add: AddAction): FileStats | undefined {
   if (!add.stats) return undefined;
   const parsed = JSON.parse(add.stats) as Partial<FileStats>;
-  return typeof parsed.numRecords === 'number' ? { numRecords: parsed.numRecords } : undefined;
+  return typeof parsed.numRecords === 'number' ? { ...parsed, numRecords: parsed.numRecords } : undefined;
 }

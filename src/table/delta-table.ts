@@ -12,6 +12,7 @@ import {
   type AddAction,
   type DeltaAction,
   type DeltaStructType,
+  type FileStats,
   type MetadataAction,
   type TxnAction,
 } from './delta-protocol.js';
@@ -36,7 +37,7 @@ export interface StagedFile {
   /** Path inside the table directory, e.g. `year=2022/part-….parquet`. */
   relativePath: string;
   partitionValues: Record<string, string | null>;
-  numRecords: number;
+  stats: FileStats;
   size: number;
 }
 
@@ -211,7 +212,7 @@ function buildActions(request: CommitRequest, current: TableSnapshot | undefined
         size: file.size,
         modificationTime: now,
         dataChange: true,
-        stats: JSON.stringify({ numRecords: file.numRecords }),
+        stats: JSON.stringify(file.stats),
       },
     });
   }

@@ -105,6 +105,26 @@ describe('medallion_data_pipeline on generated data', () => {
     expect(Number(first.headline?.total_value)).toBeCloseTo(reference.totalValue, 0);
   });
 
+  it('profiles tables from Delta stats with the figures a scan of the data gives', async () => {
+    const profile = first.quality.find((entry) => entry.table === 'silver.etablissements');
+    const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'profile') });
+    try {
+      const store = new LocalDiskStore(lake);
+      const table = new LakeLayout(store).table({ layer: 'silver', table: 'etablissements' });
+      await engine.registerSnapshot('t', (await table.snapshot(profile!.version))!, store, table.root);
+      const scan = await engine.one(`
+        SELECT count(*)::INTEGER AS n, (count(*) - count(enseigne))::INTEGER AS enseigne_nulls,
+          (count(*) - count(etat_administratif))::INTEGER AS etat_nulls,
+          min(date_creation)::VARCHAR AS first_created, max(date_creation)::VARCHAR AS last_created FROM t`);
+      expect(profile?.rows).toBe(scan.n);
+      expect(profile?.nullShare.enseigne).toBeCloseTo(Number(scan.enseigne_nulls) / Number(scan.n), 4);
+      expect(profile?.nullShare.etat_administratif).toBeCloseTo(Number(scan.etat_nulls) / Number(scan.n), 4);
+      expect(profile?.dateRanges.date_creation).toEqual({ min: scan.first_created, max: scan.last_created });
+    } finally {
+      engine.close();
+    }
+  });
+
   it('keeps at most 100 rows in top_100_companies', () => {
     expect(table(first, 'gold.top_100_companies').rows).toBeLessThanOrEqual(100);
   });

@@ -1,0 +1,157 @@
+/**
+ * `npm run bench`: generates sample data per scale, runs the pipeline and the raw DuckDB floor
+ * each in its own child process, and writes BENCHMARKS.md. Progress goes to stderr.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { generateDemoData } from '../demo-data/generate.js';
+import { machineInfo } from './machine.js';
+import {
+  floorMeasure,
+  medallionMeasure,
+  runChild,
+  time,
+  type FloorChildOutput,
+  type MedallionChildOutput,
+  type ScaleResult,
+} from './measure.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { problems, renderReport } from './report.js';
+
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+async function benchScale(
+  scale: number,
+  work: string,
+  options: BenchOptions,
+  logicalDate: string,
+): Promise<ScaleResult> {
+  const dir = path.join(work, `scale-${scale}`);
+  await rm(dir, { recursive: true, force: true });
+  const source = path.join(dir, 'source');
+
+  log(`scale ${scale}: generating sample data (seed 42) into ${source}`);
+  let lastReport = performance.now();
+  const generated = await time(() =>
+    generateDemoData({
+      scale,
+      seed: 42,
+      outDir: source,
+      onProgress: ({ file, records }) => {
+        if (performance.now() - lastReport < 5_000) return;
+        lastReport = performance.now();
+        log(`scale ${scale}: generating… ${file}: ${records.toLocaleString('en-US')} records`);
+      },
+    }),
+  );
+  const input = generated.result.files.map(({ name, bytes, records }) => ({ name, bytes, records }));
+  log(
+    `scale ${scale}: generated ${input.map((file) => `${file.name} ${(file.bytes / 1e6).toFixed(1)} MB`).join(', ')} in ${(generated.ms / 1000).toFixed(1)} s`,
+  );
+
+  log(`scale ${scale}: medallion (runPipeline in a child process)`);
+  let medallion: ScaleResult['medallion'];
+  try {
+    const { output, wallMs } = await runChild<MedallionChildOutput>('run-once.js', [
+      '--source',
+      source,
+      '--lake',
+      path.join(dir, 'lake'),
+      '--scratch',
+      path.join(dir, 'medallion-scratch'),
+      '--memory-limit',
+      options.memoryLimit,
+      '--logical-date',
+      logicalDate,
+    ]);
+    medallion = medallionMeasure(output, wallMs);
+    log(
+      `scale ${scale}: medallion ${medallion.status} in ${(medallion.totalMs / 1000).toFixed(2)} s, peak RSS ${Math.round(medallion.maxRssKb / 1024)} MiB`,
+    );
+  } catch (error) {
+    medallion = { error: error instanceof Error ? error.message : String(error) };
+    log(`scale ${scale}: medallion FAILED: ${medallion.error}`);
+  }
+  // The lake is not needed any more; at large scales it holds a copy of every source byte.
+  await rm(path.join(dir, 'lake'), { recursive: true, force: true });
+
+  const jsonMode = options.floorJson;
+  log(`scale ${scale}: raw DuckDB floor (one SQL script in a child process, JSON read: ${jsonMode})`);
+  let floor: ScaleResult['floor'];
+  try {
+    const { output, wallMs } = await runChild<FloorChildOutput>('run-floor.js', [
+      '--source',
+      source,
+      '--out',
+      path.join(dir, 'floor'),
+      '--scratch',
+      path.join(dir, 'floor-scratch'),
+      '--memory-limit',
+      options.memoryLimit,
+      '--logical-date',
+      logicalDate,
+      '--json-mode',
+      jsonMode,
+    ]);
+    floor = floorMeasure(output, wallMs);
+    log(
+      `scale ${scale}: floor in ${(floor.totalMs / 1000).toFixed(2)} s, peak RSS ${Math.round(floor.maxRssKb / 1024)} MiB`,
+    );
+  } catch (error) {
+    floor = { error: error instanceof Error ? error.message : String(error), jsonMode };
+    log(`scale ${scale}: floor FAILED: ${floor.error}`);
+  }
+  await rm(path.join(dir, 'floor'), { recursive: true, force: true });
+
+  const result: ScaleResult = { scale, input, generateMs: generated.ms, medallion, floor };
+  for (const problem of problems(result)) log(`scale ${scale}: ❌ ${problem}`);
+  return result;
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const parsed = parseOptions(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const options = parsed;
+  const date = new Date();
+  const logicalDate = date.toISOString().slice(0, 10);
+  const work = options.work
+    ? path.resolve(options.work)
+    : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
+  await mkdir(work, { recursive: true });
+  log(`scales ${options.scales.join(', ')}; DuckDB memory limit ${options.memoryLimit}; work dir ${work}`);
+  const machine = await machineInfo();
+  const results: ScaleResult[] = [];
+  try {
+    for (const scale of options.scales) results.push(await benchScale(scale, work, options, logicalDate));
+  } finally {
+    if (!options.work) await rm(work, { recursive: true, force: true });
+  }
+  const report = renderReport({
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    date: date.toISOString(),
+    machine,
+    memoryLimit: options.memoryLimit,
+    logicalDate,
+    results,
+  });
+  await writeFile(options.out, report);
+  log(`wrote ${path.resolve(options.out)}`);
+  return results.some((result) => problems(result).length > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `[bench] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exitCode = 2;
+  },
+);
