@@ -6,38 +6,10 @@ import { CONTRACTS_FILE, ESTABLISHMENTS_FILE, NAF_FILE, generateDemoData, luhnVa
 import type { DemoDataResult } from './generate.js';
 import { ESTABLISHMENT_HEADER } from './establishments.js';
 import { NAF_HEADER } from './naf.js';
+import { parseCsv } from '../testing/decp-reference.js';
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 type Rec = { [key: string]: JsonValue };
-
-/** RFC 4180 reader: quoted fields may hold the delimiter, doubled quotes and line breaks. */
-function parseCsv(text: string, delimiter: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"' && field === '') quoted = true;
-    else if (ch === delimiter) {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += ch;
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field]);
-  return rows;
-}
 
 function isRec(value: JsonValue | undefined): value is Rec {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
