@@ -217,22 +217,32 @@ export function sqlString(value: string): string {
 async function snapshotSql(snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<string> {
   const fields = snapshot.schema.fields;
   const partitioned = new Set(snapshot.partitionColumns);
-  const typed = (name: string, value: string) => {
-    const field = fields.find((candidate) => candidate.name === name);
-    return `CAST(${value} AS ${duckdbSqlType(field?.type ?? 'string')})`;
-  };
+  const sqlTypeOf = (name: string) =>
+    duckdbSqlType(fields.find((candidate) => candidate.name === name)?.type ?? 'string');
+  const typed = (name: string, value: string) => `CAST(${value} AS ${sqlTypeOf(name)})`;
   if (snapshot.files.length === 0) {
     return `SELECT ${fields.map((field) => `${typed(field.name, 'NULL')} AS ${quoteIdent(field.name)}`).join(', ')} WHERE false`;
   }
+  const paths = await Promise.all(
+    snapshot.files.map((file) => store.localPath(joinKey(root, decodeDeltaPath(file.path)))),
+  );
+  const columns = fields.map((field) => quoteIdent(field.name)).join(', ');
+  if (snapshot.partitionColumns.length === 0 || snapshot.files.every(pathHoldsPartitionValues)) {
+    // Hive-style paths that agree with the log: DuckDB reads partition values from them in one scan.
+    const hiveTypes = snapshot.partitionColumns.map((name) => `${sqlString(name)}: ${sqlTypeOf(name)}`);
+    const hive = hiveTypes.length ? `, hive_partitioning = true, hive_types = {${hiveTypes.join(', ')}}` : '';
+    return `SELECT ${columns} FROM read_parquet([${paths.map(sqlString).join(', ')}], union_by_name = true${hive})`;
+  }
+  // Otherwise the partition values come from the log: one scan per distinct set of values.
   const groups = new Map<string, { values: Record<string, string | null>; paths: string[] }>();
-  for (const file of snapshot.files) {
+  snapshot.files.forEach((file, index) => {
     const key = JSON.stringify(file.partitionValues);
     const group = groups.get(key) ?? { values: file.partitionValues, paths: [] };
-    group.paths.push(await store.localPath(joinKey(root, decodeDeltaPath(file.path))));
+    group.paths.push(paths[index] as string);
     groups.set(key, group);
-  }
-  const selects = [...groups.values()].map(({ values, paths }) => {
-    const list = `[${paths.map(sqlString).join(', ')}]`;
+  });
+  const selects = [...groups.values()].map(({ values, paths: groupPaths }) => {
+    const list = `[${groupPaths.map(sqlString).join(', ')}]`;
     const projection = fields.map((field) => {
       if (!partitioned.has(field.name)) return quoteIdent(field.name);
       const value = values[field.name];
@@ -241,4 +251,18 @@ async function snapshotSql(snapshot: TableSnapshot, store: ObjectStore, root: st
     return `SELECT ${projection.join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
   });
   return selects.join('\nUNION ALL\n');
+}
+
+const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
+
+/** True when the file's directories are exactly `column=value` for its partition values, in order. */
+function pathHoldsPartitionValues(file: TableSnapshot['files'][number]): boolean {
+  const directories = decodeDeltaPath(file.path).split('/').slice(0, -1);
+  const expected = Object.entries(file.partitionValues).map(
+    ([column, value]) => `${column}=${value ?? HIVE_NULL}`,
+  );
+  return (
+    directories.length === expected.length &&
+    directories.every((segment, index) => segment === expected[index])
+  );
 }

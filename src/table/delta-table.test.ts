@@ -75,6 +75,33 @@ describe('DeltaTable', () => {
     ]);
   });
 
+  it('takes partition values from the log when file paths do not spell them (other writers)', async () => {
+    const table = new DeltaTable(store, 'silver/flat-paths');
+    const a = await engine.stage("(SELECT 'a' AS v)", []);
+    const b = await engine.stage("(SELECT 'b' AS v)", []);
+    const schema = {
+      type: 'struct' as const,
+      fields: [
+        { name: 'v', type: 'string' as const, nullable: true, metadata: {} },
+        { name: 'year', type: 'integer' as const, nullable: true, metadata: {} },
+      ],
+    };
+    await table.commit({
+      mode: 'append',
+      schema,
+      partitionColumns: ['year'],
+      files: [
+        { ...a.files[0]!, partitionValues: { year: '2022' } },
+        { ...b.files[0]!, partitionValues: { year: null } },
+      ],
+      readVersion: -1,
+    });
+    expect(await rows(table)).toEqual([
+      { v: 'a', year: 2022 },
+      { v: 'b', year: null },
+    ]);
+  });
+
   it('lets exactly one of two writers commit a version; the loser gets a conflict naming the table', async () => {
     const table = new DeltaTable(store, 'gold/race');
     await write(table, 'SELECT 1 AS id', 'overwrite');
