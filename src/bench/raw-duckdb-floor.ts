@@ -103,8 +103,12 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
         // Bronze is a table of the pipeline too: written as medallion writes it, then read back by silver.
         const target = path.join(options.outDir, 'bronze', `${source.bronzeTable}.zstd.parquet`);
         await mkdir(path.dirname(target), { recursive: true });
-        await run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`);
-        await run(`CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM read_parquet(${sqlString(target)})`);
+        await run(
+          `COPY (SELECT * FROM ${relation}) TO ${sqlString(target)} (FORMAT parquet, COMPRESSION zstd)`,
+        );
+        await run(
+          `CREATE OR REPLACE TEMP VIEW ${relation} AS SELECT * FROM read_parquet(${sqlString(target)})`,
+        );
         await run(`DROP TABLE IF EXISTS ${raw}`);
       });
     }
@@ -233,7 +237,9 @@ async function sourceFile(dir: string, source: SourceDefinition): Promise<string
   const matches = (await readdir(dir)).filter((file) => matchesPattern(file, source.pattern)).sort();
   const [first] = matches;
   if (!first || matches.length > 1) {
-    throw new Error(`the floor expects one file matching ${source.pattern} in ${dir}, found ${matches.length}`);
+    throw new Error(
+      `the floor expects one file matching ${source.pattern} in ${dir}, found ${matches.length}`,
+    );
   }
   return path.join(dir, first);
 }
