@@ -33,6 +33,6 @@ export default definePipeline({
     SELECT
       count(*) AS companies,
       coalesce(sum(nombre_contrats), 0) AS contracts,
-      coalesce(sum(montant_total_contrats), 0) AS total_value
+      coalesce(fsum(montant_total_contrats), 0) AS total_value
     FROM ${ref('gold', 'active_companies_with_contracts_2022')}`,
 });
