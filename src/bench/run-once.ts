@@ -9,6 +9,7 @@ import { progressLine } from '../cli/render.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
+import { localLake } from '../table/lake-layout.js';
 import type { MedallionChildOutput } from './measure.js';
 
 const { values } = parseArgs({
@@ -26,7 +27,7 @@ if (!values.source || !values.lake)
 const summary = await runPipeline({
   pipeline,
   source: new LocalDiskStore(values.source),
-  lake: new LocalDiskStore(values.lake),
+  lake: localLake(values.lake),
   memoryLimit: values['memory-limit'],
   ...(values['logical-date'] ? { logicalDate: values['logical-date'] } : {}),
   ...(values.scratch ? { scratchDir: values.scratch } : {}),

@@ -5,6 +5,7 @@ import { generateDemoData } from '../demo-data/generate.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
+import { localLake } from '../table/lake-layout.js';
 import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
 import { progressLine, renderSummary } from './render.js';
@@ -44,7 +45,7 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
   return runPipeline({
     pipeline,
     source: new LocalDiskStore(flags.source),
-    lake: new LocalDiskStore(flags.lake),
+    lake: localLake(flags.lake),
     retryRejected: flags.retryRejected,
     ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
     ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),

@@ -52,7 +52,7 @@ export function renderSummary(summary: RunSummary): string {
   out.push('', `Ingest: ${ingest.landed.length} file(s) landed, ${ingest.skipped.length} already ingested`);
   for (const file of ingest.landed)
     out.push(
-      `  + ${file.file} → ${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`,
+      `  + ${file.file} → landing/${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`,
     );
   for (const file of ingest.unmatched) out.push(`  ? ${file} matches no source: left alone`);
   out.push(

@@ -7,7 +7,7 @@ import { etablissementsSource } from '../pipelines/medallion_data_pipeline/sourc
 import { parseCsv } from '../testing/decp-reference.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import { LakeLayout } from '../table/lake-layout.js';
+import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { runPipeline } from './run-pipeline.js';
 import type { RunSummary } from './run-summary.js';
 
@@ -29,7 +29,7 @@ function run(dir: string, retryRejected = false): Promise<RunSummary> {
   return runPipeline({
     pipeline,
     source: new LocalDiskStore(path.join(dir, 'source')),
-    lake: new LocalDiskStore(path.join(dir, 'lake')),
+    lake: localLake(path.join(dir, 'lake')),
     logicalDate: '2026-11-26',
     retryRejected,
   });
@@ -45,7 +45,7 @@ async function caseWith(fileName: string, content: Buffer | string): Promise<str
 }
 
 async function versions(dir: string): Promise<Record<string, number | undefined>> {
-  const lake = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake')));
+  const lake = new LakeLayout(localLake(path.join(dir, 'lake')));
   const result: Record<string, number | undefined> = {};
   for (const id of [
     { layer: 'bronze', table: 'marches_publics' },
@@ -146,7 +146,7 @@ describe('bad input files', () => {
       (table) => table.table === 'etablissements' && table.layer === 'bronze',
     );
     expect(bronze?.rowsWritten).toBe(3);
-    const snapshot = await new LakeLayout(new LocalDiskStore(path.join(dir, 'lake')))
+    const snapshot = await new LakeLayout(localLake(path.join(dir, 'lake')))
       .table({ layer: 'bronze', table: 'etablissements' })
       .snapshot();
     expect(snapshot?.schema.fields.find((field) => field.name === 'enseigne1Etablissement')?.type).toBe(
@@ -194,7 +194,7 @@ describe('bad input files', () => {
       (table) => table.table === 'etablissements' && table.layer === 'bronze',
     );
     expect(bronze?.accounting).toMatchObject({ rowsIn: 4, recordsOut: 3, quarantined: 1 });
-    const quarantine = new LakeLayout(new LocalDiskStore(path.join(dir, 'lake'))).quarantine({
+    const quarantine = new LakeLayout(localLake(path.join(dir, 'lake'))).quarantine({
       layer: 'bronze',
       table: 'etablissements',
     });

@@ -33,7 +33,7 @@ export async function prepareFile(
   entry: ManifestEntry,
   view: string,
 ): Promise<PreparedFile> {
-  const file = await context.lake.store.localPath(entry.landingKey);
+  const file = await context.lake.landing().localPath(entry.landingKey);
   await assertUtf8(file, { displayName: entry.fileName });
   return source.format.type === 'csv'
     ? prepareCsv(context, source.format, entry, file, view)

@@ -59,7 +59,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     }
     context.progress({ type: 'task-progress', task: 'ingest', message: `landing ${object.key}` });
     const landingKey = context.lake.landingKey(source.name, `${stamp}-${checksum.slice(0, 12)}`, fileName);
-    await context.lake.store.putFile(localPath, landingKey);
+    await context.lake.landing().putFile(localPath, landingKey);
     const entry: ManifestEntry = {
       source: source.name,
       fileName,

@@ -48,7 +48,7 @@ export async function currentFiles(context: RunContext): Promise<ManifestEntry[]
   const table = context.lake.manifest();
   const snapshot = await table.snapshot();
   if (!snapshot) return [];
-  await context.engine.registerSnapshot('__manifest', snapshot, context.lake.store, table.root);
+  await context.engine.registerSnapshot('__manifest', snapshot, table.store, table.root);
   const rows = await context.engine.all(`
     SELECT ${COLUMNS.map(([, column, type]) => (type === 'TIMESTAMPTZ' ? `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${column}` : column)).join(', ')}
     FROM __manifest

@@ -8,7 +8,7 @@ import type { PipelineDefinition } from '../core/pipeline.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { parseStats } from '../table/delta-protocol.js';
-import { LakeLayout } from '../table/lake-layout.js';
+import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 import { loadBronze } from './bronze.js';
 import { ingest } from './ingest.js';
 import type { ProgressListener } from './progress.js';
@@ -20,7 +20,7 @@ import { buildTable, registerInputs, sqlContext } from './table-task.js';
 export interface RunOptions {
   pipeline: PipelineDefinition;
   source: ObjectStore;
-  lake: ObjectStore;
+  lake: LakeStores;
   /** YYYY-MM-DD; default: today (UTC). */
   logicalDate?: string;
   retryRejected?: boolean;
@@ -112,7 +112,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const finishedAt = new Date();
   summary.finishedAt = finishedAt.toISOString();
   summary.durationMs = finishedAt.getTime() - startedAt.getTime();
-  await context.lake.store.put(context.lake.runSummaryKey(runId), JSON.stringify(summary, null, 2));
+  await context.lake.system().put(context.lake.runSummaryKey(runId), JSON.stringify(summary, null, 2));
   progress({ type: 'run-finished', runId, status: summary.status, durationMs: summary.durationMs });
   return summary;
 }

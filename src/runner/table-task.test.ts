@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PipelineDefinition, TableDefinition } from '../core/pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import { LakeLayout } from '../table/lake-layout.js';
+import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { runPipeline } from './run-pipeline.js';
 
 async function runWith(silver: TableDefinition) {
@@ -23,7 +23,7 @@ async function runWith(silver: TableDefinition) {
     ],
     tables: [silver],
   };
-  const lake = new LocalDiskStore(path.join(dir, 'lake'));
+  const lake = localLake(path.join(dir, 'lake'));
   const summary = await runPipeline({ pipeline, source: new LocalDiskStore(path.join(dir, 'source')), lake });
   return { summary, lake: new LakeLayout(lake) };
 }

@@ -49,12 +49,7 @@ export async function registerInputs(context: RunContext, ids: readonly TableId[
           : 'run its task first',
       });
     }
-    await context.engine.registerSnapshot(
-      `${id.layer}__${id.table}`,
-      snapshot,
-      context.lake.store,
-      table.root,
-    );
+    await context.engine.registerSnapshot(`${id.layer}__${id.table}`, snapshot, table.store, table.root);
   }
 }
 

@@ -1,21 +1,57 @@
+import path from 'node:path';
 import type { TableId } from '../core/graph.js';
+import type { Layer } from '../core/pipeline.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
 import { joinKey, type ObjectStore } from '../storage/object-store.js';
 import { DeltaTable } from './delta-table.js';
 
+/** The parts of a lake, each its own store: a directory locally, a bucket (or a prefix) on S3. */
+export type LakeArea = Layer | 'landing' | 'quarantine' | 'system';
+
+export interface LakeStores {
+  /** Where the lake is, for messages and summaries. */
+  readonly location: string;
+  store(area: LakeArea): ObjectStore;
+}
+
+/** Directory names of a lake on local disk: one per area, `_medallion` for medallion's bookkeeping. */
+const LOCAL_DIRECTORIES: Record<LakeArea, string> = {
+  landing: 'landing',
+  bronze: 'bronze',
+  silver: 'silver',
+  gold: 'gold',
+  quarantine: 'quarantine',
+  system: '_medallion',
+};
+
+export function localLake(dir: string): LakeStores {
+  const stores = new Map<LakeArea, ObjectStore>();
+  return {
+    location: path.resolve(dir),
+    store(area) {
+      const existing = stores.get(area);
+      if (existing) return existing;
+      const created = new LocalDiskStore(path.join(dir, LOCAL_DIRECTORIES[area]));
+      stores.set(area, created);
+      return created;
+    },
+  };
+}
+
 /**
- * Where things live in a lake: `<layer>/<table>/` for tables, `quarantine/<layer>_<table>/` for
- * rejected records, `landing/<source>/<ingestion>/<file>` for source bytes, and
- * `_medallion/` for medallion's own bookkeeping.
+ * Where things live in a lake: tables at `<layer>/<table>/`, rejected records at
+ * `quarantine/<layer>_<table>/`, source bytes at `landing/<source>/<ingestion>/<file>` with the
+ * landing manifest beside them, run summaries in the system area.
  */
 export class LakeLayout {
-  constructor(readonly store: ObjectStore) {}
+  constructor(readonly stores: LakeStores) {}
 
-  tableRoot(id: TableId): string {
-    return joinKey(id.layer, id.table);
+  get location(): string {
+    return this.stores.location;
   }
 
   table(id: TableId): DeltaTable {
-    return new DeltaTable(this.store, this.tableRoot(id));
+    return new DeltaTable(this.stores.store(id.layer), id.table);
   }
 
   quarantineId(id: TableId): TableId {
@@ -28,14 +64,22 @@ export class LakeLayout {
 
   /** The landing manifest: one row per event (landed, loaded, rejected) of each source file. */
   manifest(): DeltaTable {
-    return new DeltaTable(this.store, 'landing/_manifest');
+    return new DeltaTable(this.landing(), '_manifest');
+  }
+
+  landing(): ObjectStore {
+    return this.stores.store('landing');
   }
 
   landingKey(source: string, ingestionId: string, fileName: string): string {
-    return joinKey('landing', source, ingestionId, fileName);
+    return joinKey(source, ingestionId, fileName);
+  }
+
+  system(): ObjectStore {
+    return this.stores.store('system');
   }
 
   runSummaryKey(runId: string): string {
-    return joinKey('_medallion', 'runs', `${runId}.json`);
+    return joinKey('runs', `${runId}.json`);
   }
 }

@@ -8,7 +8,7 @@ import { DuckDbEngine } from '../../engine/duckdb-engine.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import { LocalDiskStore } from '../../storage/local-disk.js';
-import { LakeLayout } from '../../table/lake-layout.js';
+import { LakeLayout, localLake } from '../../table/lake-layout.js';
 import { exportWithDeltaRs, skipWithoutDeltaRs } from '../../testing/delta-rs.js';
 import {
   referenceActiveSirets,
@@ -26,7 +26,7 @@ const run = () =>
   runPipeline({
     pipeline,
     source: new LocalDiskStore(source),
-    lake: new LocalDiskStore(lake),
+    lake: localLake(lake),
     logicalDate: '2026-11-26',
   });
 
@@ -69,7 +69,9 @@ describe('medallion_data_pipeline on generated data', () => {
     expect(first.ingest.landed).toHaveLength(3);
     for (const file of first.ingest.landed) {
       const original = await readFile(path.join(source, file.file));
-      expect((await readFile(path.join(lake, file.landingKey))).equals(original), file.file).toBe(true);
+      expect((await readFile(path.join(lake, 'landing', file.landingKey))).equals(original), file.file).toBe(
+        true,
+      );
     }
   });
 
@@ -109,9 +111,8 @@ describe('medallion_data_pipeline on generated data', () => {
     const profile = first.quality.find((entry) => entry.table === 'silver.etablissements');
     const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'profile') });
     try {
-      const store = new LocalDiskStore(lake);
-      const table = new LakeLayout(store).table({ layer: 'silver', table: 'etablissements' });
-      await engine.registerSnapshot('t', (await table.snapshot(profile!.version))!, store, table.root);
+      const table = new LakeLayout(localLake(lake)).table({ layer: 'silver', table: 'etablissements' });
+      await engine.registerSnapshot('t', (await table.snapshot(profile!.version))!, table.store, table.root);
       const scan = await engine.one(`
         SELECT count(*)::INTEGER AS n, (count(*) - count(enseigne))::INTEGER AS enseigne_nulls,
           (count(*) - count(etat_administratif))::INTEGER AS etat_nulls,
@@ -152,8 +153,7 @@ describe('medallion_data_pipeline on generated data', () => {
 describe.skipIf(skipWithoutDeltaRs())('the tables as an independent Delta reader sees them', () => {
   it('reads every bronze, silver, gold and quarantine table with the same rows in delta-rs', async () => {
     const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'compare') });
-    const store = new LocalDiskStore(lake);
-    const layout = new LakeLayout(store);
+    const layout = new LakeLayout(localLake(lake));
     try {
       const ids = [
         ...first.tables.map((entry) => ({ layer: entry.layer, table: entry.table }) as TableId),
@@ -165,10 +165,10 @@ describe.skipIf(skipWithoutDeltaRs())('the tables as an independent Delta reader
         const snapshot = await table.snapshot();
         expect(snapshot, table.root).toBeDefined();
         const exported = path.join(dir, `${id.layer}-${id.table}.parquet`);
-        const read = exportWithDeltaRs(path.join(lake, table.root), exported);
+        const read = exportWithDeltaRs(path.join(table.store.location, table.root), exported);
         expect(read.version, table.root).toBe(snapshot!.version);
         expect(read.partitionColumns, table.root).toEqual(snapshot!.partitionColumns);
-        await engine.registerSnapshot('mine', snapshot!, store, table.root);
+        await engine.registerSnapshot('mine', snapshot!, table.store, table.root);
         const columns = snapshot!.schema.fields.map((field) => `"${field.name}"`).join(', ');
         const theirs = `(SELECT ${columns} FROM read_parquet('${exported}'))`;
         const [diff] = await engine.all<{ mine: number; theirs: number; different: number }>(`
