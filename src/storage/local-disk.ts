@@ -1,7 +1,23 @@
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { ObjectExistsError, type ObjectInfo, type ObjectStore } from './object-store.js';
+import type { Readable } from 'node:stream';
+import {
+  assertByteRange,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  type ByteRange,
+  type DelimitedListing,
+  type ObjectInfo,
+  type ObjectStore,
+} from './object-store.js';
+
+// Unique per call: two writers of one key in the same process and millisecond must not share a temp file.
+const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
+const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
+const byKey = (a: { key: string }, b: { key: string }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 
 /** The embedded default: objects are files under one root directory. */
 export class LocalDiskStore implements ObjectStore {
@@ -20,14 +36,25 @@ export class LocalDiskStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Buffer> {
-    return readFile(this.resolve(key));
+    try {
+      return await readFile(this.resolve(key));
+    } catch (error) {
+      throw isMissing(error) ? new ObjectNotFoundError(key, this.location, { cause: error }) : error;
+    }
+  }
+
+  async getStream(key: string, range?: ByteRange): Promise<Readable> {
+    if (range) assertByteRange(range, key);
+    const file = await this.localPath(key);
+    // createReadStream's `end` is inclusive, like the port's range.
+    return createReadStream(file, range ? { start: range.start, end: range.end } : {});
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
     const target = this.resolve(key);
     await mkdir(path.dirname(target), { recursive: true });
     // Write beside the target then rename, so a reader never sees half an object.
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    const temp = tempPathFor(target);
     await writeFile(temp, body);
     await rename(temp, target);
   }
@@ -37,12 +64,12 @@ export class LocalDiskStore implements ObjectStore {
     await mkdir(path.dirname(target), { recursive: true });
     // Write the bytes under a private name, then link it into place: link(2) fails when the
     // target exists, so the object appears whole or not at all, and only one writer wins.
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    const temp = tempPathFor(target);
     await writeFile(temp, body);
     try {
       await link(temp, target);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ObjectExistsError(key);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ObjectExistsError(key, this.location);
       throw error;
     } finally {
       await rm(temp, { force: true });
@@ -60,15 +87,25 @@ export class LocalDiskStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       }
     }
-    const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
+    const temp = tempPathFor(target);
     await copyFile(localPath, temp, constants.COPYFILE_FICLONE);
     await rename(temp, target);
     if (options.move) await rm(localPath, { force: true });
   }
 
+  async copy(fromKey: string, toKey: string): Promise<void> {
+    const source = await this.localPath(fromKey);
+    await this.putFile(source, toKey);
+  }
+
   async localPath(key: string): Promise<string> {
     const target = this.resolve(key);
-    await stat(target);
+    try {
+      const info = await stat(target);
+      if (!info.isFile()) throw Object.assign(new Error(`not a file: ${target}`), { code: 'ENOENT' });
+    } catch (error) {
+      throw isMissing(error) ? new ObjectNotFoundError(key, this.location, { cause: error }) : error;
+    }
     return target;
   }
 
@@ -107,10 +144,56 @@ export class LocalDiskStore implements ObjectStore {
     // Walk only the directory the prefix names, not the whole store.
     const slash = prefix.lastIndexOf('/');
     await walk(this.resolve(slash >= 0 ? prefix.slice(0, slash) : '.'));
-    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return found.sort(byKey);
+  }
+
+  async listDelimited(prefix: string): Promise<DelimitedListing> {
+    const slash = prefix.lastIndexOf('/');
+    const dirKey = slash >= 0 ? prefix.slice(0, slash + 1) : '';
+    const partial = prefix.slice(dirKey.length);
+    let entries;
+    try {
+      entries = await readdir(this.resolve(dirKey || '.'), { withFileTypes: true });
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
+        return { objects: [], prefixes: [] };
+      throw error;
+    }
+    const objects: ObjectInfo[] = [];
+    const prefixes: string[] = [];
+    for (const entry of entries) {
+      if (!entry.name.startsWith(partial)) continue;
+      const key = dirKey + entry.name;
+      const full = this.resolve(key);
+      if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+        const info = await stat(full);
+        objects.push({ key, size: info.size, lastModified: info.mtime });
+      } else if (entry.isDirectory() && (await holdsAnyObject(full))) {
+        // S3 has no empty directories: a prefix exists only while some object lives under it.
+        prefixes.push(`${key}/`);
+      }
+    }
+    return { objects: objects.sort(byKey), prefixes: prefixes.sort() };
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     await Promise.all(keys.map((key) => rm(this.resolve(key), { force: true })));
   }
+}
+
+async function holdsAnyObject(dir: string): Promise<boolean> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.isFile() && !entry.name.endsWith('.tmp')) return true;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory() && (await holdsAnyObject(path.join(dir, entry.name)))) return true;
+  }
+  return false;
 }

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.js';
+import { parseS3Url, s3ConfigFromEnv } from './s3-config.js';
+
+describe('parseS3Url', () => {
+  it('splits a URL into bucket and a prefix ending in a slash', () => {
+    expect(parseS3Url('s3://epf-big-data-processing/tp3-4/sources')).toEqual({
+      bucket: 'epf-big-data-processing',
+      prefix: 'tp3-4/sources/',
+    });
+    expect(parseS3Url('s3://lake')).toEqual({ bucket: 'lake', prefix: '' });
+    expect(parseS3Url('s3://lake/')).toEqual({ bucket: 'lake', prefix: '' });
+    expect(parseS3Url('S3://lake//a//b/')).toEqual({ bucket: 'lake', prefix: 'a/b/' });
+  });
+
+  it('rejects what is not an S3 URL or names an invalid bucket, saying why', () => {
+    expect(() => parseS3Url('/data/lake')).toThrow(ConfigError);
+    expect(() => parseS3Url('s3:///prefix')).toThrow(/invalid bucket name ""/);
+    expect(() => parseS3Url('s3://My_Bucket/x')).toThrow(/invalid bucket name "My_Bucket"/);
+    expect(() => parseS3Url('s3://lake/a/../b')).toThrow(/"\." or "\.\." segments/);
+  });
+});
+
+describe('s3ConfigFromEnv', () => {
+  it('prefers MEDALLION_S3_* and falls back to the standard AWS variables', () => {
+    expect(
+      s3ConfigFromEnv({
+        MEDALLION_S3_ENDPOINT: 'http://127.0.0.1:9000/',
+        AWS_ENDPOINT_URL: 'http://ignored:1',
+        AWS_REGION: 'eu-west-3',
+        AWS_ACCESS_KEY_ID: 'aws-key',
+        AWS_SECRET_ACCESS_KEY: 'aws-secret',
+        MEDALLION_S3_ACCESS_KEY: 'minio-key',
+        MEDALLION_S3_SECRET_KEY: 'minio-secret',
+      }),
+    ).toEqual({
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-3',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'minio-key', secretAccessKey: 'minio-secret' },
+    });
+    expect(s3ConfigFromEnv({ AWS_DEFAULT_REGION: 'eu-north-1' })).toEqual({
+      region: 'eu-north-1',
+      forcePathStyle: false,
+    });
+    expect(s3ConfigFromEnv({})).toEqual({ region: 'us-east-1', forcePathStyle: false });
+    expect(
+      s3ConfigFromEnv({ AWS_ENDPOINT_URL: 'https://s3.example.com', MEDALLION_S3_PATH_STYLE: 'false' })
+        .forcePathStyle,
+    ).toBe(false);
+  });
+
+  it('names every bad variable in one error', () => {
+    let message = '';
+    try {
+      s3ConfigFromEnv({
+        MEDALLION_S3_ENDPOINT: '127.0.0.1:9000',
+        AWS_REGION: 'EU West',
+        MEDALLION_S3_PATH_STYLE: 'maybe',
+        AWS_ACCESS_KEY_ID: 'only-the-key',
+      });
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toContain('MEDALLION_S3_ENDPOINT="127.0.0.1:9000" must be an http:// or https:// URL');
+    expect(message).toContain('AWS_REGION="EU West" must look like us-east-1');
+    expect(message).toContain('MEDALLION_S3_PATH_STYLE="maybe" must be true or false');
+    expect(message).toContain(
+      'AWS_ACCESS_KEY_ID is set but MEDALLION_S3_SECRET_KEY / AWS_SECRET_ACCESS_KEY is not: set both or neither',
+    );
+  });
+});
