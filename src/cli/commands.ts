@@ -1,13 +1,12 @@
-import { mkdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError, describeError, MedallionError } from '../core/errors.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
-import { LocalDiskStore } from '../storage/local-disk.js';
-import { localLake } from '../table/lake-layout.js';
 import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
+import { openLake, openSource, storeSettings } from './locations.js';
 import { progressLine, renderSummary } from './render.js';
 
 /** Exit codes scripts can rely on. */
@@ -18,18 +17,8 @@ function fail(error: unknown): never {
   process.exit(error instanceof MedallionError ? EXIT.usage : EXIT.runFailed);
 }
 
-async function assertDirectory(dir: string, flag: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) {
-    throw new ConfigError(`${dir} is not a directory`, {
-      context: { field: flag },
-      hint: `pass an existing directory to ${flag}`,
-    });
-  }
-}
-
 interface RunFlags {
-  source: string;
+  source?: string;
   lake: string;
   pipeline?: string;
   logicalDate?: string;
@@ -39,13 +28,19 @@ interface RunFlags {
 }
 
 async function execute(flags: RunFlags): Promise<RunSummary> {
-  await assertDirectory(flags.source, '--source');
-  await mkdir(flags.lake, { recursive: true });
   const pipeline = await loadPipeline(flags.pipeline);
+  const source = flags.source ?? pipeline.defaultSource;
+  if (!source) {
+    throw new ConfigError('no source given', {
+      context: { field: '--source' },
+      hint: 'pass --source DIR or --source s3://bucket/prefix, or set defaultSource in the pipeline',
+    });
+  }
+  const settings = storeSettings();
   return runPipeline({
     pipeline,
-    source: new LocalDiskStore(flags.source),
-    lake: localLake(flags.lake),
+    source: await openSource(source, settings),
+    lake: await openLake(flags.lake, settings),
     retryRejected: flags.retryRejected,
     ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
     ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),

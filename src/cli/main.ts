@@ -32,8 +32,11 @@ const program = new Command()
 program
   .command('run')
   .description('ingest new source files and refresh every table of the pipeline')
-  .requiredOption('--source <dir>', 'directory holding the source files')
-  .requiredOption('--lake <dir>', 'directory holding the lake (created when missing)')
+  .option('--source <location>', "source files: a directory or s3://bucket/prefix (default: the pipeline's)")
+  .requiredOption(
+    '--lake <location>',
+    'the lake: a directory, s3://bucket/prefix, or s3:// for one bucket per layer (created when missing)',
+  )
   .option('--pipeline <file>', 'pipeline module (default: the shipped medallion_data_pipeline)')
   .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default today)', isoDate)
   .option('--retry-rejected', 'load files an earlier run rejected again', false)

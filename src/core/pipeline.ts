@@ -78,6 +78,8 @@ export interface PipelineDefinition {
   name: string;
   description?: string;
   sources: SourceDefinition[];
+  /** Where the source files are when `--source` is not given: a directory or an s3:// URL. */
+  defaultSource?: string;
   tables: TableDefinition[];
   /** SQL run before any task, e.g. `CREATE MACRO …` helpers the tables' SQL shares. */
   macros?: string[];
@@ -137,6 +139,7 @@ const pipelineSchema = z.object({
   name: identifier,
   description: z.string().optional(),
   sources: z.array(sourceSchema).min(1, 'declare at least one source'),
+  defaultSource: z.string().min(1).optional(),
   tables: z.array(tableSchema),
   macros: z.array(z.string().min(1)).optional(),
   headline: sqlFunction.optional(),

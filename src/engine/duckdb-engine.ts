@@ -227,7 +227,10 @@ async function snapshotSql(snapshot: TableSnapshot, store: ObjectStore, root: st
     snapshot.files.map((file) => store.localPath(joinKey(root, decodeDeltaPath(file.path)))),
   );
   const columns = fields.map((field) => quoteIdent(field.name)).join(', ');
-  if (snapshot.partitionColumns.length === 0 || snapshot.files.every(pathHoldsPartitionValues)) {
+  const hiveStyle = snapshot.files.every((file, index) =>
+    pathHoldsPartitionValues(paths[index] as string, file),
+  );
+  if (snapshot.partitionColumns.length === 0 || hiveStyle) {
     // Hive-style paths that agree with the log: DuckDB reads partition values from them in one scan.
     const hiveTypes = snapshot.partitionColumns.map((name) => `${sqlString(name)}: ${sqlTypeOf(name)}`);
     const hive = hiveTypes.length ? `, hive_partitioning = true, hive_types = {${hiveTypes.join(', ')}}` : '';
@@ -255,12 +258,15 @@ async function snapshotSql(snapshot: TableSnapshot, store: ObjectStore, root: st
 
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 
-/** True when the file's directories are exactly `column=value` for its partition values, in order. */
-function pathHoldsPartitionValues(file: TableSnapshot['files'][number]): boolean {
-  const directories = decodeDeltaPath(file.path).split('/').slice(0, -1);
+/**
+ * True when the directories holding the local copy are exactly `column=value` for the file's
+ * partition values, in order (a file from the lake on local disk; not a cached S3 download).
+ */
+function pathHoldsPartitionValues(localPath: string, file: TableSnapshot['files'][number]): boolean {
   const expected = Object.entries(file.partitionValues).map(
     ([column, value]) => `${column}=${value ?? HIVE_NULL}`,
   );
+  const directories = localPath.split(path.sep).slice(0, -1).slice(-expected.length);
   return (
     directories.length === expected.length &&
     directories.every((segment, index) => segment === expected[index])

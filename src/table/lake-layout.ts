@@ -14,8 +14,17 @@ export interface LakeStores {
   store(area: LakeArea): ObjectStore;
 }
 
-/** Directory names of a lake on local disk: one per area, `_medallion` for medallion's bookkeeping. */
-const LOCAL_DIRECTORIES: Record<LakeArea, string> = {
+export const LAKE_AREAS: readonly LakeArea[] = [
+  'landing',
+  'bronze',
+  'silver',
+  'gold',
+  'quarantine',
+  'system',
+];
+
+/** Directory (or key prefix) of each area in a one-root lake; `_medallion` holds medallion's bookkeeping. */
+export const AREA_DIRECTORIES: Record<LakeArea, string> = {
   landing: 'landing',
   bronze: 'bronze',
   silver: 'silver',
@@ -31,7 +40,7 @@ export function localLake(dir: string): LakeStores {
     store(area) {
       const existing = stores.get(area);
       if (existing) return existing;
-      const created = new LocalDiskStore(path.join(dir, LOCAL_DIRECTORIES[area]));
+      const created = new LocalDiskStore(path.join(dir, AREA_DIRECTORIES[area]));
       stores.set(area, created);
       return created;
     },

@@ -18,6 +18,8 @@ export default definePipeline({
   name: 'medallion_data_pipeline',
   description: 'French public-procurement contracts joined to company registers',
   sources: [marchesSource, etablissementsSource, nafSource],
+  // Where the seed pulled its files from; `--source` points elsewhere.
+  defaultSource: 's3://epf-big-data-processing/tp3-4/sources',
   macros,
   tables: [
     marchesPublics,

@@ -1,0 +1,106 @@
+import { mkdir, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../core/errors.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { isS3Url, parseS3Url, s3ConfigFromEnv } from '../storage/s3-config.js';
+import { S3ObjectStore } from '../storage/s3.js';
+import {
+  AREA_DIRECTORIES,
+  LAKE_AREAS,
+  localLake,
+  type LakeArea,
+  type LakeStores,
+} from '../table/lake-layout.js';
+
+/**
+ * Turns the `--source` and `--lake` arguments into stores: a directory, or an S3 URL reached with
+ * the MEDALLION_S3_* / AWS_* settings of the environment. Problems are reported at start, once each.
+ */
+export interface StoreSettings {
+  env: NodeJS.ProcessEnv;
+  /** Where objects read from S3 are cached for DuckDB. */
+  cacheDir: string;
+  cacheMaxBytes: number;
+}
+
+const GiB = 1024 ** 3;
+
+export function storeSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
+  const max = env.MEDALLION_CACHE_MAX_BYTES;
+  if (max !== undefined && !/^\d+$/.test(max)) {
+    throw new ConfigError(`MEDALLION_CACHE_MAX_BYTES must be a number of bytes, got "${max}"`, {
+      context: { field: 'MEDALLION_CACHE_MAX_BYTES' },
+    });
+  }
+  return {
+    env,
+    cacheDir: env.MEDALLION_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'medallion', 'objects'),
+    cacheMaxBytes: max === undefined ? 20 * GiB : Number(max),
+  };
+}
+
+function s3Store(bucket: string, prefix: string, settings: StoreSettings): S3ObjectStore {
+  return new S3ObjectStore({
+    bucket,
+    prefix,
+    ...s3ConfigFromEnv(settings.env),
+    cacheDir: settings.cacheDir,
+    cacheMaxBytes: settings.cacheMaxBytes,
+  });
+}
+
+export async function openSource(location: string, settings: StoreSettings): Promise<ObjectStore> {
+  if (isS3Url(location)) {
+    const { bucket, prefix } = parseS3Url(location);
+    const store = s3Store(bucket, prefix, settings);
+    await store.verify();
+    return store;
+  }
+  const info = await stat(location).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new ConfigError(`${location} is not a directory`, {
+      context: { field: '--source' },
+      hint: 'pass an existing directory or an s3://bucket/prefix URL to --source',
+    });
+  }
+  return new LocalDiskStore(location);
+}
+
+/**
+ * A lake on S3 is one bucket per area by default (the seed's `landing`, `bronze`, `silver`, `gold`,
+ * plus `quarantine`): `s3://` alone, or a bucket template such as `s3://acme-{layer}`; medallion's
+ * bookkeeping goes under `_medallion/` in the landing bucket. `s3://bucket/prefix` keeps every area
+ * in one bucket under `prefix/<area>/`. Missing buckets are created.
+ */
+export async function openLake(location: string, settings: StoreSettings): Promise<LakeStores> {
+  if (!isS3Url(location)) {
+    await mkdir(location, { recursive: true });
+    return localLake(location);
+  }
+  const [, bucketPart = '', rest = ''] = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(location.trim()) ?? [];
+  const perArea = bucketPart === '' || bucketPart.includes('{layer}');
+  const placeOf = (area: LakeArea): { bucket: string; prefix: string } => {
+    if (perArea) {
+      const bucket = (bucketPart || '{layer}').replaceAll('{layer}', area === 'system' ? 'landing' : area);
+      const parsed = parseS3Url(`s3://${bucket}/${rest}`);
+      return { bucket, prefix: area === 'system' ? `${parsed.prefix}_medallion/` : parsed.prefix };
+    }
+    const parsed = parseS3Url(location);
+    return { bucket: parsed.bucket, prefix: `${parsed.prefix}${AREA_DIRECTORIES[area]}/` };
+  };
+  const stores = new Map(
+    LAKE_AREAS.map((area) => [area, s3Store(placeOf(area).bucket, placeOf(area).prefix, settings)]),
+  );
+  const buckets = new Map([...stores.values()].map((store) => [store.bucket, store]));
+  for (const store of buckets.values()) await store.ensureBucket();
+  return {
+    location,
+    store(area) {
+      const store = stores.get(area);
+      if (!store) throw new Error(`no store for lake area ${area}`);
+      return store;
+    },
+  };
+}
