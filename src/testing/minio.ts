@@ -49,3 +49,27 @@ export function freshBucketName(label = 'test'): string {
   const random = Math.random().toString(36).slice(2, 8);
   return `medallion-${label}-${Date.now().toString(36)}-${random}`.toLowerCase().slice(0, 63);
 }
+
+/** The environment that points medallion's own S3 settings (MEDALLION_S3_*) at the test server. */
+export function s3EnvFor(server: TestS3Server, cacheDir: string): NodeJS.ProcessEnv {
+  return {
+    MEDALLION_S3_ENDPOINT: server.endpoint,
+    MEDALLION_S3_REGION: server.region,
+    MEDALLION_S3_ACCESS_KEY: server.accessKeyId,
+    MEDALLION_S3_SECRET_KEY: server.secretAccessKey,
+    MEDALLION_S3_PATH_STYLE: 'true',
+    MEDALLION_CACHE_DIR: cacheDir,
+  };
+}
+
+/**
+ * The test server, or undefined when there is none and the suite should skip (with a warning).
+ * Under CI a missing server is an error: suites that need S3 must not silently skip there.
+ */
+export function s3ServerOrSkip(suite: string): TestS3Server | undefined {
+  const server = testS3Server();
+  if (!('reason' in server)) return server;
+  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${server.reason}`);
+  console.warn(`${suite} skipped: ${server.reason}`);
+  return undefined;
+}

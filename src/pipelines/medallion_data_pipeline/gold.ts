@@ -1,8 +1,5 @@
 import type { TableDefinition } from '../../index.js';
 
-// Amounts are summed with Kahan compensation (fsum, favg): totals do not depend on the order
-// DuckDB's threads add rows in, so reruns and the benchmark floor agree to the cent.
-
 /** 2022 contracts per titulaire SIRET, joined to active establishments and their sector. */
 export const activeCompanies: TableDefinition = {
   name: 'active_companies_with_contracts_2022',
@@ -14,15 +11,15 @@ export const activeCompanies: TableDefinition = {
       SELECT
         titulaire_siret AS siret,
         count(*) AS nombre_contrats,
-        fsum(montant) AS montant_total_contrats,
-        favg(montant) AS montant_moyen_contrat,
+        ordered_sum(montant) AS montant_total_contrats,
+        ordered_avg(montant) AS montant_moyen_contrat,
         min(date_notification) AS premier_contrat_2022,
         max(date_notification) AS dernier_contrat_2022,
         count(DISTINCT acheteur_id) AS nombre_acheteurs_distincts,
         list_sort(list_distinct(list(nature))) AS types_marches,
         list_sort(list_distinct(list(code_cpv))) AS codes_cpv,
         list_sort(list_distinct(list(lieu_nom))) AS lieux_execution,
-        arg_max(titulaire_nom, (date_notification, date_publication, contract_key)) AS nom_entreprise
+        arg_max(titulaire_nom, (date_notification, date_publication, contract_key, titulaire_id)) AS nom_entreprise
       FROM ${ref('silver', 'marches_publics')}
       WHERE year_notification = 2022 AND titulaire_siret IS NOT NULL
       GROUP BY titulaire_siret
@@ -67,8 +64,8 @@ export const summaryBySector: TableDefinition = {
       secteur_activite,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      fsum(montant_total_contrats) AS valeur_totale,
-      favg(montant_moyen_contrat) AS montant_moyen_par_secteur
+      ordered_sum(montant_total_contrats) AS valeur_totale,
+      ordered_avg(montant_moyen_contrat) AS montant_moyen_par_secteur
     FROM ${companies(ref)}
     GROUP BY secteur_activite
     ORDER BY valeur_totale DESC NULLS LAST, secteur_activite`,
@@ -83,7 +80,7 @@ export const summaryByRegion: TableDefinition = {
       left(code_postal, 2) AS region_code,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      fsum(montant_total_contrats) AS valeur_totale
+      ordered_sum(montant_total_contrats) AS valeur_totale
     FROM ${companies(ref)}
     GROUP BY region_code
     ORDER BY valeur_totale DESC NULLS LAST, region_code`,
@@ -98,7 +95,7 @@ export const summaryByCompanySize: TableDefinition = {
       tranche_effectifs,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      fsum(montant_total_contrats) AS valeur_totale,
+      ordered_sum(montant_total_contrats) AS valeur_totale,
       avg(age_entreprise_annees) AS age_moyen_entreprises
     FROM ${companies(ref)}
     GROUP BY tranche_effectifs

@@ -22,4 +22,8 @@ export const macros = [
   `CREATE OR REPLACE TEMP MACRO as_integer(value) AS coalesce(try_cast(trim_text(value) AS INTEGER),
      CASE WHEN try_cast(trim_text(value) AS DOUBLE) = floor(try_cast(trim_text(value) AS DOUBLE))
        THEN try_cast(try_cast(trim_text(value) AS DOUBLE) AS INTEGER) END)`,
+  // Amounts are added in a fixed order: a DOUBLE sum otherwise depends, in its last digit, on the
+  // order DuckDB's threads add rows in, and reruns would not agree to the cent.
+  `CREATE OR REPLACE TEMP MACRO ordered_sum(amount) AS sum(amount ORDER BY amount)`,
+  `CREATE OR REPLACE TEMP MACRO ordered_avg(amount) AS avg(amount ORDER BY amount)`,
 ];

@@ -35,6 +35,6 @@ export default definePipeline({
     SELECT
       count(*) AS companies,
       coalesce(sum(nombre_contrats), 0) AS contracts,
-      coalesce(fsum(montant_total_contrats), 0) AS total_value
+      coalesce(ordered_sum(montant_total_contrats), 0) AS total_value
     FROM ${ref('gold', 'active_companies_with_contracts_2022')}`,
 });

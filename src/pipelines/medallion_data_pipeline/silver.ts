@@ -46,7 +46,7 @@ export const marchesPublics: TableDefinition = {
     // Republished records share a key: the latest publication day wins, then the last one in the file.
     dedupe: {
       key: 'contract_key',
-      orderBy: 'date_publication DESC NULLS LAST, _ingested_at DESC, _row_number DESC',
+      orderBy: 'date_publication DESC NULLS LAST, _ingested_at DESC, _row_number DESC, record_id DESC',
     },
     quarantine: [{ reason: 'no_titulaire', when: 'coalesce(len(titulaires_with_id), 0) = 0' }],
     shape: (records) => `
@@ -106,7 +106,7 @@ export const etablissements: TableDefinition = {
     recordId: 'record_id',
     dedupe: {
       key: 'siret',
-      orderBy: 'date_dernier_traitement DESC NULLS LAST, _ingested_at DESC, _row_number DESC',
+      orderBy: 'date_dernier_traitement DESC NULLS LAST, _ingested_at DESC, _row_number DESC, record_id DESC',
     },
     quarantine: [{ reason: 'invalid_siret', when: 'siret IS NULL' }],
     shape: (records) => `SELECT * EXCLUDE (_ingested_at, _row_number) FROM ${records}`,
@@ -130,7 +130,7 @@ export const codesNaf: TableDefinition = {
   refine: {
     input: { layer: 'bronze', table: 'codes_naf' },
     recordId: 'record_id',
-    dedupe: { key: 'code_naf', orderBy: '_ingested_at DESC, _row_number' },
+    dedupe: { key: 'code_naf', orderBy: '_ingested_at DESC, _row_number, record_id' },
     quarantine: [
       { reason: 'missing_code', when: 'code_naf IS NULL' },
       { reason: 'section_row', when: "upper(code_naf) LIKE 'SECTION %'" },
