@@ -5,17 +5,18 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../runner/run-summary.js';
+import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
 
 /** The built `medallion` command, run as a user runs it (npm test builds it first). */
 const bin = path.resolve('dist/cli/main.js');
 
 async function medallion(
   args: string[],
-  cwd?: string,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [bin, ...args], {
-      cwd,
+      env: { ...process.env, ...env },
       maxBuffer: 64 << 20,
     });
     return { code: 0, stdout, stderr };
@@ -111,5 +112,46 @@ describe('the medallion command', () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/FAILED[\s\S]*does not exist yet/);
+  });
+});
+
+const s3 = s3ServerOrSkip('the medallion command on S3');
+
+describe.skipIf(!s3)('the medallion command pointed at S3', () => {
+  const env = () => s3EnvFor(s3!, path.join(dir, 's3-cache'));
+
+  it('says once, at start, that the credentials are wrong', async () => {
+    const { code, stderr } = await medallion(
+      ['run', '--source', 's3://nowhere-at-all/x', '--lake', path.join(dir, 'l1')],
+      {
+        ...env(),
+        MEDALLION_S3_SECRET_KEY: 'not-the-secret',
+      },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain(s3!.endpoint);
+    expect(stderr).toMatch(/credential|access|signature/i);
+  });
+
+  it('names the bucket when the source bucket does not exist', async () => {
+    const bucket = freshBucketName('missing');
+    const { code, stderr } = await medallion(
+      ['run', '--source', `s3://${bucket}/in`, '--lake', path.join(dir, 'l2')],
+      env(),
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain(bucket);
+  });
+
+  it('names the endpoint when nothing answers there', async () => {
+    const { code, stderr } = await medallion(
+      ['run', '--source', 's3://some-bucket/in', '--lake', path.join(dir, 'l3')],
+      {
+        ...env(),
+        MEDALLION_S3_ENDPOINT: 'http://127.0.0.1:1',
+      },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toContain('127.0.0.1:1');
   });
 });
