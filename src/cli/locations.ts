@@ -5,7 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { isS3Url, parseS3Url, s3ConfigFromEnv } from '../storage/s3-config.js';
-import { S3ObjectStore } from '../storage/s3.js';
+import { S3ObjectStore, type S3ObjectStoreOptions } from '../storage/s3.js';
 import {
   AREA_DIRECTORIES,
   LAKE_AREAS,
@@ -23,6 +23,13 @@ export interface StoreSettings {
   /** Where objects read from S3 are cached for DuckDB. */
   cacheDir: string;
   cacheMaxBytes: number;
+  /** Transfer tuning for S3 stores (attempts, timeouts, part size…). */
+  s3?: Partial<
+    Pick<
+      S3ObjectStoreOptions,
+      'maxAttempts' | 'connectionTimeoutMs' | 'idleTimeoutMs' | 'partSizeBytes' | 'queueSize'
+    >
+  >;
 }
 
 const GiB = 1024 ** 3;
@@ -48,6 +55,7 @@ function s3Store(bucket: string, prefix: string, settings: StoreSettings): S3Obj
     ...s3ConfigFromEnv(settings.env),
     cacheDir: settings.cacheDir,
     cacheMaxBytes: settings.cacheMaxBytes,
+    ...settings.s3,
   });
 }
 

@@ -112,7 +112,13 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const finishedAt = new Date();
   summary.finishedAt = finishedAt.toISOString();
   summary.durationMs = finishedAt.getTime() - startedAt.getTime();
-  await context.lake.system().put(context.lake.runSummaryKey(runId), JSON.stringify(summary, null, 2));
+  try {
+    await context.lake.system().put(context.lake.runSummaryKey(runId), JSON.stringify(summary, null, 2));
+  } catch (error) {
+    // The run's outcome is still returned (and printed); only its stored copy is missing.
+    summary.status = 'failed';
+    summary.error ??= `the run summary could not be stored: ${describeError(error)}`;
+  }
   progress({ type: 'run-finished', runId, status: summary.status, durationMs: summary.durationMs });
   return summary;
 }
