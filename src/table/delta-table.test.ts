@@ -2,7 +2,6 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommitConflictError } from '../core/errors.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { exportWithDeltaRs, skipWithoutDeltaRs } from '../testing/delta-rs.js';
@@ -100,23 +99,6 @@ describe('DeltaTable', () => {
       { v: 'a', year: 2022 },
       { v: 'b', year: null },
     ]);
-  });
-
-  it('lets exactly one of two writers commit a version; the loser gets a conflict naming the table', async () => {
-    const table = new DeltaTable(store, 'gold/race');
-    await write(table, 'SELECT 1 AS id', 'overwrite');
-    const stagedA = await engine.stage('(SELECT 2 AS id)', []);
-    const stagedB = await engine.stage('(SELECT 3 AS id)', []);
-    const request = { mode: 'overwrite' as const, partitionColumns: [], readVersion: 0 };
-    const results = await Promise.allSettled([
-      table.commit({ ...request, schema: stagedA.schema, files: stagedA.files }),
-      table.commit({ ...request, schema: stagedB.schema, files: stagedB.files }),
-    ]);
-    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
-    const rejected = results.find((result) => result.status === 'rejected');
-    expect((rejected as PromiseRejectedResult).reason).toBeInstanceOf(CommitConflictError);
-    expect(String((rejected as PromiseRejectedResult).reason.message)).toContain('gold/race');
-    expect((await table.snapshot())?.version).toBe(1);
   });
 
   it('does not apply a commit twice when its transaction id is already recorded', async () => {
