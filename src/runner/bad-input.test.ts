@@ -1,3 +1,4 @@
+import { readdirSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,6 +200,29 @@ describe('bad input files', () => {
       table: 'etablissements',
     });
     expect((await quarantine.snapshot())?.files.length).toBeGreaterThan(0);
+  });
+
+  it('refuses a landing copy whose bytes changed after it landed', async () => {
+    const dir = await caseWith('aws-marchespublics-annee-2019.json', `${await contractsFile()}\n`);
+    const landing = localLake(path.join(dir, 'lake')).store('landing');
+    const summary = await runPipeline({
+      pipeline,
+      source: new LocalDiskStore(path.join(dir, 'source')),
+      lake: localLake(path.join(dir, 'lake')),
+      progress: (event) => {
+        if (event.type !== 'task-started' || event.task !== 'bronze.marches_publics') return;
+        // The newest ingestion directory holds the file this run landed.
+        const newest = readdirSync(path.join(landing.location, 'marches')).sort().pop() ?? '';
+        writeFileSync(
+          path.join(landing.location, 'marches', newest, 'aws-marchespublics-annee-2019.json'),
+          '{"marches": []}',
+        );
+      },
+    });
+    expect(summary.status).toBe('failed');
+    expect(failedTask(summary)?.error).toMatch(
+      /aws-marchespublics-annee-2019.json: the landing copy's SHA-256/,
+    );
   });
 
   it('reports a file that matches no source and leaves it alone', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, MedallionError, SourceFileError } from '../core/errors.js';
@@ -34,7 +35,19 @@ export async function prepareFile(
   view: string,
 ): Promise<PreparedFile> {
   const file = await context.lake.landing().localPath(entry.landingKey);
-  await assertUtf8(file, { displayName: entry.fileName });
+  const hash = createHash('sha256');
+  await assertUtf8(file, { displayName: entry.fileName, hash });
+  // The bytes must still be those that landed: a changed or corrupted object is not loaded.
+  const checksum = hash.digest('hex');
+  if (checksum !== entry.checksum) {
+    throw new SourceFileError(
+      `the landing copy's SHA-256 is ${checksum.slice(0, 12)}…, not the ${entry.checksum.slice(0, 12)}… recorded when it landed`,
+      {
+        context: { file: entry.fileName },
+        hint: `the object landing/${entry.landingKey} was changed or damaged in the lake; add the source file again`,
+      },
+    );
+  }
   return source.format.type === 'csv'
     ? prepareCsv(context, source.format, entry, file, view)
     : prepareJson(context, source.format, entry, file, view);

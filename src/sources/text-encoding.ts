@@ -8,6 +8,8 @@ export interface Utf8CheckOptions {
   displayName?: string;
   /** @internal Read size; tests shrink it to split multi-byte characters across reads. */
   readBufferBytes?: number;
+  /** Fed every byte of the file as it is read, so a checksum costs no second pass. */
+  hash?: { update(data: Uint8Array): unknown };
 }
 
 const DEFAULT_READ_BUFFER_BYTES = 4 << 20;
@@ -43,6 +45,7 @@ export async function assertUtf8(
     let carried = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, carried, readBytes, position);
+      options.hash?.update(buffer.subarray(carried, carried + bytesRead));
       const end = carried + bytesRead;
       const chunkStart = position - carried;
       if (bytesRead === 0) {
