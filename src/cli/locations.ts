@@ -34,17 +34,36 @@ export interface StoreSettings {
 
 const GiB = 1024 ** 3;
 
-export function storeSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
-  const max = env.MEDALLION_CACHE_MAX_BYTES;
-  if (max !== undefined && !/^\d+$/.test(max)) {
-    throw new ConfigError(`MEDALLION_CACHE_MAX_BYTES must be a number of bytes, got "${max}"`, {
-      context: { field: 'MEDALLION_CACHE_MAX_BYTES' },
+/** A whole number from the environment, or undefined when unset; a clear error names the variable. */
+function envInteger(env: NodeJS.ProcessEnv, name: string, minimum: number): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < minimum) {
+    throw new ConfigError(`${name} must be a whole number ≥ ${minimum}, got "${value}"`, {
+      context: { field: name },
     });
   }
+  return Number(value);
+}
+
+/**
+ * Cache and transfer settings from the environment: MEDALLION_CACHE_DIR, MEDALLION_CACHE_MAX_BYTES,
+ * MEDALLION_S3_PART_SIZE_MB (multipart part and download range size), MEDALLION_S3_CONCURRENCY (parts or
+ * ranges in flight per transfer), MEDALLION_S3_MAX_ATTEMPTS (per request, with backoff and jitter).
+ */
+export function storeSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
+  const partSizeMb = envInteger(env, 'MEDALLION_S3_PART_SIZE_MB', 5);
+  const queueSize = envInteger(env, 'MEDALLION_S3_CONCURRENCY', 1);
+  const maxAttempts = envInteger(env, 'MEDALLION_S3_MAX_ATTEMPTS', 1);
   return {
     env,
     cacheDir: env.MEDALLION_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'medallion', 'objects'),
-    cacheMaxBytes: max === undefined ? 20 * GiB : Number(max),
+    cacheMaxBytes: envInteger(env, 'MEDALLION_CACHE_MAX_BYTES', 1) ?? 20 * GiB,
+    s3: {
+      ...(partSizeMb === undefined ? {} : { partSizeBytes: partSizeMb * 1024 * 1024 }),
+      ...(queueSize === undefined ? {} : { queueSize }),
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    },
   };
 }
 
