@@ -1,0 +1,25 @@
+/** How a failed task is tried again: at most `retries` more times, after a delay that may grow. */
+export interface RetryPolicy {
+  retries: number;
+  retryDelayMs: number;
+  /** Double the delay after each failed try. */
+  exponentialBackoff: boolean;
+  /** Cap on the delay when it grows. */
+  maxRetryDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  retries: 0,
+  retryDelayMs: 5 * 60_000,
+  exponentialBackoff: false,
+  maxRetryDelayMs: 60 * 60_000,
+};
+
+/** When the try after failed try `tryNumber` (1-based) may start, or undefined when none is left. */
+export function nextTryAt(policy: RetryPolicy, tryNumber: number, failedAt: Date): Date | undefined {
+  if (tryNumber > policy.retries) return undefined;
+  const delay = policy.exponentialBackoff
+    ? Math.min(policy.retryDelayMs * 2 ** (tryNumber - 1), policy.maxRetryDelayMs)
+    : policy.retryDelayMs;
+  return new Date(failedAt.getTime() + delay);
+}

@@ -1,0 +1,68 @@
+/**
+ * The run and task state machine, without I/O: given the graph and the tasks' states, what happens
+ * next. The scheduler applies these decisions to the metadata store.
+ */
+export type TaskState =
+  'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'up_for_retry' | 'skipped' | 'upstream_failed';
+
+export type RunState = 'queued' | 'running' | 'success' | 'failed';
+
+const DONE: ReadonlySet<TaskState> = new Set(['success', 'failed', 'skipped', 'upstream_failed']);
+const SATISFIES_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['success', 'skipped']);
+const BLOCKS_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['failed', 'upstream_failed']);
+
+export function isDone(state: TaskState): boolean {
+  return DONE.has(state);
+}
+
+export interface TaskView {
+  id: string;
+  dependsOn: readonly string[];
+  state: TaskState;
+  /** For up_for_retry: when the next try may start. */
+  nextTryAt?: Date;
+}
+
+export interface Decisions {
+  /** Tasks whose upstream all succeeded (or were skipped), or whose retry delay has passed. */
+  queue: string[];
+  /** Tasks that cannot run because something upstream failed. */
+  upstreamFailed: string[];
+  /** The run's state once these decisions are applied, when it is over. */
+  runOutcome?: 'success' | 'failed';
+}
+
+/** What to do next with a run's tasks at `now`. */
+export function decide(tasks: readonly TaskView[], now: Date): Decisions {
+  const states = new Map(tasks.map((task) => [task.id, task.state]));
+  // Upstream failure propagates through the whole graph in one decision.
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const task of tasks) {
+      if (states.get(task.id) !== 'scheduled') continue;
+      if (task.dependsOn.some((dependency) => BLOCKS_DOWNSTREAM.has(states.get(dependency) ?? 'scheduled'))) {
+        states.set(task.id, 'upstream_failed');
+        changed = true;
+      }
+    }
+  }
+  const decisions: Decisions = { queue: [], upstreamFailed: [] };
+  for (const task of tasks) {
+    const state = states.get(task.id);
+    if (state === 'upstream_failed' && task.state !== 'upstream_failed')
+      decisions.upstreamFailed.push(task.id);
+    const ready =
+      state === 'scheduled' &&
+      task.dependsOn.every((dependency) => SATISFIES_DOWNSTREAM.has(states.get(dependency) ?? 'scheduled'));
+    const retryDue = state === 'up_for_retry' && (!task.nextTryAt || task.nextTryAt <= now);
+    if (ready || retryDue) decisions.queue.push(task.id);
+  }
+  const finalStates = [...states.values()];
+  if (decisions.queue.length === 0 && finalStates.every((state) => DONE.has(state))) {
+    decisions.runOutcome = finalStates.every((state) => SATISFIES_DOWNSTREAM.has(state))
+      ? 'success'
+      : 'failed';
+  }
+  return decisions;
+}
