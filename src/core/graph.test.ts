@@ -72,6 +72,22 @@ describe('definePipeline', () => {
     ).toThrow(/gold.t is declared twice/);
   });
 
+  it('checks the schedule: a bad cron expression, or neither cron nor every, names the field', () => {
+    const startDate = '2026-01-01T00:00:00Z';
+    expect(() => definePipeline({ ...pipeline([]), schedule: { cron: '0 25 * * *', startDate } })).toThrow(
+      /schedule.cron/,
+    );
+    expect(() => definePipeline({ ...pipeline([]), schedule: { startDate } })).toThrow(
+      /give either cron or every/,
+    );
+    expect(() => definePipeline({ ...pipeline([]), taskDefaults: { retryDelay: '5 minutes' } })).toThrow(
+      /taskDefaults.retryDelay/,
+    );
+    expect(definePipeline({ ...pipeline([]), schedule: { every: '12h', startDate } }).schedule?.every).toBe(
+      '12h',
+    );
+  });
+
   it('refuses names that are not lower_snake_case', () => {
     expect(() => definePipeline({ ...pipeline([]), name: 'My Pipeline' })).toThrow(
       /at name: use lower_snake_case/,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { validateSchedule } from './schedule.js';
 
 /**
  * The pipeline definition API: what a user writes. A pipeline declares its sources (files that
@@ -72,11 +73,44 @@ export interface TableDefinition {
   key?: string[];
   partitionBy?: string[];
   refine?: Refinement;
+  /** Overrides of the pipeline's task defaults for this table's task. */
+  policy?: TaskPolicy;
+}
+
+/** When the pipeline runs by itself (absent: only when triggered). */
+export interface ScheduleDefinition {
+  /** A cron expression (`0 *\/6 * * *`) or a fixed period (`every: '6h'`). */
+  cron?: string;
+  every?: string;
+  /** IANA time zone of the cron expression (default UTC). */
+  timezone?: string;
+  /** ISO 8601 instant: no interval starts before it. */
+  startDate: string;
+  /** Run every missed interval (default false: only the latest). */
+  catchup?: boolean;
+  /** Runs queued or running at once (default 1). */
+  maxActiveRuns?: number;
+}
+
+/** How tasks are retried and bounded; pipeline-wide defaults, each overridable per table. */
+export interface TaskPolicy {
+  retries?: number;
+  /** Delay before a retry, e.g. `5m`. */
+  retryDelay?: string;
+  exponentialBackoff?: boolean;
+  maxRetryDelay?: string;
+  /** A try running longer than this fails, e.g. `30m`. */
+  timeout?: string;
 }
 
 export interface PipelineDefinition {
   name: string;
   description?: string;
+  schedule?: ScheduleDefinition;
+  /** Retries and timeouts of every task unless a table overrides them. */
+  taskDefaults?: TaskPolicy;
+  /** Expected finish: a run not done this long after its scheduled start has missed its SLA, e.g. `2h`. */
+  sla?: string;
   sources: SourceDefinition[];
   /** Where the source files are when `--source` is not given: a directory or an s3:// URL. */
   defaultSource?: string;
@@ -112,6 +146,29 @@ const sourceSchema = z.object({
   ]),
 });
 
+const duration = z.string().regex(/^\d+\s*(s|m|h|d)$/, 'a duration such as 90s, 30m, 6h or 1d');
+
+const taskPolicySchema = z.object({
+  retries: z.number().int().min(0).optional(),
+  retryDelay: duration.optional(),
+  exponentialBackoff: z.boolean().optional(),
+  maxRetryDelay: duration.optional(),
+  timeout: duration.optional(),
+});
+
+const scheduleSchema = z
+  .object({
+    cron: z.string().min(1).optional(),
+    every: duration.optional(),
+    timezone: z.string().min(1).optional(),
+    startDate: z.iso.datetime({ offset: true }),
+    catchup: z.boolean().optional(),
+    maxActiveRuns: z.number().int().min(1).optional(),
+  })
+  .refine((schedule) => (schedule.cron === undefined) !== (schedule.every === undefined), {
+    message: 'give either cron or every',
+  });
+
 const sqlFunction = z.custom<(context: SqlContext) => string>(
   (value) => typeof value === 'function',
   'a function',
@@ -133,6 +190,7 @@ const tableSchema = z.object({
       shape: z.custom<(records: string) => string>((value) => typeof value === 'function').optional(),
     })
     .optional(),
+  policy: taskPolicySchema.optional(),
 });
 
 const pipelineSchema = z.object({
@@ -140,6 +198,9 @@ const pipelineSchema = z.object({
   description: z.string().optional(),
   sources: z.array(sourceSchema).min(1, 'declare at least one source'),
   defaultSource: z.string().min(1).optional(),
+  schedule: scheduleSchema.optional(),
+  taskDefaults: taskPolicySchema.optional(),
+  sla: duration.optional(),
   tables: z.array(tableSchema),
   macros: z.array(z.string().min(1)).optional(),
   headline: sqlFunction.optional(),
@@ -160,6 +221,12 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
     );
   }
   assertUniqueNames(definition);
+  if (definition.schedule) {
+    const { cron, every, timezone } = definition.schedule;
+    validateSchedule(
+      every !== undefined ? { every } : { cron: cron ?? '', ...(timezone ? { timezone } : {}) },
+    );
+  }
   return definition;
 }
 

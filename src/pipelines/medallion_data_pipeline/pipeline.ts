@@ -20,6 +20,9 @@ export default definePipeline({
   sources: [marchesSource, etablissementsSource, nafSource],
   // Where the seed pulled its files from; `--source` points elsewhere.
   defaultSource: 's3://epf-big-data-processing/tp3-4/sources',
+  // As the seed's DAG: every 6 hours, no catchup, one retry after 5 minutes.
+  schedule: { cron: '0 */6 * * *', startDate: '2025-06-01T00:00:00Z', catchup: false, maxActiveRuns: 1 },
+  taskDefaults: { retries: 1, retryDelay: '5m' },
   macros,
   tables: [
     marchesPublics,
