@@ -1,0 +1,200 @@
+/**
+ * The metadata store port: pipelines, runs, task instances, attempts and their logs. The scheduler, the
+ * executors and the CLI talk to this interface only; `kysely-store.ts` implements it once for SQLite and
+ * PostgreSQL.
+ *
+ * Every timestamp is an ISO-8601 string in UTC (`Date.prototype.toISOString()` form); the store normalises
+ * what it is given, so string order is time order.
+ */
+import type { RunState, TaskState } from '../core/run-state.js';
+
+export type { RunState, TaskState } from '../core/run-state.js';
+
+export type RunTrigger = 'schedule' | 'manual' | 'backfill';
+
+export type AttemptState = 'running' | 'success' | 'failed';
+
+export interface PipelineRecord {
+  name: string;
+  definitionHash: string;
+  paused: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  /** ISO timestamp: the logical date the run is for (the start of its data interval for scheduled runs). */
+  logicalDate: string;
+  dataIntervalStart: string;
+  dataIntervalEnd: string;
+  trigger: RunTrigger;
+  params: Record<string, unknown>;
+  state: RunState;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  summary: unknown;
+}
+
+export interface TaskInstanceRecord {
+  runId: string;
+  taskId: string;
+  state: TaskState;
+  /** Tries started so far (0 before the first claim); the current attempt's number once running. */
+  tryNumber: number;
+  maxTries: number;
+  /** For up_for_retry: when the next try may start. */
+  nextTryAt: string | null;
+  /** What the task's inputs looked like for its latest try (for skipping unchanged work). */
+  fingerprint: string | null;
+  updatedAt: string;
+}
+
+export interface AttemptMetrics {
+  durationMs: number;
+  rowsIn?: number;
+  rowsOut?: number;
+  bytesRead?: number;
+  bytesWritten?: number;
+  cpuMs?: number;
+  peakRssBytes?: number;
+}
+
+export interface AttemptRecord {
+  runId: string;
+  taskId: string;
+  /** 1-based; equals the task instance's tryNumber when the attempt was claimed. */
+  attempt: number;
+  state: AttemptState;
+  worker: string;
+  startedAt: string;
+  heartbeatAt: string;
+  finishedAt: string | null;
+  reason: string | null;
+  metrics: AttemptMetrics | null;
+}
+
+export interface NewRun {
+  id: string;
+  pipeline: string;
+  logicalDate: string;
+  dataIntervalStart: string;
+  dataIntervalEnd: string;
+  trigger: RunTrigger;
+  params: Record<string, unknown>;
+  /** The run's task instances, created in state 'scheduled' in the same transaction as the run. */
+  tasks: { taskId: string; maxTries: number }[];
+}
+
+export interface RunFilter {
+  pipeline?: string;
+  states?: RunState[];
+  limit?: number;
+}
+
+export interface RunTransitionFields {
+  startedAt?: string;
+  finishedAt?: string;
+  summary?: unknown;
+}
+
+export interface TaskTransitionFields {
+  nextTryAt?: string | null;
+  fingerprint?: string | null;
+  /** Raise (or lower) the number of tries allowed, e.g. when clearing a failed task. */
+  maxTries?: number;
+}
+
+export interface AttemptResult {
+  state: 'success' | 'failed';
+  reason?: string;
+  metrics?: AttemptMetrics;
+  finishedAt: string;
+}
+
+export interface LogPage {
+  lines: string[];
+  /** Lines are numbered from 1; pass this back as `afterLine` to read what was appended since. */
+  nextLine: number;
+}
+
+export interface MetadataStore {
+  /** Which database is behind the store. */
+  readonly dialect: 'sqlite' | 'postgres';
+
+  /**
+   * Applies the versioned migrations not yet recorded, in order, in one transaction. Idempotent, and safe when
+   * several processes start at once (an advisory lock on PostgreSQL, an immediate write transaction on SQLite).
+   */
+  migrate(): Promise<void>;
+  /** The versions recorded as applied, ascending. */
+  appliedMigrations(): Promise<number[]>;
+  close(): Promise<void>;
+
+  /** Records the pipeline (new ones start unpaused) and its definition hash. */
+  upsertPipeline(name: string, definitionHash: string): Promise<void>;
+  getPipeline(name: string): Promise<PipelineRecord | undefined>;
+  listPipelines(): Promise<PipelineRecord[]>;
+  /** False when the pipeline is unknown. */
+  setPaused(name: string, paused: boolean): Promise<boolean>;
+  /** False for unknown pipelines. */
+  isPaused(name: string): Promise<boolean>;
+
+  /**
+   * Creates the run and its task instances (state 'scheduled') in one transaction. Exactly once: for a
+   * 'schedule' or 'backfill' trigger, a run already recorded for the same (pipeline, logicalDate) by either
+   * trigger — even by another process, concurrently — is returned instead, with `created: false` (a unique
+   * index decides). Manual runs always create.
+   */
+  createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Newest logical date first. */
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** The latest logical date among the pipeline's runs with one of these triggers (any trigger when omitted). */
+  latestLogicalDate(pipeline: string, triggers?: RunTrigger[]): Promise<string | undefined>;
+  /** Compare-and-set: changes the state only when it is currently one of `from`; returns whether it changed. */
+  transitionRun(id: string, from: RunState[], to: RunState, fields?: RunTransitionFields): Promise<boolean>;
+
+  /** In task id order. */
+  listTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
+  getTaskInstance(runId: string, taskId: string): Promise<TaskInstanceRecord | undefined>;
+  /** Compare-and-set, like transitionRun; fields not given are left as they are. */
+  transitionTask(
+    runId: string,
+    taskId: string,
+    from: TaskState[],
+    to: TaskState,
+    fields?: TaskTransitionFields,
+  ): Promise<boolean>;
+
+  /**
+   * Claims up to `limit` queued task instances, longest queued first: sets them running, increments their
+   * tryNumber and creates the attempt rows, in one transaction. Two concurrent claimers never get the same
+   * task (FOR UPDATE SKIP LOCKED on PostgreSQL; an immediate write transaction on SQLite).
+   */
+  claimTasks(worker: string, limit: number, now: string): Promise<AttemptRecord[]>;
+  /** Records that the attempt is alive; false when it is no longer running (finished, or failed as stale). */
+  heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<boolean>;
+  /** Ends a running attempt; false when it was not running (already finished, or failed as stale). */
+  finishAttempt(runId: string, taskId: string, attempt: number, result: AttemptResult): Promise<boolean>;
+  /** Running attempts whose last heartbeat is older than `heartbeatBefore`. */
+  staleAttempts(heartbeatBefore: string): Promise<AttemptRecord[]>;
+  /** In task id, then attempt order. */
+  listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
+
+  /** Appends lines to the attempt's log (numbered on from the last line stored). */
+  appendLog(runId: string, taskId: string, attempt: number, lines: string[]): Promise<void>;
+  /** The lines after line `afterLine` (default 0: from the start), at most `limit`. */
+  readLog(
+    runId: string,
+    taskId: string,
+    attempt: number,
+    afterLine?: number,
+    limit?: number,
+  ): Promise<LogPage>;
+
+  /** The fingerprint of the task's most recent successful try in any run of the pipeline. */
+  lastSuccessFingerprint(pipeline: string, taskId: string): Promise<string | undefined>;
+}

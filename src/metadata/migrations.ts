@@ -1,0 +1,164 @@
+/**
+ * Versioned migrations of the metadata tables, written once with Kysely's schema builder for both SQLite and
+ * PostgreSQL. Append new migrations with the next version; never edit one that has shipped.
+ */
+import { sql, type Kysely } from 'kysely';
+import { MedallionError } from '../core/errors.js';
+import type { Database } from './schema.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Kysely<Database>): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'pipelines, runs, task instances, attempts, logs',
+    async up(db) {
+      await db.schema
+        .createTable('medallion_pipelines')
+        .addColumn('name', 'text', (column) => column.primaryKey())
+        .addColumn('definition_hash', 'text', (column) => column.notNull())
+        .addColumn('paused', 'integer', (column) => column.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('medallion_runs')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('pipeline', 'text', (column) => column.notNull())
+        .addColumn('logical_date', 'text', (column) => column.notNull())
+        .addColumn('data_interval_start', 'text', (column) => column.notNull())
+        .addColumn('data_interval_end', 'text', (column) => column.notNull())
+        .addColumn('trigger', 'text', (column) => column.notNull())
+        .addColumn('params', 'text', (column) => column.notNull())
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('created_at', 'text', (column) => column.notNull())
+        .addColumn('started_at', 'text')
+        .addColumn('finished_at', 'text')
+        .addColumn('summary', 'text')
+        .execute();
+      // Exactly-once scheduling: one scheduled or backfilled run per pipeline and logical date.
+      await db.schema
+        .createIndex('medallion_runs_one_per_logical_date')
+        .unique()
+        .on('medallion_runs')
+        .columns(['pipeline', 'logical_date'])
+        .where(sql<boolean>`${sql.ref('trigger')} <> 'manual'`)
+        .execute();
+      await db.schema
+        .createIndex('medallion_runs_by_pipeline')
+        .on('medallion_runs')
+        .columns(['pipeline', 'logical_date'])
+        .execute();
+      await db.schema.createIndex('medallion_runs_by_state').on('medallion_runs').column('state').execute();
+
+      await db.schema
+        .createTable('medallion_task_instances')
+        .addColumn('run_id', 'text', (column) =>
+          column.notNull().references('medallion_runs.id').onDelete('cascade'),
+        )
+        .addColumn('task_id', 'text', (column) => column.notNull())
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('try_number', 'integer', (column) => column.notNull().defaultTo(0))
+        .addColumn('max_tries', 'integer', (column) => column.notNull())
+        .addColumn('next_try_at', 'text')
+        .addColumn('fingerprint', 'text')
+        .addColumn('updated_at', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('medallion_task_instances_pk', ['run_id', 'task_id'])
+        .execute();
+      await db.schema
+        .createIndex('medallion_task_instances_by_state')
+        .on('medallion_task_instances')
+        .columns(['state', 'updated_at'])
+        .execute();
+      await db.schema
+        .createIndex('medallion_task_instances_by_task')
+        .on('medallion_task_instances')
+        .columns(['task_id', 'state'])
+        .execute();
+
+      await db.schema
+        .createTable('medallion_attempts')
+        .addColumn('run_id', 'text', (column) => column.notNull())
+        .addColumn('task_id', 'text', (column) => column.notNull())
+        .addColumn('attempt', 'integer', (column) => column.notNull())
+        .addColumn('state', 'text', (column) => column.notNull())
+        .addColumn('worker', 'text', (column) => column.notNull())
+        .addColumn('started_at', 'text', (column) => column.notNull())
+        .addColumn('heartbeat_at', 'text', (column) => column.notNull())
+        .addColumn('finished_at', 'text')
+        .addColumn('reason', 'text')
+        .addColumn('metrics', 'text')
+        .addPrimaryKeyConstraint('medallion_attempts_pk', ['run_id', 'task_id', 'attempt'])
+        .addForeignKeyConstraint(
+          'medallion_attempts_task_fk',
+          ['run_id', 'task_id'],
+          'medallion_task_instances',
+          ['run_id', 'task_id'],
+          (constraint) => constraint.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .createIndex('medallion_attempts_by_state')
+        .on('medallion_attempts')
+        .columns(['state', 'heartbeat_at'])
+        .execute();
+
+      await db.schema
+        .createTable('medallion_task_logs')
+        .addColumn('run_id', 'text', (column) =>
+          column.notNull().references('medallion_runs.id').onDelete('cascade'),
+        )
+        .addColumn('task_id', 'text', (column) => column.notNull())
+        .addColumn('attempt', 'integer', (column) => column.notNull())
+        .addColumn('line_no', 'integer', (column) => column.notNull())
+        .addColumn('line', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('medallion_task_logs_pk', ['run_id', 'task_id', 'attempt', 'line_no'])
+        .execute();
+    },
+  },
+];
+
+/**
+ * Applies the migrations not yet recorded in `medallion_migrations`. The caller holds the migration lock and
+ * the transaction: DDL is transactional on both databases, so a failed migration leaves nothing behind.
+ */
+export async function applyMigrations(
+  db: Kysely<Database>,
+  appliedAt: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await db.schema
+    .createTable('medallion_migrations')
+    .ifNotExists()
+    .addColumn('version', 'integer', (column) => column.primaryKey())
+    .addColumn('name', 'text', (column) => column.notNull())
+    .addColumn('applied_at', 'text', (column) => column.notNull())
+    .execute();
+  const applied = new Set(
+    (await db.selectFrom('medallion_migrations').select('version').execute()).map((row) => row.version),
+  );
+  const known = Math.max(0, ...migrations.map((migration) => migration.version));
+  const newest = Math.max(0, ...applied);
+  if (newest > known) {
+    throw new MedallionError(
+      `the metadata database is at migration ${newest}, newer than this medallion knows (${known})`,
+      { hint: 'upgrade medallion, or point --db at another database' },
+    );
+  }
+  const done: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    if (applied.has(migration.version)) continue;
+    await migration.up(db);
+    await db
+      .insertInto('medallion_migrations')
+      .values({ version: migration.version, name: migration.name, applied_at: appliedAt })
+      .execute();
+    done.push(migration.version);
+  }
+  return done;
+}

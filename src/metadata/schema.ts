@@ -1,0 +1,82 @@
+/**
+ * The metadata tables as Kysely sees them. The same columns on SQLite and PostgreSQL: timestamps are ISO-8601
+ * UTC text, JSON is text, booleans are 0/1 integers, and every number fits a 32-bit integer (so `pg` returns
+ * numbers, not strings).
+ */
+import type { RunState, TaskState } from '../core/run-state.js';
+import type { AttemptState, RunTrigger } from './metadata-store.js';
+
+export interface MigrationsTable {
+  version: number;
+  name: string;
+  applied_at: string;
+}
+
+export interface PipelinesTable {
+  name: string;
+  definition_hash: string;
+  /** 0 or 1. */
+  paused: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RunsTable {
+  id: string;
+  pipeline: string;
+  logical_date: string;
+  data_interval_start: string;
+  data_interval_end: string;
+  trigger: RunTrigger;
+  /** JSON object. */
+  params: string;
+  state: RunState;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  /** JSON, or null. */
+  summary: string | null;
+}
+
+export interface TaskInstancesTable {
+  run_id: string;
+  task_id: string;
+  state: TaskState;
+  try_number: number;
+  max_tries: number;
+  next_try_at: string | null;
+  fingerprint: string | null;
+  updated_at: string;
+}
+
+export interface AttemptsTable {
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  state: AttemptState;
+  worker: string;
+  started_at: string;
+  heartbeat_at: string;
+  finished_at: string | null;
+  reason: string | null;
+  /** JSON AttemptMetrics, or null. */
+  metrics: string | null;
+}
+
+export interface TaskLogsTable {
+  run_id: string;
+  task_id: string;
+  attempt: number;
+  /** 1-based, per attempt. */
+  line_no: number;
+  line: string;
+}
+
+export interface Database {
+  medallion_migrations: MigrationsTable;
+  medallion_pipelines: PipelinesTable;
+  medallion_runs: RunsTable;
+  medallion_task_instances: TaskInstancesTable;
+  medallion_attempts: AttemptsTable;
+  medallion_task_logs: TaskLogsTable;
+}
