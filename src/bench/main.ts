@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: generates sample data per scale, runs the pipeline and the raw DuckDB floor
- * each in its own child process, and writes BENCHMARKS.md. Progress goes to stderr.
+ * each in its own child process, then (with a MinIO server, see s3-transfers.ts) the S3 transfers,
+ * and writes BENCHMARKS.md. Progress goes to stderr.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +18,12 @@ import {
   type ScaleResult,
 } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
-import { problems, renderReport } from './report.js';
+import { problems, renderReport, s3Problems, type BenchReport } from './report.js';
+import { benchS3Server } from './s3-server.js';
+import { benchS3, s3Unusable } from './s3-transfers.js';
+
+/** The scale of the pipeline run on MinIO beside local disk. */
+const S3_PIPELINE_SCALE = 10;
 
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -119,15 +125,40 @@ async function main(): Promise<number> {
   const options = parsed;
   const date = new Date();
   const logicalDate = date.toISOString().slice(0, 10);
+  let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : benchS3Server();
+  if (!('reason' in server)) {
+    const unusable = await s3Unusable(server);
+    if (unusable) server = { reason: unusable };
+  }
+  if (options.s3 === 'on' && 'reason' in server) throw new Error(`--s3: ${server.reason}`);
   const work = options.work
     ? path.resolve(options.work)
     : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
   await mkdir(work, { recursive: true });
   log(`scales ${options.scales.join(', ')}; DuckDB memory limit ${options.memoryLimit}; work dir ${work}`);
+  if ('reason' in server) log(`S3 transfers not measured: ${server.reason}`);
   const machine = await machineInfo();
   const results: ScaleResult[] = [];
+  let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
   try {
     for (const scale of options.scales) results.push(await benchScale(scale, work, options, logicalDate));
+    if (!('reason' in server)) {
+      const reused = results.find((result) => result.scale === S3_PIPELINE_SCALE);
+      s3 = await benchS3({
+        server,
+        work,
+        largeMiB: options.s3LargeMiB,
+        smallFiles: options.s3SmallFiles,
+        pipelineScale: S3_PIPELINE_SCALE,
+        sample: reused
+          ? { dir: path.join(work, `scale-${S3_PIPELINE_SCALE}`, 'source'), input: reused.input }
+          : undefined,
+        memoryLimit: options.memoryLimit,
+        logicalDate,
+        log,
+      });
+      for (const problem of s3Problems(s3)) log(`S3: ❌ ${problem}`);
+    }
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -138,10 +169,12 @@ async function main(): Promise<number> {
     memoryLimit: options.memoryLimit,
     logicalDate,
     results,
+    ...(s3 ? { s3 } : {}),
   });
   await writeFile(options.out, report);
   log(`wrote ${path.resolve(options.out)}`);
-  return results.some((result) => problems(result).length > 0) ? 1 : 0;
+  const troubled = results.some((result) => problems(result).length > 0) || (s3 && s3Problems(s3).length > 0);
+  return troubled ? 1 : 0;
 }
 
 main().then(

@@ -9,6 +9,15 @@ export interface BenchOptions {
   /** Working directory; undefined means a fresh one under the OS temp dir, removed at the end. */
   work: string | undefined;
   floorJson: JsonReadMode;
+  /**
+   * The S3 / MinIO transfer benchmark: 'on' (--s3: fail when no server is found), 'off' (--no-s3),
+   * or 'auto' (run it when MEDALLION_TEST_S3_ENDPOINT is set or .cache/services/minio.env exists).
+   */
+  s3: 'on' | 'off' | 'auto';
+  /** Size of the large source file, in MiB. */
+  s3LargeMiB: number;
+  /** Number of small source files. */
+  s3SmallFiles: number;
   /** The arguments as given, for the report's "made with" line. */
   argv: string[];
 }
@@ -21,7 +30,15 @@ export const USAGE = `usage: npm run bench -- [options]
   --work DIR           working directory, kept afterwards (default: a temp dir, removed)
   --floor-json MODE    how the raw-SQL floor reads the JSON: split (default: split to NDJSON with
                        splitJsonRecords, then read_json in parallel; the faster) or document
-                       (read_json of the whole document + unnest; needs ~4x its size in memory)`;
+                       (read_json of the whole document + unnest; needs ~4x its size in memory)
+  --s3                 also measure S3 transfers against MinIO (ingest of a large file and of many
+                       small files, beside a single-stream GetObject/PutObject baseline, and the
+                       pipeline at scale 10 on MinIO beside local disk). On by default when
+                       MEDALLION_TEST_S3_ENDPOINT is set or .cache/services/minio.env exists
+                       (\`bash scripts/services/minio.sh start\`); --s3 fails when neither does
+  --no-s3              skip the S3 transfers even when a server is found
+  --s3-large-mib N     size of the large source file in MiB (default 1024)
+  --s3-small-files N   number of small source files (default 10000)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -33,6 +50,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'memory-limit': { type: 'string', default: '1GB' },
       work: { type: 'string' },
       'floor-json': { type: 'string', default: 'split' },
+      s3: { type: 'boolean', default: false },
+      'no-s3': { type: 'boolean', default: false },
+      's3-large-mib': { type: 'string', default: '1024' },
+      's3-small-files': { type: 'string', default: '10000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -49,12 +70,22 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (!/^\d+(\.\d+)?\s*[KMGT]i?B$/i.test(values['memory-limit'])) {
     throw new Error(`--memory-limit takes a size such as 1GB or 512MB, got '${values['memory-limit']}'`);
   }
+  if (values.s3 && values['no-s3']) throw new Error('--s3 and --no-s3 contradict each other');
+  const positiveInteger = (flag: string, text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value <= 0)
+      throw new Error(`${flag} takes a positive integer, got '${text}'`);
+    return value;
+  };
   return {
     scales: [...new Set(scales)].sort((a, b) => a - b),
     out: values.out,
     memoryLimit: values['memory-limit'],
     work: values.work,
     floorJson,
+    s3: values.s3 ? 'on' : values['no-s3'] ? 'off' : 'auto',
+    s3LargeMiB: positiveInteger('--s3-large-mib', values['s3-large-mib']),
+    s3SmallFiles: positiveInteger('--s3-small-files', values['s3-small-files']),
     argv,
   };
 }

@@ -1,16 +1,19 @@
 /**
  * Child process of the benchmark: runs the pipeline once over --source into a fresh --lake and
- * prints one JSON line on stdout: { summary, maxRssKb, processMs }. Progress goes to stderr.
+ * prints one JSON line on stdout: { summary, maxRssKb, processMs, cpuMs, operations }. Progress goes
+ * to stderr.
+ * --source and --lake take a directory or an s3:// URL (as the CLI does; S3 settings from the
+ * MEDALLION_S3_* / AWS_* environment, the object cache in MEDALLION_CACHE_DIR).
  *
- *   node dist/bench/run-once.js --source DIR --lake DIR --memory-limit 1GB --logical-date YYYY-MM-DD
+ *   node dist/bench/run-once.js --source DIR|s3://… --lake DIR|s3://… --memory-limit 1GB --logical-date YYYY-MM-DD
  */
 import { parseArgs } from 'node:util';
+import { openLake, openSource, storeSettings } from '../cli/locations.js';
 import { progressLine } from '../cli/render.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';
-import { LocalDiskStore } from '../storage/local-disk.js';
-import { localLake } from '../table/lake-layout.js';
 import type { MedallionChildOutput } from './measure.js';
+import { OperationTally, timedLake, timedSource } from './timed-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,12 +25,18 @@ const { values } = parseArgs({
   },
 });
 if (!values.source || !values.lake)
-  throw new Error('usage: run-once.js --source DIR --lake DIR [--memory-limit 1GB]');
+  throw new Error('usage: run-once.js --source DIR|s3://… --lake DIR|s3://… [--memory-limit 1GB]');
 
+const settings = storeSettings(process.env);
+// Every store call is timed, to show where a run on S3 spends its extra time.
+const tally = new OperationTally();
+const source = timedSource(await openSource(values.source, settings), tally);
+const lake = timedLake(await openLake(values.lake, settings), tally);
+tally.reset();
 const summary = await runPipeline({
   pipeline,
-  source: new LocalDiskStore(values.source),
-  lake: localLake(values.lake),
+  source,
+  lake,
   memoryLimit: values['memory-limit'],
   ...(values['logical-date'] ? { logicalDate: values['logical-date'] } : {}),
   ...(values.scratch ? { scratchDir: values.scratch } : {}),
@@ -36,9 +45,12 @@ const summary = await runPipeline({
     if (line) process.stderr.write(`    ${line}\n`);
   },
 });
+const cpu = process.cpuUsage();
 const output: MedallionChildOutput = {
   summary,
   maxRssKb: process.resourceUsage().maxRSS,
   processMs: Math.round(performance.now()),
+  cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+  operations: tally.operations(),
 };
 process.stdout.write(`${JSON.stringify(output)}\n`);
