@@ -40,6 +40,7 @@ import {
   type SmallFilesResult,
 } from './measure.js';
 import { countCpu, s3EnvFor, serverVersion, type BenchS3Server, type SpanCpu } from './s3-server.js';
+import { mapConcurrently } from '../core/concurrency.js';
 
 const MiB = 1024 * 1024;
 
@@ -275,19 +276,23 @@ async function benchSmallFiles(
   );
   let bytes = 0;
   const uploaded = await time(() =>
-    forEachLimited(count, 32, async (index) => {
-      // The file's number is in its bytes: identical files would land once (same checksum).
-      const body = smallCsv(index, 1024 + (random() % 3072), random);
-      bytes += body.length;
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: `small/file-${String(index).padStart(digits, '0')}.csv`,
-          Body: body,
-          ContentLength: body.length,
-        }),
-      );
-    }),
+    mapConcurrently(
+      Array.from({ length: count }, (_, index) => index),
+      32,
+      async (index) => {
+        // The file's number is in its bytes: identical files would land once (same checksum).
+        const body = smallCsv(index, 1024 + (random() % 3072), random);
+        bytes += body.length;
+        await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: `small/file-${String(index).padStart(digits, '0')}.csv`,
+            Body: body,
+            ContentLength: body.length,
+          }),
+        );
+      },
+    ),
   );
   log(`S3 small files: uploaded in ${(uploaded.ms / 1000).toFixed(1)} s; medallion ingest (child process)`);
   let medallion: IngestMeasure | Failed;
@@ -513,17 +518,4 @@ async function removeBuckets(client: S3Client, prefix: string): Promise<void> {
     await deleteAll(client, Name);
     await client.send(new DeleteBucketCommand({ Bucket: Name }));
   }
-}
-
-/** Runs `work(0 … count-1)`, at most `limit` at a time; rejects on the first failure. */
-async function forEachLimited(
-  count: number,
-  limit: number,
-  work: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < count) await work(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
 }

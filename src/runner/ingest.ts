@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { SourceDefinition } from '../core/pipeline.js';
 import { mapConcurrently } from '../core/concurrency.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { appendToManifest, currentFiles, type ManifestEntry } from './landing-manifest.js';
 import type { RunContext } from './run-context.js';
 
@@ -32,8 +33,32 @@ function baseName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
+/**
+ * A source file's checksum, and how to copy it: small files travel in memory (one GET, one PUT),
+ * large ones through a local file, streamed.
+ */
+async function fetchSourceFile(
+  source: ObjectStore,
+  key: string,
+  size: number,
+): Promise<{ checksum: string; copyTo(store: ObjectStore, target: string): Promise<void> }> {
+  if (size <= SMALL_FILE_BYTES) {
+    const bytes = await source.get(key);
+    return {
+      checksum: createHash('sha256').update(bytes).digest('hex'),
+      copyTo: (store, target) => store.put(target, bytes),
+    };
+  }
+  const localPath = await source.localPath(key);
+  return {
+    checksum: await sha256File(localPath),
+    copyTo: (store, target) => store.putFile(localPath, target),
+  };
+}
+
 /** Files landed at once: transfers overlap, and small files are bound by round trips, not bandwidth. */
 const INGEST_CONCURRENCY = 16;
+const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Copies new source files, byte for byte, to landing and records them in the manifest. */
 export async function ingest(context: RunContext): Promise<IngestReport> {
@@ -53,8 +78,8 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     else report.unmatched.push(object.key);
   }
   const landed = await mapConcurrently(matched, INGEST_CONCURRENCY, async ({ key, size, source }) => {
-    const localPath = await context.source.localPath(key);
-    const checksum = await sha256File(localPath);
+    const file = await fetchSourceFile(context.source, key, size);
+    const checksum = file.checksum;
     const identity = `${source.name}/${checksum}`;
     const previous = known.get(identity);
     if (previous) {
@@ -66,7 +91,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     context.progress({ type: 'task-progress', task: 'ingest', message: `landing ${key}` });
     const fileName = baseName(key);
     const landingKey = context.lake.landingKey(source.name, `${stamp}-${checksum.slice(0, 12)}`, fileName);
-    await context.lake.landing().putFile(localPath, landingKey);
+    await file.copyTo(context.lake.landing(), landingKey);
     const entry: ManifestEntry = {
       source: source.name,
       fileName,

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -16,6 +16,7 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { mapConcurrently } from '../core/concurrency.js';
 import { ContentCache } from './content-cache.js';
 import {
   assertByteRange,
@@ -307,7 +308,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putFile(localPath: string, key: string, options: { move?: boolean } = {}): Promise<void> {
-    await stat(localPath); // a missing local file is a local error, not an S3 one
+    const { size } = await stat(localPath); // a missing local file is a local error, not an S3 one
+    if (size <= this.partSize) {
+      // One request, and a buffer the SDK can send again on a retry.
+      await this.put(key, await readFile(localPath));
+      if (options.move) await rm(localPath, { force: true });
+      return;
+    }
     await this.call('multipart upload', key, async () => {
       const upload = new Upload({
         client: this.client,
@@ -378,7 +385,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(keys: readonly string[]): Promise<void> {
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += DELETE_BATCH) batches.push(keys.slice(i, i + DELETE_BATCH));
-    await forEachLimited(batches, this.queueSize, async (batch) => {
+    await mapConcurrently(batches, this.queueSize, async (batch) => {
       const output = await this.call('DeleteObjects', batch[0], () =>
         this.client.send(
           new DeleteObjectsCommand({
@@ -438,7 +445,9 @@ export class S3ObjectStore implements ObjectStore {
     for (let start = 0; start < size; start += this.partSize) {
       ranges.push({ start, end: Math.min(size, start + this.partSize) - 1 });
     }
-    await forEachLimited(ranges, this.queueSize, (range) => this.downloadRange(key, etag, range, temp, 'r+'));
+    await mapConcurrently(ranges, this.queueSize, (range) =>
+      this.downloadRange(key, etag, range, temp, 'r+'),
+    );
   }
 
   /** GETs one range (pinned to `etag`) into `file` at its offset; a body cut mid-stream is fetched again. */
@@ -491,19 +500,3 @@ function encodeKey(key: string): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Runs `work` over `items`, at most `limit` at a time; rejects on the first failure. */
-async function forEachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
