@@ -20,10 +20,9 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache_bin="${MEDALLION_CACHE:-$HOME/.cache/medallion}/bin"
 env_file="${MINIO_ENV_FILE:-$repo_root/.cache/services/minio.env}"
 
-die() {
-  echo "minio.sh: $*" >&2
-  exit 1
-}
+service_name=minio.sh
+# shellcheck source=scripts/services/common.sh
+. "$repo_root/scripts/services/common.sh"
 
 # The version a binary was built from, read from its embedded build info ('' when unknown).
 built_version() {
@@ -65,10 +64,6 @@ cmd_install() {
   echo "$bin"
 }
 
-free_port() {
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
 random_hex() {
   node -e "console.log(require('crypto').randomBytes($1).toString('hex'))"
 }
@@ -76,10 +71,6 @@ random_hex() {
 # True when $1 is the PID of a running minio process (guards against killing a recycled PID).
 is_minio_pid() {
   [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'minio server'
-}
-
-read_env_value() {
-  sed -n "s/^$1='\(.*\)'$/\1/p" "$env_file"
 }
 
 cmd_start() {
@@ -172,23 +163,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local pid=""
-  [[ -f "$env_file" ]] && pid="$(read_env_value MINIO_PID)"
-  if is_minio_pid "$pid"; then
-    echo "running: PID $pid, $(read_env_value MEDALLION_TEST_S3_ENDPOINT) (env file $env_file)"
-  else
-    echo "not running"
-    return 1
-  fi
+  service_status MINIO_PID MEDALLION_TEST_S3_ENDPOINT is_minio_pid
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *)
-    echo "usage: $0 install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+dispatch "${1:-}"

@@ -18,10 +18,9 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 env_file="${POSTGRES_ENV_FILE:-$repo_root/.cache/services/postgres.env}"
 database=medallion_test
 
-die() {
-  echo "postgres.sh: $*" >&2
-  exit 1
-}
+service_name=postgres.sh
+# shellcheck source=scripts/services/common.sh
+. "$repo_root/scripts/services/common.sh"
 
 # The directory with initdb and pg_ctl: PG_BIN, the newest /usr/lib/postgresql/*/bin, else PATH ('' when none).
 find_bin_dir() {
@@ -66,14 +65,6 @@ cmd_install() {
   bin="$(find_bin_dir)"
   [[ -n "$bin" ]] || die "postgresql is installed but initdb/pg_ctl were not found under /usr/lib/postgresql/*/bin"
   echo "$bin"
-}
-
-free_port() {
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-read_env_value() {
-  sed -n "s/^$1='\(.*\)'$/\1/p" "$env_file"
 }
 
 # Runs a command as the cluster's owner: `postgres` when we are root, else ourselves. From /, which every user
@@ -201,23 +192,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-  local pid=""
-  [[ -f "$env_file" ]] && pid="$(read_env_value POSTGRES_PID)"
-  if is_postgres_pid "$pid"; then
-    echo "running: PID $pid, $(read_env_value MEDALLION_TEST_POSTGRES_URL) (env file $env_file)"
-  else
-    echo "not running"
-    return 1
-  fi
+  service_status POSTGRES_PID MEDALLION_TEST_POSTGRES_URL is_postgres_pid
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *)
-    echo "usage: $0 install|start|stop|status" >&2
-    exit 2
-    ;;
-esac
+dispatch "${1:-}"

@@ -19,7 +19,7 @@ import {
 } from './measure.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { problems, renderReport, s3Problems, type BenchReport } from './report.js';
-import { benchS3Server } from './s3-server.js';
+import { testS3Server } from '../services/test-s3-server.js';
 import { benchS3, s3Unusable } from './s3-transfers.js';
 
 /** The scale of the pipeline run on MinIO beside local disk. */
@@ -125,7 +125,7 @@ async function main(): Promise<number> {
   const options = parsed;
   const date = new Date();
   const logicalDate = date.toISOString().slice(0, 10);
-  let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : benchS3Server();
+  let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
     const unusable = await s3Unusable(server);
     if (unusable) server = { reason: unusable };

@@ -39,13 +39,14 @@ import {
   type S3Result,
   type SmallFilesResult,
 } from './measure.js';
-import { countCpu, s3EnvFor, serverVersion, type BenchS3Server, type SpanCpu } from './s3-server.js';
+import { s3EnvFor, type TestS3Server } from '../services/test-s3-server.js';
+import { countCpu, serverVersion, type SpanCpu } from './s3-server.js';
 import { mapConcurrently } from '../core/concurrency.js';
 
 const MiB = 1024 * 1024;
 
 export interface S3BenchOptions {
-  server: BenchS3Server;
+  server: TestS3Server;
   /** Working directory for local files (the object caches, the baseline's download…). */
   work: string;
   largeMiB: number;
@@ -64,7 +65,7 @@ const errorOf = (error: unknown): Failed => ({
 });
 const mbPerSecond = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 
-function clientFor(server: BenchS3Server): S3Client {
+function clientFor(server: TestS3Server): S3Client {
   // The SDK warns once per process that its 2027 releases will need Node 22: noise in every child's log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
@@ -80,7 +81,7 @@ function clientFor(server: BenchS3Server): S3Client {
 }
 
 /** Why the server cannot be used (it does not answer, or refuses the credentials); undefined when it can. */
-export async function s3Unusable(server: BenchS3Server): Promise<string | undefined> {
+export async function s3Unusable(server: TestS3Server): Promise<string | undefined> {
   const client = clientFor(server);
   try {
     await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(5_000) });

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import type { TestS3Server } from './minio.js';
 
 /** A MinIO server of a test's own, which the test may kill and start again on the same data. */
-export interface MinioProcess extends TestS3Server {
+export interface MinioProcess extends Omit<TestS3Server, 'pid' | 'foundIn'> {
   dataDir: string;
   port: number;
   kill(): Promise<void>;
