@@ -26,7 +26,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --scales 1,10        sample-data scales to measure (default 1,10)
   --with-100           also measure scale 100 (minutes: ~1 GB of JSON)
   --out FILE           report file (default BENCHMARKS.md)
-  --memory-limit SIZE  DuckDB memory limit for both runs (default 1GB)
+  --memory-limit SIZE  DuckDB memory limit for both runs (default 768MB)
   --work DIR           working directory, kept afterwards (default: a temp dir, removed)
   --floor-json MODE    how the raw-SQL floor reads the JSON: split (default: split to NDJSON with
                        splitJsonRecords, then read_json in parallel; the faster) or document
@@ -47,7 +47,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       scales: { type: 'string', default: '1,10' },
       'with-100': { type: 'boolean', default: false },
       out: { type: 'string', default: 'BENCHMARKS.md' },
-      'memory-limit': { type: 'string', default: '1GB' },
+      'memory-limit': { type: 'string', default: '768MB' },
       work: { type: 'string' },
       'floor-json': { type: 'string', default: 'split' },
       s3: { type: 'boolean', default: false },

@@ -137,6 +137,23 @@ describeS3('S3ObjectStore on MinIO', () => {
     expect(await readFile(changed, 'utf8')).toBe('{"v":2}');
   });
 
+  it('keeps a file it moved to S3 in the download cache, so reading it back needs no download', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
+    scratchDirs.push(dir);
+    for (const [name, size] of [
+      ['small.bin', 1024],
+      ['large.bin', 12 * MiB],
+    ] as const) {
+      const local = path.join(dir, name);
+      await writeRandomFile(local, size);
+      const inode = (await stat(local)).ino;
+      await store.putFile(local, `moved/${name}`, { move: true });
+      await expect(stat(local)).rejects.toThrow();
+      // The cache holds the moved file itself (a rename keeps its inode): nothing was downloaded.
+      expect((await stat(await store.localPath(`moved/${name}`))).ino).toBe(inode);
+    }
+  });
+
   it('downloads a large object in parallel ranges into one correct local file', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
     scratchDirs.push(dir);

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -265,8 +265,12 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async put(key: string, body: Buffer | string): Promise<void> {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    await this.call('PutObject', key, () =>
+    await this.putBytes(key, typeof body === 'string' ? Buffer.from(body) : body);
+  }
+
+  /** PutObject; returns the new object's ETag. */
+  private async putBytes(key: string, bytes: Buffer): Promise<string | undefined> {
+    const output = await this.call('PutObject', key, () =>
       this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
@@ -276,6 +280,11 @@ export class S3ObjectStore implements ObjectStore {
         }),
       ),
     );
+    return output.ETag;
+  }
+
+  private cacheFile(key: string, etag: string): string {
+    return this.cache.fileFor(`${this.endpoint}|${this.bucket}/${this.fullKey(key)}`, etag, key);
   }
 
   async putIfAbsent(key: string, body: Buffer | string): Promise<void> {
@@ -309,24 +318,30 @@ export class S3ObjectStore implements ObjectStore {
 
   async putFile(localPath: string, key: string, options: { move?: boolean } = {}): Promise<void> {
     const { size } = await stat(localPath); // a missing local file is a local error, not an S3 one
-    if (size <= this.partSize) {
-      // One request, and a buffer the SDK can send again on a retry.
-      await this.put(key, await readFile(localPath));
-      if (options.move) await rm(localPath, { force: true });
-      return;
+    const etag =
+      size <= this.partSize
+        ? // One request, and a buffer the SDK can send again on a retry.
+          await this.putBytes(key, await readFile(localPath))
+        : await this.call('multipart upload', key, async () => {
+            const upload = new Upload({
+              client: this.client,
+              params: { Bucket: this.bucket, Key: this.fullKey(key), Body: createReadStream(localPath) },
+              // Memory stays at about queueSize × partSize, whatever the file's size.
+              partSize: this.partSize,
+              queueSize: this.queueSize,
+              leavePartsOnError: false,
+            });
+            return (await upload.done()).ETag;
+          });
+    if (!options.move) return;
+    // The file just written is what a reader will ask for next (a table version read by the next
+    // task): keep it in the download cache rather than fetch it back.
+    if (etag) {
+      await this.cache
+        .obtain(this.cacheFile(key, etag), size, (temp) => moveFile(localPath, temp))
+        .catch(() => undefined);
     }
-    await this.call('multipart upload', key, async () => {
-      const upload = new Upload({
-        client: this.client,
-        params: { Bucket: this.bucket, Key: this.fullKey(key), Body: createReadStream(localPath) },
-        // Memory stays at about queueSize × partSize, whatever the file's size.
-        partSize: this.partSize,
-        queueSize: this.queueSize,
-        leavePartsOnError: false,
-      });
-      await upload.done();
-    });
-    if (options.move) await rm(localPath, { force: true });
+    await rm(localPath, { force: true });
   }
 
   /** Server-side copy (CopyObject; objects up to 5 GB). */
@@ -418,7 +433,7 @@ export class S3ObjectStore implements ObjectStore {
   async localPath(key: string): Promise<string> {
     for (let attempt = 1; ; attempt += 1) {
       const { size, etag } = await this.head(key);
-      const file = this.cache.fileFor(`${this.endpoint}|${this.bucket}/${this.fullKey(key)}`, etag, key);
+      const file = this.cacheFile(key, etag);
       try {
         return await this.cache.obtain(file, size, (temp) => this.download(key, etag, size, temp));
       } catch (error) {
@@ -500,3 +515,13 @@ function encodeKey(key: string): string {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Moves a file, copying when the two paths are on different file systems. */
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(from, to);
+  }
+}
