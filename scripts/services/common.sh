@@ -40,3 +40,24 @@ dispatch() {
       ;;
   esac
 }
+
+# Sends signal $2 to PID $1 and waits up to $3 tenths of a second for it to exit; then SIGKILL.
+terminate_pid() {
+  local pid=$1 signal=$2 tenths=$3
+  kill "-$signal" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 "$tenths"); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  echo "$service_name: PID $pid ignored SIG$signal; sending SIGKILL" >&2
+  kill -9 "$pid" 2>/dev/null || true
+}
+
+# Removes the private temp dir `start` made (named $2.*, holding data dir $1), and the env file.
+remove_service_dir() {
+  local data_dir=$1 prefix=$2
+  if [[ -n "$data_dir" && "$(basename "$data_dir")" == data && "$(dirname "$data_dir")" == */"$prefix".* ]]; then
+    rm -rf "$(dirname "$data_dir")"
+  fi
+  rm -f "$env_file"
+}

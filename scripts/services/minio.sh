@@ -142,24 +142,12 @@ cmd_stop() {
   pid="$(read_env_value MINIO_PID)"
   data_dir="$(read_env_value MINIO_DATA_DIR)"
   if is_minio_pid "$pid"; then
-    kill "$pid"
-    for _ in $(seq 1 100); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "minio.sh: PID $pid ignored SIGTERM for 10 s; sending SIGKILL" >&2
-      kill -9 "$pid" 2>/dev/null || true
-    fi
+    terminate_pid "$pid" TERM 100
     echo "minio.sh: stopped MinIO PID $pid" >&2
   else
     echo "minio.sh: PID ${pid:-?} is not a running MinIO; cleaning up" >&2
   fi
-  # The data dir lives in a private temp dir made by `start`; remove that whole dir (data + log).
-  if [[ -n "$data_dir" && "$(basename "$data_dir")" == data && "$(dirname "$data_dir")" == */medallion-minio.* ]]; then
-    rm -rf "$(dirname "$data_dir")"
-  fi
-  rm -f "$env_file"
+  remove_service_dir "$data_dir" medallion-minio
 }
 
 cmd_status() {

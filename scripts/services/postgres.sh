@@ -173,22 +173,13 @@ cmd_stop() {
   if is_postgres_pid "$pid" && [[ -n "$data_dir" && -d "$data_dir" ]]; then
     if ! as_owner "$bin/pg_ctl" -D "$data_dir" -m fast -w -t 30 stop >/dev/null; then
       echo "postgres.sh: pg_ctl stop failed; sending SIGQUIT to PID $pid" >&2
-      kill -QUIT "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+      terminate_pid "$pid" QUIT 50
     fi
     echo "postgres.sh: stopped PostgreSQL PID $pid" >&2
   else
     echo "postgres.sh: PID ${pid:-?} is not a running PostgreSQL; cleaning up" >&2
   fi
-  # The data dir lives in a private temp dir made by `start`; remove that whole dir (data, socket, logs).
-  if [[ -n "$data_dir" && "$(basename "$data_dir")" == data && "$(dirname "$data_dir")" == */medallion-postgres.* ]]; then
-    rm -rf "$(dirname "$data_dir")"
-  fi
-  rm -f "$env_file"
+  remove_service_dir "$data_dir" medallion-postgres
 }
 
 cmd_status() {
