@@ -61,3 +61,19 @@ remove_service_dir() {
   fi
   rm -f "$env_file"
 }
+
+# True when PID $1 is alive and its command line contains $2 (guards against acting on a recycled PID).
+pid_runs() {
+  [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q "$2"
+}
+
+# For `start`: when the env file names a live server ($1: its PID key, $2: the check), print the env
+# file and succeed, so the caller returns instead of starting a second one.
+already_running() {
+  [[ -f "$env_file" ]] || return 1
+  local old_pid
+  old_pid="$(read_env_value "$1")"
+  "$2" "$old_pid" || return 1
+  echo "$service_name: already running (PID $old_pid); env file:" >&2
+  echo "$env_file"
+}

@@ -70,19 +70,11 @@ random_hex() {
 
 # True when $1 is the PID of a running minio process (guards against killing a recycled PID).
 is_minio_pid() {
-  [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'minio server'
+  pid_runs "$1" 'minio server'
 }
 
 cmd_start() {
-  if [[ -f "$env_file" ]]; then
-    local old_pid
-    old_pid="$(read_env_value MINIO_PID)"
-    if is_minio_pid "$old_pid"; then
-      echo "minio.sh: already running (PID $old_pid); env file:" >&2
-      echo "$env_file"
-      return
-    fi
-  fi
+  already_running MINIO_PID is_minio_pid && return
   local bin port console_port user password dir
   bin="$(cmd_install)"
   port="${MINIO_PORT:-$(free_port)}"

@@ -85,19 +85,11 @@ as_owner() (
 
 # True when $1 is the PID of a running postgres postmaster (guards against acting on a recycled PID).
 is_postgres_pid() {
-  [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' <"/proc/$1/cmdline" | grep -q 'postgres'
+  pid_runs "$1" 'postgres'
 }
 
 cmd_start() {
-  if [[ -f "$env_file" ]]; then
-    local old_pid
-    old_pid="$(read_env_value POSTGRES_PID)"
-    if is_postgres_pid "$old_pid"; then
-      echo "postgres.sh: already running (PID $old_pid); env file:" >&2
-      echo "$env_file"
-      return
-    fi
-  fi
+  already_running POSTGRES_PID is_postgres_pid && return
   local bin port dir
   bin="$(cmd_install)"
   if [[ "$(id -u)" == 0 ]]; then

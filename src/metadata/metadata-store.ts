@@ -76,17 +76,13 @@ export interface AttemptRecord {
   metrics: AttemptMetrics | null;
 }
 
-export interface NewRun {
-  id: string;
-  pipeline: string;
-  logicalDate: string;
-  dataIntervalStart: string;
-  dataIntervalEnd: string;
-  trigger: RunTrigger;
-  params: Record<string, unknown>;
+export type NewRun = Pick<
+  RunRecord,
+  'id' | 'pipeline' | 'logicalDate' | 'dataIntervalStart' | 'dataIntervalEnd' | 'trigger' | 'params'
+> & {
   /** The run's task instances, created in state 'scheduled' in the same transaction as the run. */
   tasks: { taskId: string; maxTries: number }[];
-}
+};
 
 export interface RunFilter {
   pipeline?: string;
