@@ -1,6 +1,13 @@
 /** medallion's public API: what a pipeline module imports. */
 export { definePipeline } from './core/pipeline.js';
 export type {
+  CustomTaskDefinition,
+  ParamDefinition,
+  ParamValue,
+  TaskContext,
+  TaskOutcome,
+  TaskPolicy,
+  ScheduleDefinition,
   CsvFormat,
   JsonFormat,
   JsonShape,

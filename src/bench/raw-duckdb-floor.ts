@@ -79,6 +79,9 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
       ref: (layer, table) => quoteIdent(name(layer, table)),
       logicalDate: `DATE ${sqlString(options.logicalDate)}`,
       runId: sqlString('floor'),
+      dataIntervalStart: `TIMESTAMPTZ ${sqlString(options.logicalDate)}`,
+      dataIntervalEnd: `TIMESTAMPTZ ${sqlString(options.logicalDate)}`,
+      param: () => 'NULL',
     };
 
     // Bronze: each source file read straight into a relation with the columns the silver SQL uses.

@@ -58,6 +58,8 @@ const context: RunContext = {
   pipeline,
   runId: newRunId(startedAt),
   logicalDate: startedAt.toISOString().slice(0, 10),
+  dataInterval: { start: startedAt.toISOString(), end: startedAt.toISOString() },
+  params: {},
   startedAt,
   source,
   lake: new LakeLayout(lake),

@@ -21,7 +21,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { generateDemoData } from '../demo-data/generate.js';
 import {
   medallionMeasure,
@@ -42,6 +41,7 @@ import {
 import { s3EnvFor, type TestS3Server } from '../services/test-s3-server.js';
 import { countCpu, serverVersion, type SpanCpu } from './s3-server.js';
 import { mapConcurrently } from '../core/concurrency.js';
+import { S3ObjectStore } from '../storage/s3.js';
 
 const MiB = 1024 * 1024;
 
@@ -187,7 +187,7 @@ async function benchLargeFile(
   const generated = await time(() => writeLargeCsv(file, bytes));
   const hashed = await time(() => sha256Of(file));
   log(`S3 large file: uploading it to s3://${bucket}/large/ (not timed)`);
-  const uploaded = await time(() => uploadFile(client, bucket, 'large/large.csv', file));
+  const uploaded = await time(() => uploadFile(options, work, bucket, 'large/large.csv', file));
   await rm(file, { force: true });
 
   log('S3 large file: baseline (one GetObject stream to a local file, one PutObject of that file)');
@@ -335,7 +335,7 @@ async function benchPipeline(
   );
   const uploaded = await time(async () => {
     for (const { name } of input)
-      await uploadFile(client, bucket, `pipeline/${name}`, path.join(sourceDir, name));
+      await uploadFile(options, work, bucket, `pipeline/${name}`, path.join(sourceDir, name));
   });
 
   const spans: SpanCpu[] = [];
@@ -474,13 +474,30 @@ async function sha256Of(file: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Buckets
 
-async function uploadFile(client: S3Client, bucket: string, key: string, file: string): Promise<void> {
-  await new Upload({
-    client,
-    params: { Bucket: bucket, Key: key, Body: createReadStream(file) },
-    partSize: 16 * MiB,
-    queueSize: 4,
-  }).done();
+/** Puts a local file (medallion's own multipart upload, not timed). */
+async function uploadFile(
+  options: S3BenchOptions,
+  work: string,
+  bucket: string,
+  key: string,
+  file: string,
+): Promise<void> {
+  const { server } = options;
+  const store = new S3ObjectStore({
+    bucket,
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    partSizeBytes: 16 * MiB,
+    cacheDir: path.join(work, 'upload-cache'),
+    cacheMaxBytes: MiB,
+  });
+  try {
+    await store.putFile(file, key);
+  } finally {
+    store.destroy();
+  }
 }
 
 async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Promise<void> {

@@ -7,6 +7,7 @@ import type { RunSummary } from '../runner/run-summary.js';
 import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
 import { openLake, openSource, storeSettings } from './locations.js';
+import { openDb, startScheduler, type SchedulerFlags } from './orchestration.js';
 import { progressLine, renderSummary } from './render.js';
 
 /** Exit codes scripts can rely on. */
@@ -24,6 +25,9 @@ interface RunFlags {
   logicalDate?: string;
   retryRejected: boolean;
   memoryLimit?: string;
+  db?: string;
+  force?: boolean;
+  withRetries?: boolean;
   json: boolean;
 }
 
@@ -37,18 +41,35 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
     });
   }
   const settings = storeSettings();
-  return runPipeline({
-    pipeline,
-    source: await openSource(source, settings),
-    lake: await openLake(flags.lake, settings),
-    retryRejected: flags.retryRejected,
-    ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
-    ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),
-    progress: (event) => {
-      const line = progressLine(event);
-      if (line) process.stderr.write(`${line}\n`);
-    },
-  });
+  const store = await openDb(flags.db);
+  try {
+    return await runPipeline({
+      store,
+      force: flags.force ?? false,
+      retries: flags.withRetries ?? false,
+      pipeline,
+      source: await openSource(source, settings),
+      lake: await openLake(flags.lake, settings),
+      retryRejected: flags.retryRejected,
+      ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
+      ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),
+      progress: (event) => {
+        const line = progressLine(event);
+        if (line) process.stderr.write(`${line}\n`);
+      },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+export async function schedulerCommand(flags: SchedulerFlags): Promise<void> {
+  try {
+    const { done } = await startScheduler(flags);
+    await done;
+  } catch (error) {
+    fail(error);
+  }
 }
 
 function report(summary: RunSummary, json: boolean): void {
@@ -75,7 +96,8 @@ export async function demoCommand(flags: { dir: string; scale: number; json: boo
       process.stderr.write(`generating sample data (scale ${flags.scale}) into ${source}\n`);
       await generateDemoData({ scale: flags.scale, seed: 42, outDir: source });
     }
-    report(await execute({ source, lake, retryRejected: false, json: flags.json }), flags.json);
+    const db = `sqlite:${path.join(flags.dir, 'metadata.db')}`;
+    report(await execute({ source, lake, db, retryRejected: false, json: flags.json }), flags.json);
     if (!flags.json) {
       process.stdout.write(
         `\nThe lake is in ${lake}: Delta tables under bronze/, silver/, gold/ and quarantine/.\n` +

@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { demoCommand, demoDataCommand, EXIT, initCommand, runCommand } from './commands.js';
+import { demoCommand, demoDataCommand, EXIT, initCommand, runCommand, schedulerCommand } from './commands.js';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive number');
+  return parsed;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0)
+    throw new InvalidArgumentError('expected a positive whole number');
   return parsed;
 }
 
@@ -41,8 +48,45 @@ program
   .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default today)', isoDate)
   .option('--retry-rejected', 'load files an earlier run rejected again', false)
   .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 1GB")
+  .option(
+    '--db <url>',
+    'metadata database: sqlite:PATH or postgres://… (default: $MEDALLION_DB or sqlite:.medallion/metadata.db)',
+  )
+  .option('--force', 'run every task, even those whose inputs are unchanged since their last success', false)
+  .option(
+    '--with-retries',
+    "honour the tasks' retry policies (waiting their delays) instead of one try each",
+    false,
+  )
   .option('--json', 'print the run summary as one JSON document on stdout, and nothing else there', false)
   .action(runCommand);
+
+program
+  .command('scheduler')
+  .description(
+    'run pipelines on their schedules, and the runs others trigger, until stopped (SIGINT/SIGTERM)',
+  )
+  .requiredOption('--lake <location>', 'the lake: a directory, s3://bucket/prefix, or s3://')
+  .option('--source <location>', "source files (default: the pipeline's)")
+  .option(
+    '--pipeline <file...>',
+    'pipeline modules (default: the shipped medallion_data_pipeline and data_quality_checks)',
+  )
+  .option(
+    '--db <url>',
+    'metadata database: sqlite:PATH or postgres://… (default: $MEDALLION_DB or sqlite:.medallion/metadata.db)',
+  )
+  .option('--slots <n>', 'tasks run at once by this process', positiveInteger, 4)
+  .option('--memory-limit <size>', "DuckDB's memory limit per run, e.g. 1GB")
+  .option('--poll-ms <ms>', 'how often the database is read for work', positiveInteger, 1000)
+  .option('--heartbeat-ms <ms>', 'how often a running task records that it is alive', positiveInteger, 5000)
+  .option(
+    '--stale-after-ms <ms>',
+    'a task silent this long is failed and retried per policy',
+    positiveInteger,
+    30000,
+  )
+  .action(schedulerCommand);
 
 program
   .command('demo')

@@ -28,6 +28,8 @@ function table(headers: string[], rows: string[][]): string {
 /** One line per task as it finishes, so a long run shows where it is. */
 export function progressLine(event: ProgressEvent): string | undefined {
   switch (event.type) {
+    case 'run-created':
+      return `+ ${event.pipeline} ${event.runId} (${event.trigger}, logical date ${event.logicalDate})`;
     case 'run-started':
       return `▶ ${event.pipeline} ${event.runId}: ${event.tasks.length} tasks`;
     case 'task-started':
@@ -35,7 +37,7 @@ export function progressLine(event: ProgressEvent): string | undefined {
     case 'task-progress':
       return `    ${event.task}: ${event.message}`;
     case 'task-finished':
-      return `  ${event.status === 'success' ? '✔' : '✘'} ${event.task} (${seconds(event.durationMs)}): ${event.detail}`;
+      return `  ${{ success: '✔', skipped: '↷', failed: '✘' }[event.status]} ${event.task} (${seconds(event.durationMs)}): ${event.detail}`;
     case 'run-finished':
       return `${event.status === 'success' ? '✔' : '✘'} run ${event.runId} ${event.status} in ${seconds(event.durationMs)}`;
   }

@@ -57,3 +57,11 @@ export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * Failures that another try cannot mend: bad source files, bad configuration, broken accounting. A task failing
+ * with one of these is not retried (its rejected files are recorded, so a retry would succeed by skipping them).
+ */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof SourceFileError || error instanceof ConfigError || error instanceof AccountingError;
+}

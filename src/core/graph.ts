@@ -7,10 +7,10 @@ export interface TableId {
   table: string;
 }
 
-export type TaskKind = 'ingest' | 'bronze' | 'table' | 'quality_check';
+export type TaskKind = 'ingest' | 'bronze' | 'table' | 'quality_check' | 'custom';
 
 export interface Task {
-  /** `ingest`, `bronze.<table>`, `silver.<table>`, `gold.<table>`, `quality_check`. */
+  /** `ingest`, `bronze.<table>`, `silver.<table>`, `gold.<table>`, `quality_check`, or a custom task's name. */
   id: string;
   kind: TaskKind;
   dependsOn: string[];
@@ -32,6 +32,9 @@ export function tablesReferencedBy(sql: (context: SqlContext) => string): TableI
     },
     logicalDate: "DATE '2000-01-01'",
     runId: "'run'",
+    dataIntervalStart: "TIMESTAMPTZ '2000-01-01 00:00:00+00'",
+    dataIntervalEnd: "TIMESTAMPTZ '2000-01-01 00:00:00+00'",
+    param: () => 'NULL',
   });
   return refs;
 }
@@ -43,7 +46,7 @@ export function referencedTables(table: TableDefinition): TableId[] {
 
 /** The pipeline's tasks in an order where every task comes after its dependencies. */
 export function buildTaskGraph(pipeline: PipelineDefinition): Task[] {
-  const tasks: Task[] = [{ id: 'ingest', kind: 'ingest', dependsOn: [] }];
+  const tasks: Task[] = pipeline.sources.length ? [{ id: 'ingest', kind: 'ingest', dependsOn: [] }] : [];
   const known = new Set<string>();
   for (const source of pipeline.sources) {
     const output: TableId = { layer: 'bronze', table: source.bronzeTable };
@@ -67,11 +70,23 @@ export function buildTaskGraph(pipeline: PipelineDefinition): Task[] {
     }
     tasks.push({ id: tableKey(output), kind: 'table', dependsOn, output });
   }
-  tasks.push({
-    id: 'quality_check',
-    kind: 'quality_check',
-    dependsOn: tasks.filter((task) => task.output).map((task) => task.id),
-  });
+  const writers = tasks.filter((task) => task.output).map((task) => task.id);
+  if (writers.length) tasks.push({ id: 'quality_check', kind: 'quality_check', dependsOn: writers });
+  const ids = new Set([...tasks.map((task) => task.id), ...(pipeline.tasks ?? []).map((task) => task.name)]);
+  for (const custom of pipeline.tasks ?? []) {
+    for (const dependency of custom.dependsOn ?? []) {
+      if (!ids.has(dependency)) {
+        throw new ConfigError(
+          `task ${custom.name} depends on ${dependency}, which is not a task of the pipeline`,
+          {
+            context: { field: `tasks.${custom.name}.dependsOn` },
+            hint: `tasks: ${[...ids].join(', ')}`,
+          },
+        );
+      }
+    }
+    tasks.push({ id: custom.name, kind: 'custom', dependsOn: [...(custom.dependsOn ?? [])] });
+  }
   return topologicalOrder(tasks);
 }
 
@@ -83,7 +98,7 @@ function topologicalOrder(tasks: Task[]): Task[] {
     const current = state.get(task.id);
     if (current === 'done') return;
     if (current === 'visiting') {
-      throw new ConfigError(`tables depend on each other in a cycle: ${[...path, task.id].join(' → ')}`, {
+      throw new ConfigError(`tasks depend on each other in a cycle: ${[...path, task.id].join(' → ')}`, {
         context: { field: task.id },
       });
     }

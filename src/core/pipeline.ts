@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { LakeLayout } from '../table/lake-layout.js';
+import { checkParamDefault } from './params.js';
 import { validateSchedule } from './schedule.js';
 
 /**
@@ -18,6 +20,11 @@ export interface SqlContext {
   readonly logicalDate: string;
   /** The run's id as a SQL string literal. */
   readonly runId: string;
+  /** Start and end of the run's data interval as SQL TIMESTAMPTZ literals (for incremental work). */
+  readonly dataIntervalStart: string;
+  readonly dataIntervalEnd: string;
+  /** A declared run parameter as a SQL literal (NULL when it has no value). */
+  param(name: string): string;
 }
 
 /** DuckDB `json_transform` structure: 'VARCHAR', { key: structure }, or [structure] for a list. */
@@ -103,6 +110,58 @@ export interface TaskPolicy {
   timeout?: string;
 }
 
+/** A parameter a run can be given when triggered by hand; validated at the trigger. */
+export interface ParamDefinition {
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'date';
+  description?: string;
+  /** The value a run gets when the trigger does not give one (and every scheduled run). */
+  default?: string | number | boolean;
+  /** A trigger must give a value (when there is no default). */
+  required?: boolean;
+  /** The only values accepted. */
+  choices?: (string | number)[];
+}
+
+export type ParamValue = string | number | boolean;
+
+/** What a custom task's code can use. */
+export interface TaskContext {
+  pipeline: string;
+  runId: string;
+  taskId: string;
+  /** 1-based try number. */
+  attempt: number;
+  /** ISO instants. */
+  logicalDate: string;
+  dataInterval: { start: string; end: string };
+  params: Readonly<Record<string, ParamValue>>;
+  /** Aborted when the try times out or the process stops: stop early. */
+  signal: AbortSignal;
+  /** A line for the attempt's log (`medallion logs`). */
+  log(message: string): void;
+  /** The lake, for tasks that inspect or maintain it. */
+  lake: LakeLayout;
+}
+
+/** What a custom task reports: a one-line description for the run summary, and optional figures. */
+export interface TaskOutcome {
+  detail?: string;
+  rowsIn?: number;
+  rowsOut?: number;
+  /** Anything the task wants kept with its attempt (JSON). */
+  data?: unknown;
+}
+
+/** A task written as code rather than SQL, e.g. a check, a notification or a maintenance job. */
+export interface CustomTaskDefinition {
+  name: string;
+  description?: string;
+  /** Task ids it runs after: `ingest`, `bronze.<table>`, `silver.<table>`, `gold.<table>`, `quality_check` or another custom task's name. */
+  dependsOn?: string[];
+  run: (context: TaskContext) => Promise<TaskOutcome | void>;
+  policy?: TaskPolicy;
+}
+
 export interface PipelineDefinition {
   name: string;
   description?: string;
@@ -111,10 +170,15 @@ export interface PipelineDefinition {
   taskDefaults?: TaskPolicy;
   /** Expected finish: a run not done this long after its scheduled start has missed its SLA, e.g. `2h`. */
   sla?: string;
+  /** Files the pipeline ingests (none for a pipeline made only of custom tasks). */
   sources: SourceDefinition[];
   /** Where the source files are when `--source` is not given: a directory or an s3:// URL. */
   defaultSource?: string;
   tables: TableDefinition[];
+  /** Tasks written as code, placed in the graph by their `dependsOn`. */
+  tasks?: CustomTaskDefinition[];
+  /** Parameters a manual trigger may set; tables read them with `param(name)`. */
+  params?: Record<string, ParamDefinition>;
   /** SQL run before any task, e.g. `CREATE MACRO …` helpers the tables' SQL shares. */
   macros?: string[];
   /** SQL over the pipeline's tables returning one row of headline figures for the run summary. */
@@ -193,15 +257,38 @@ const tableSchema = z.object({
   policy: taskPolicySchema.optional(),
 });
 
+const paramSchema = z
+  .object({
+    type: z.enum(['string', 'number', 'integer', 'boolean', 'date']),
+    description: z.string().optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    required: z.boolean().optional(),
+    choices: z
+      .array(z.union([z.string(), z.number()]))
+      .min(1)
+      .optional(),
+  })
+  .strict();
+
+const customTaskSchema = z.object({
+  name: identifier,
+  description: z.string().optional(),
+  dependsOn: z.array(z.string().min(1)).optional(),
+  run: z.custom<CustomTaskDefinition['run']>((value) => typeof value === 'function', 'a function'),
+  policy: taskPolicySchema.optional(),
+});
+
 const pipelineSchema = z.object({
   name: identifier,
   description: z.string().optional(),
-  sources: z.array(sourceSchema).min(1, 'declare at least one source'),
+  sources: z.array(sourceSchema),
   defaultSource: z.string().min(1).optional(),
   schedule: scheduleSchema.optional(),
   taskDefaults: taskPolicySchema.optional(),
   sla: duration.optional(),
   tables: z.array(tableSchema),
+  tasks: z.array(customTaskSchema).optional(),
+  params: z.record(identifier, paramSchema).optional(),
   macros: z.array(z.string().min(1)).optional(),
   headline: sqlFunction.optional(),
 });
@@ -221,6 +308,12 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
     );
   }
   assertUniqueNames(definition);
+  if (definition.sources.length + definition.tables.length + (definition.tasks?.length ?? 0) === 0) {
+    throw new ConfigError('pipeline definition is invalid: it declares no source, table or task', {
+      context: { field: 'sources' },
+    });
+  }
+  for (const [name, param] of Object.entries(definition.params ?? {})) checkParamDefault(name, param);
   if (definition.schedule) {
     const { cron, every, timezone } = definition.schedule;
     validateSchedule(
@@ -235,10 +328,11 @@ function assertUniqueNames(definition: PipelineDefinition): void {
   const names = [
     ...definition.sources.map((source) => `bronze.${source.bronzeTable}`),
     ...definition.tables.map((table) => `${table.layer}.${table.name}`),
+    ...(definition.tasks ?? []).map((task) => task.name),
   ];
   for (const name of names) {
     if (seen.has(name)) {
-      throw new ConfigError(`table ${name} is declared twice`, { context: { field: name } });
+      throw new ConfigError(`${name} is declared twice`, { context: { field: name } });
     }
     seen.add(name);
   }

@@ -15,9 +15,17 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxRetryDelayMs: 60 * 60_000,
 };
 
-/** When the try after failed try `tryNumber` (1-based) may start, or undefined when none is left. */
-export function nextTryAt(policy: RetryPolicy, tryNumber: number, failedAt: Date): Date | undefined {
-  if (tryNumber > policy.retries) return undefined;
+/**
+ * When the try after failed try `tryNumber` (1-based) may start, or undefined when none is left. `maxTries`
+ * defaults to the policy's; clearing a failed task raises it for the task instance.
+ */
+export function nextTryAt(
+  policy: RetryPolicy,
+  tryNumber: number,
+  failedAt: Date,
+  maxTries = policy.retries + 1,
+): Date | undefined {
+  if (tryNumber >= maxTries) return undefined;
   const delay = policy.exponentialBackoff
     ? Math.min(policy.retryDelayMs * 2 ** (tryNumber - 1), policy.maxRetryDelayMs)
     : policy.retryDelayMs;

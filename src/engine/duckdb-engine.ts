@@ -32,6 +32,8 @@ export class DuckDbEngine {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     readonly scratchDir: string,
+    /** Connections made by `connect()` share their parent's instance and leave it open on close. */
+    private readonly ownsInstance = true,
   ) {}
 
   static async create(options: EngineOptions): Promise<DuckDbEngine> {
@@ -41,10 +43,21 @@ export class DuckDbEngine {
       ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
       ...(options.threads ? { threads: String(options.threads) } : {}),
     });
-    const connection = await instance.connect();
-    // Naive timestamps in sources are read as UTC, and results must not depend on the host's zone.
-    await connection.run("SET TimeZone = 'UTC'");
-    return new DuckDbEngine(instance, connection, options.scratchDir);
+    return new DuckDbEngine(instance, await utcConnection(instance), options.scratchDir);
+  }
+
+  /**
+   * Another session on the same database and memory budget, for a task running beside others: its temporary
+   * views and macros are its own, and `close()` ends only the session.
+   */
+  async connect(scratchDir: string = this.scratchDir): Promise<DuckDbEngine> {
+    await mkdir(scratchDir, { recursive: true });
+    return new DuckDbEngine(this.instance, await utcConnection(this.instance), scratchDir, false);
+  }
+
+  /** Stops the query running on this session (it fails with an interruption error). */
+  interrupt(): void {
+    this.connection.interrupt();
   }
 
   async run(sql: string): Promise<void> {
@@ -143,8 +156,15 @@ export class DuckDbEngine {
 
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
+}
+
+async function utcConnection(instance: DuckDBInstance): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  // Naive timestamps in sources are read as UTC, and results must not depend on the host's zone.
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
 }
 
 function partitionValues(keys: SqlValue, partitionBy: readonly string[]): Record<string, string | null> {
@@ -208,6 +228,13 @@ export function escapeSqlString(value: string): string {
 
 export function sqlString(value: string): string {
   return `'${escapeSqlString(value)}'`;
+}
+
+/** A run parameter's value as a SQL literal. */
+export function sqlLiteral(value: string | number | boolean | undefined): string {
+  if (value === undefined) return 'NULL';
+  if (typeof value === 'string') return sqlString(value);
+  return String(value).toUpperCase();
 }
 
 /**

@@ -3,13 +3,14 @@
  * databases differ — how a write transaction takes its locks — the difference is in `write()` and nowhere else
  * but claimTasks' row locks.
  */
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { MedallionError } from '../core/errors.js';
 import type { RunState, TaskState } from '../core/run-state.js';
 import type {
   AttemptMetrics,
   AttemptRecord,
   AttemptResult,
+  ClaimScope,
   LogPage,
   MetadataStore,
   NewRun,
@@ -177,6 +178,7 @@ export class KyselyMetadataStore implements MetadataStore {
       started_at: null,
       finished_at: null,
       summary: null,
+      force: run.force ? 1 : 0,
     };
     const taskIds = new Set<string>();
     for (const task of run.tasks) {
@@ -335,22 +337,38 @@ export class KyselyMetadataStore implements MetadataStore {
 
   // ── attempts ───────────────────────────────────────────────────────────────────────────────────────────
 
-  async claimTasks(worker: string, limit: number, now: string): Promise<AttemptRecord[]> {
+  async claimTasks(
+    worker: string,
+    limit: number,
+    now: string,
+    scope: ClaimScope = {},
+  ): Promise<AttemptRecord[]> {
     if (limit <= 0) return [];
+    if (scope.pipelines?.length === 0 || scope.runIds?.length === 0) return [];
     const at = iso(now, 'now');
+    const inScope = <Q extends SelectQueryBuilder<Database, 'medallion_task_instances', object>>(
+      query: Q,
+    ): Q =>
+      query
+        .where('state', '=', 'queued')
+        .$if(scope.runIds !== undefined, (q) => q.where('run_id', 'in', [...(scope.runIds ?? [])]))
+        .$if(scope.pipelines !== undefined, (q) =>
+          q.where('run_id', 'in', (eb) =>
+            eb
+              .selectFrom('medallion_runs')
+              .select('id')
+              .where('pipeline', 'in', [...(scope.pipelines ?? [])]),
+          ),
+        ) as Q;
     // Polling an empty queue should not take the write lock (SQLite) or open a transaction.
-    const anyQueued = await this.db
-      .selectFrom('medallion_task_instances')
-      .select('task_id')
-      .where('state', '=', 'queued')
+    const anyQueued = await inScope(this.db.selectFrom('medallion_task_instances').select('task_id'))
       .limit(1)
       .executeTakeFirst();
     if (!anyQueued) return [];
     return this.write(async (trx) => {
-      const candidates = await trx
-        .selectFrom('medallion_task_instances')
-        .select(['run_id', 'task_id'])
-        .where('state', '=', 'queued')
+      const candidates = await inScope(
+        trx.selectFrom('medallion_task_instances').select(['run_id', 'task_id']),
+      )
         .orderBy('updated_at')
         .orderBy('run_id')
         .orderBy('task_id')
@@ -384,6 +402,7 @@ export class KyselyMetadataStore implements MetadataStore {
           finished_at: null,
           reason: null,
           metrics: null,
+          output: null,
         }))
         .sort((a, b) => compare(a.run_id, b.run_id) || compare(a.task_id, b.task_id));
       for (const chunk of chunks(attempts, INSERT_CHUNK)) {
@@ -418,6 +437,7 @@ export class KyselyMetadataStore implements MetadataStore {
         finished_at: iso(result.finishedAt, 'finishedAt'),
         reason: result.reason ?? null,
         metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
+        output: result.output === undefined ? null : toJson(result.output),
       })
       .where('run_id', '=', runId)
       .where('task_id', '=', taskId)
@@ -545,6 +565,7 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     trigger: row.trigger,
     params: parseJsonObject(row.params),
     state: row.state,
+    force: Number(row.force) === 1,
     createdAt: row.created_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
@@ -577,6 +598,7 @@ function toAttempt(row: Selectable<AttemptsTable>): AttemptRecord {
     finishedAt: row.finished_at,
     reason: row.reason,
     metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as AttemptMetrics),
+    output: row.output === null ? null : (JSON.parse(row.output) as unknown),
   };
 }
 

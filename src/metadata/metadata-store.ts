@@ -32,6 +32,8 @@ export interface RunRecord {
   trigger: RunTrigger;
   params: Record<string, unknown>;
   state: RunState;
+  /** Run every task even when its inputs are unchanged since its last success. */
+  force: boolean;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -74,12 +76,15 @@ export interface AttemptRecord {
   finishedAt: string | null;
   reason: string | null;
   metrics: AttemptMetrics | null;
+  /** What the task reported when it finished (JSON), for the run's summary. */
+  output: unknown;
 }
 
 export type NewRun = Pick<
   RunRecord,
   'id' | 'pipeline' | 'logicalDate' | 'dataIntervalStart' | 'dataIntervalEnd' | 'trigger' | 'params'
 > & {
+  force?: boolean;
   /** The run's task instances, created in state 'scheduled' in the same transaction as the run. */
   tasks: { taskId: string; maxTries: number }[];
 };
@@ -107,7 +112,14 @@ export interface AttemptResult {
   state: 'success' | 'failed';
   reason?: string;
   metrics?: AttemptMetrics;
+  output?: unknown;
   finishedAt: string;
+}
+
+/** Which task instances a claimer takes: those of these pipelines' runs, or of these runs only. */
+export interface ClaimScope {
+  pipelines?: readonly string[];
+  runIds?: readonly string[];
 }
 
 export interface LogPage {
@@ -170,7 +182,7 @@ export interface MetadataStore {
    * tryNumber and creates the attempt rows, in one transaction. Two concurrent claimers never get the same
    * task (FOR UPDATE SKIP LOCKED on PostgreSQL; an immediate write transaction on SQLite).
    */
-  claimTasks(worker: string, limit: number, now: string): Promise<AttemptRecord[]>;
+  claimTasks(worker: string, limit: number, now: string, scope?: ClaimScope): Promise<AttemptRecord[]>;
   /** Records that the attempt is alive; false when it is no longer running (finished, or failed as stale). */
   heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<boolean>;
   /** Ends a running attempt; false when it was not running (already finished, or failed as stale). */

@@ -121,6 +121,17 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: 'forced runs, attempt outputs',
+    async up(db) {
+      await db.schema
+        .alterTable('medallion_runs')
+        .addColumn('force', 'integer', (column) => column.notNull().defaultTo(0))
+        .execute();
+      await db.schema.alterTable('medallion_attempts').addColumn('output', 'text').execute();
+    },
+  },
 ];
 
 /**

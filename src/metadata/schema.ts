@@ -36,6 +36,8 @@ export interface RunsTable {
   finished_at: string | null;
   /** JSON, or null. */
   summary: string | null;
+  /** 0 or 1: run every task even when its inputs are unchanged (migration 2). */
+  force: number;
 }
 
 export interface TaskInstancesTable {
@@ -61,6 +63,8 @@ export interface AttemptsTable {
   reason: string | null;
   /** JSON AttemptMetrics, or null. */
   metrics: string | null;
+  /** JSON: what the task reported (migration 2), or null. */
+  output: string | null;
 }
 
 export interface TaskLogsTable {

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { SourceDefinition } from '../core/pipeline.js';
 import { mapConcurrently } from '../core/concurrency.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -23,37 +22,42 @@ export function matchesPattern(fileName: string, pattern: string): boolean {
   return new RegExp(`^${regex}$`).test(fileName);
 }
 
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 function baseName(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
 }
 
 /**
- * A source file's checksum, and how to copy it: small files travel in memory (one GET, one PUT),
- * large ones through a local file, streamed.
+ * Copies one source file to `target` in landing, byte for byte, and returns its SHA-256; undefined
+ * when `claim(checksum)` says the bytes were already ingested (nothing is left in landing then).
+ * Small files travel in memory (one GET, one PUT). A large one is copied by the server when source
+ * and landing share one (the bytes never reach this process; the server gives their SHA-256), else
+ * downloaded (hashed on the way) and uploaded from the local file.
  */
-async function fetchSourceFile(
+async function landFile(
   source: ObjectStore,
   key: string,
   size: number,
-): Promise<{ checksum: string; copyTo(store: ObjectStore, target: string): Promise<void> }> {
+  landing: ObjectStore,
+  target: string,
+  claim: (checksum: string) => boolean,
+): Promise<string | undefined> {
   if (size <= SMALL_FILE_BYTES) {
     const bytes = await source.get(key);
-    return {
-      checksum: createHash('sha256').update(bytes).digest('hex'),
-      copyTo: (store, target) => store.put(target, bytes),
-    };
+    const checksum = createHash('sha256').update(bytes).digest('hex');
+    if (!claim(checksum)) return undefined;
+    await landing.put(target, bytes);
+    return checksum;
   }
-  const localPath = await source.localPath(key);
-  return {
-    checksum: await sha256File(localPath),
-    copyTo: (store, target) => store.putFile(localPath, target),
-  };
+  const copied = await landing.copyFrom(source, key, target);
+  if (copied) {
+    if (claim(copied.sha256)) return copied.sha256;
+    await landing.delete([target]);
+    return undefined;
+  }
+  const local = await source.localPathAndSha256(key);
+  if (!claim(local.sha256)) return undefined;
+  await landing.putFile(local.path, target);
+  return local.sha256;
 }
 
 /** Files landed at once: transfers overlap, and small files are bound by round trips, not bandwidth. */
@@ -78,20 +82,23 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     else report.unmatched.push(object.key);
   }
   const landed = await mapConcurrently(matched, INGEST_CONCURRENCY, async ({ key, size, source }) => {
-    const file = await fetchSourceFile(context.source, key, size);
-    const checksum = file.checksum;
-    const identity = `${source.name}/${checksum}`;
-    const previous = known.get(identity);
-    if (previous) {
-      report.skipped.push({ fileName: key, source: source.name, status: previous });
-      return undefined;
-    }
-    // Claimed before the upload: the same bytes under two names in one run land once.
-    known.set(identity, 'landed');
-    context.progress({ type: 'task-progress', task: 'ingest', message: `landing ${key}` });
     const fileName = baseName(key);
-    const landingKey = context.lake.landingKey(source.name, `${stamp}-${checksum.slice(0, 12)}`, fileName);
-    await file.copyTo(context.lake.landing(), landingKey);
+    // Named before the checksum is known (a server-side copy needs its target first), unique per run and file.
+    const fileId = createHash('sha256').update(`${context.runId}\0${key}`).digest('hex').slice(0, 12);
+    const landingKey = context.lake.landingKey(source.name, `${stamp}-${fileId}`, fileName);
+    const checksum = await landFile(context.source, key, size, context.lake.landing(), landingKey, (sum) => {
+      const identity = `${source.name}/${sum}`;
+      const previous = known.get(identity);
+      if (previous) {
+        report.skipped.push({ fileName: key, source: source.name, status: previous });
+        return false;
+      }
+      // Claimed at once: the same bytes under two names in one run land once.
+      known.set(identity, 'landed');
+      context.progress({ type: 'task-progress', task: 'ingest', message: `landing ${key}` });
+      return true;
+    });
+    if (checksum === undefined) return undefined;
     const entry: ManifestEntry = {
       source: source.name,
       fileName,

@@ -1,5 +1,6 @@
 /** Events a run emits while it works, for the CLI's progress lines (or a UI later). */
 export type ProgressEvent =
+  | { type: 'run-created'; runId: string; pipeline: string; logicalDate: string; trigger: string }
   | { type: 'run-started'; runId: string; pipeline: string; tasks: string[] }
   | { type: 'task-started'; task: string }
   | { type: 'task-progress'; task: string; message: string }

@@ -1,4 +1,4 @@
-import type { PipelineDefinition } from '../core/pipeline.js';
+import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
 import type { DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LakeLayout } from '../table/lake-layout.js';
@@ -10,6 +10,9 @@ export interface RunContext {
   runId: string;
   /** YYYY-MM-DD: the date the run stands for (ages are computed at it). */
   logicalDate: string;
+  /** ISO instants bounding the data the run is for. */
+  dataInterval: { start: string; end: string };
+  params: Readonly<Record<string, ParamValue>>;
   startedAt: Date;
   source: ObjectStore;
   lake: LakeLayout;
@@ -18,3 +21,6 @@ export interface RunContext {
   retryRejected: boolean;
   progress: ProgressListener;
 }
+
+/** What a run is, without the means to do work: enough to render SQL and compute fingerprints. */
+export type RunInfo = Omit<RunContext, 'engine' | 'progress'>;

@@ -1,3 +1,5 @@
+import type { AttemptRecord, RunRecord, TaskInstanceRecord } from '../metadata/metadata-store.js';
+import type { TaskData } from './pipeline-tasks.js';
 import type { TableProfile } from './quality-check.js';
 import type { Accounting } from './table-task.js';
 
@@ -43,4 +45,61 @@ export interface RunSummary {
   /** The pipeline's headline figures (e.g. companies, contracts, total value). */
   headline: Record<string, number | string | null> | null;
   quality: TableProfile[];
+}
+
+export interface SummaryInputs {
+  pipeline: string;
+  run: RunRecord;
+  /** The run's task instances; the summary lists them in this order. */
+  tasks: readonly TaskInstanceRecord[];
+  attempts: readonly AttemptRecord[];
+  lake: string;
+  source: string;
+  now?: Date;
+}
+
+/** The run's summary, from what its tasks' latest tries reported. */
+export function assembleSummary(inputs: SummaryInputs): RunSummary {
+  const { run } = inputs;
+  const latest = new Map<string, AttemptRecord>();
+  for (const attempt of inputs.attempts) {
+    const seen = latest.get(attempt.taskId);
+    if (!seen || seen.attempt < attempt.attempt) latest.set(attempt.taskId, attempt);
+  }
+  const finishedAt = inputs.now ?? new Date();
+  const startedAt = run.startedAt ?? run.createdAt;
+  const summary: RunSummary = {
+    pipeline: inputs.pipeline,
+    runId: run.id,
+    logicalDate: run.logicalDate.slice(0, 10),
+    status: 'success',
+    startedAt,
+    finishedAt: finishedAt.toISOString(),
+    durationMs: finishedAt.getTime() - new Date(startedAt).getTime(),
+    lake: inputs.lake,
+    source: inputs.source,
+    ingest: { landed: [], skipped: [], unmatched: [] },
+    tasks: [],
+    tables: [],
+    headline: null,
+    quality: [],
+  };
+  for (const task of inputs.tasks) {
+    const attempt = latest.get(task.taskId);
+    const status = task.state as TaskStatus;
+    summary.tasks.push({
+      id: task.taskId,
+      status,
+      durationMs: attempt?.metrics?.durationMs ?? 0,
+      ...(status === 'failed' && attempt?.reason ? { error: attempt.reason } : {}),
+    });
+    if (status === 'failed' || status === 'upstream_failed') summary.status = 'failed';
+    if (status === 'failed') summary.error ??= `${task.taskId}: ${attempt?.reason ?? 'failed'}`;
+    const data = (attempt?.state === 'success' ? (attempt.output as { data?: TaskData } | null) : null)?.data;
+    if (data?.ingest) summary.ingest = data.ingest;
+    if (data?.table) summary.tables.push(data.table);
+    if (data?.quality) summary.quality = data.quality;
+    if (data?.headline !== undefined) summary.headline = data.headline;
+  }
+  return summary;
 }

@@ -2,7 +2,7 @@ import { AccountingError, ConfigError, MedallionError } from '../core/errors.js'
 import { referencedTables, tableKey, type TableId } from '../core/graph.js';
 import type { Refinement, SqlContext, TableDefinition } from '../core/pipeline.js';
 import { quoteIdent } from '../engine/delta-types.js';
-import { sqlString } from '../engine/duckdb-engine.js';
+import { sqlLiteral, sqlString } from '../engine/duckdb-engine.js';
 import { QUARANTINE_COLUMNS } from './quarantine.js';
 import type { RunContext } from './run-context.js';
 import { writeTable } from './table-writer.js';
@@ -27,11 +27,16 @@ export function viewName(id: TableId): string {
   return quoteIdent(`${id.layer}__${id.table}`);
 }
 
-export function sqlContext(context: RunContext): SqlContext {
+export function sqlContext(
+  context: Pick<RunContext, 'logicalDate' | 'runId' | 'dataInterval' | 'params'>,
+): SqlContext {
   return {
     ref: (layer, table) => viewName({ layer, table }),
     logicalDate: `DATE ${sqlString(context.logicalDate)}`,
     runId: sqlString(context.runId),
+    dataIntervalStart: `TIMESTAMPTZ ${sqlString(context.dataInterval.start)}`,
+    dataIntervalEnd: `TIMESTAMPTZ ${sqlString(context.dataInterval.end)}`,
+    param: (name) => sqlLiteral(context.params[name]),
   };
 }
 

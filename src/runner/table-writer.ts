@@ -25,14 +25,22 @@ export async function writeTable(
 ): Promise<WriteResult> {
   const before = await table.snapshot();
   const staged = await engine.stage(relation, options.partitionBy ?? []);
+  const txns = options.txns ?? replaceOnce(options);
   const result = await table.commit({
     mode: options.mode,
     schema: staged.schema,
     partitionColumns: [...(options.partitionBy ?? [])],
     files: staged.files,
     readVersion: before?.version ?? -1,
-    ...(options.txns ? { txns: options.txns } : {}),
+    ...(txns && { txns }),
     info: { runId: options.runId, task: options.task },
   });
   return { ...result, rows: staged.rows };
+}
+
+/** A retried or resumed task of the same run does not apply its new version twice. */
+function replaceOnce(options: WriteOptions): TxnAction[] | undefined {
+  return options.mode === 'overwrite'
+    ? [{ appId: `medallion-task-${options.runId}-${options.task}`, version: 0 }]
+    : undefined;
 }

@@ -8,10 +8,12 @@ import {
   ObjectExistsError,
   ObjectNotFoundError,
   type ByteRange,
+  type CopiedObject,
   type DelimitedListing,
   type ObjectInfo,
   type ObjectStore,
 } from './object-store.js';
+import { sha256File } from './sha256.js';
 
 // Unique per call: two writers of one key in the same process and millisecond must not share a temp file.
 const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
@@ -96,6 +98,16 @@ export class LocalDiskStore implements ObjectStore {
   async copy(fromKey: string, toKey: string): Promise<void> {
     const source = await this.localPath(fromKey);
     await this.putFile(source, toKey);
+  }
+
+  /** Never: the bytes of a local file always pass through this process. */
+  async copyFrom(): Promise<CopiedObject | undefined> {
+    return undefined;
+  }
+
+  async localPathAndSha256(key: string): Promise<{ path: string; sha256: string }> {
+    const file = await this.localPath(key);
+    return { path: file, sha256: await sha256File(file) };
   }
 
   async localPath(key: string): Promise<string> {

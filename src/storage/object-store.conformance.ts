@@ -220,6 +220,42 @@ export function describeObjectStoreConformance(name: string, target: Conformance
       );
     });
 
+    it('gives a local file path and the SHA-256 of the object’s bytes, small or large, downloaded or cached', async () => {
+      const s = ready();
+      const dir = area();
+      const local = path.join(scratch, 'hashed.bin');
+      const digest = await writeRandomFile(local, 12 * 1024 * 1024 + 7);
+      await s.putFile(local, `${dir}large.bin`);
+      await s.put(`${dir}small.txt`, 'a;b\n');
+      for (let round = 1; round <= 2; round += 1) {
+        const large = await s.localPathAndSha256(`${dir}large.bin`);
+        expect(large.sha256, `round ${round}`).toBe(digest);
+        expect(await sha256OfStream(createReadStream(large.path))).toBe(digest);
+        const small = await s.localPathAndSha256(`${dir}small.txt`);
+        expect(small.sha256).toBe(createHash('sha256').update('a;b\n').digest('hex'));
+        expect(await readFile(small.path, 'utf8')).toBe('a;b\n');
+      }
+      await expect(s.localPathAndSha256(`${dir}missing`)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    });
+
+    it('copies from itself server-side with the SHA-256 of the bytes, or declines and writes nothing', async () => {
+      const s = ready();
+      const dir = area();
+      const bytes = randomBytes(300_000);
+      await s.put(`${dir}from.bin`, bytes);
+      const copied = await s.copyFrom(s, `${dir}from.bin`, `${dir}to.bin`);
+      if (copied === undefined) {
+        expect(await s.exists(`${dir}to.bin`)).toBe(false);
+        return;
+      }
+      expect(copied).toEqual({
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
+      expect((await s.get(`${dir}to.bin`)).equals(bytes)).toBe(true);
+      await expect(s.copyFrom(s, `${dir}missing`, `${dir}x`)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    });
+
     it('gives a local file path holding the object’s bytes', async () => {
       const s = ready();
       const key = `${area()}data/part-0001.csv`;

@@ -25,6 +25,12 @@ export interface ByteRange {
   end: number;
 }
 
+/** An object copied by `copyFrom`: its size and the SHA-256 of its bytes (hex). */
+export interface CopiedObject {
+  bytes: number;
+  sha256: string;
+}
+
 export interface ObjectStore {
   /** Where this store points, for messages: a directory path or an s3:// URL. */
   readonly location: string;
@@ -39,8 +45,16 @@ export interface ObjectStore {
   putFile(localPath: string, key: string, options?: { move?: boolean }): Promise<void>;
   /** Server-side copy of one object; overwrites `toKey`. */
   copy(fromKey: string, toKey: string): Promise<void>;
+  /**
+   * Copies `fromKey` of `source` to `toKey` in this store without the bytes passing through this process
+   * (a server-side copy), and gives the SHA-256 of the bytes copied. Undefined when the two stores
+   * cannot do that (another server or other credentials, local disk): the caller copies the bytes itself.
+   */
+  copyFrom(source: ObjectStore, fromKey: string, toKey: string): Promise<CopiedObject | undefined>;
   /** A path on local disk holding the object's bytes, for DuckDB to read. */
   localPath(key: string): Promise<string>;
+  /** localPath, and the SHA-256 of the bytes (hex), computed while they are downloaded when they are. */
+  localPathAndSha256(key: string): Promise<{ path: string; sha256: string }>;
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;

@@ -68,6 +68,32 @@ export function isNetworkFailure(error: unknown): boolean {
   return status === undefined && (name === 'TimeoutError' || (code !== undefined && NETWORK_CODES.has(code)));
 }
 
+const TRANSIENT_ERRORS = new Set([
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+  'InternalError',
+]);
+
+/** Worth trying again: a broken connection, a 5xx, throttling or a server-side timeout. */
+export function isTransient(error: unknown): boolean {
+  const { name, status } = s3ErrorFacts(error);
+  return (
+    isNetworkFailure(error) ||
+    TRANSIENT_ERRORS.has(name) ||
+    (status !== undefined && (status >= 500 || status === 429))
+  );
+}
+
+/** Exponential backoff with full jitter before attempt `attempt + 1` (100 ms, 200 ms, … up to 20 s). */
+export function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(20_000, 100 * 2 ** attempt);
+}
+
 const CREDENTIAL_ERRORS = new Set([
   'InvalidAccessKeyId',
   'SignatureDoesNotMatch',

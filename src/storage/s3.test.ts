@@ -1,12 +1,18 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeError } from '../core/errors.js';
 import { freshBucketName, testS3Server, type TestS3Server } from '../testing/minio.js';
-import { describeObjectStoreConformance, writeRandomFile } from './object-store.conformance.js';
+import {
+  describeObjectStoreConformance,
+  sha256OfStream,
+  writeRandomFile,
+} from './object-store.conformance.js';
 import { ObjectStoreError, type ObjectStore } from './object-store.js';
 import { S3ObjectStore, type S3ObjectStoreOptions } from './s3.js';
 
@@ -25,6 +31,7 @@ function requireServer(): TestS3Server {
 
 const scratchDirs: string[] = [];
 const stores: S3ObjectStore[] = [];
+const cacheDirOf = new Map<S3ObjectStore, string>();
 
 async function openStore(overrides: Partial<S3ObjectStoreOptions> = {}): Promise<S3ObjectStore> {
   const s3 = requireServer();
@@ -43,14 +50,13 @@ async function openStore(overrides: Partial<S3ObjectStoreOptions> = {}): Promise
     ...overrides,
   });
   stores.push(store);
+  cacheDirOf.set(store, cacheDir);
   return store;
 }
 
-/** Empties and removes the test bucket, so repeated runs leave MinIO as they found it. */
-async function dropBucket(store: S3ObjectStore): Promise<void> {
+/** A plain SDK client of the test server, for what the store does not expose. */
+async function withClient<T>(work: (client: S3Client) => Promise<T>): Promise<T> {
   const s3 = requireServer();
-  const all = await store.list('');
-  await store.delete(all.map((item) => item.key));
   const client = new S3Client({
     region: s3.region,
     endpoint: s3.endpoint,
@@ -58,11 +64,69 @@ async function dropBucket(store: S3ObjectStore): Promise<void> {
     credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
   });
   try {
-    await client.send(new DeleteBucketCommand({ Bucket: store.bucket }));
+    return await work(client);
   } finally {
     client.destroy();
   }
 }
+
+/** Empties and removes the test bucket, so repeated runs leave MinIO as they found it. */
+async function dropBucket(store: S3ObjectStore): Promise<void> {
+  const all = await store.list('');
+  await store.delete(all.map((item) => item.key));
+  await withClient((client) => client.send(new DeleteBucketCommand({ Bucket: store.bucket })));
+}
+
+/**
+ * A tiny HTTP proxy in front of the test server that answers HTTP 500 instead of forwarding the
+ * requests `fails` picks (it sees each request and how many it picked before). The Host header is
+ * forwarded as sent, so signatures still match.
+ */
+async function failingProxy(
+  fails: (request: IncomingMessage, failedSoFar: number) => boolean,
+): Promise<{ endpoint: string; failed: () => number; close: () => Promise<void> }> {
+  const target = new URL(requireServer().endpoint);
+  let failed = 0;
+  const proxy = createServer((request, response) => {
+    if (fails(request, failed)) {
+      failed += 1;
+      request.resume();
+      request.on('end', () => {
+        const body = '<Error><Code>InternalError</Code><Message>injected by the test proxy</Message></Error>';
+        response.writeHead(500, { 'content-type': 'application/xml', 'content-length': body.length });
+        response.end(body);
+      });
+      return;
+    }
+    const upstream = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    upstream.on('error', () => response.destroy());
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    failed: () => failed,
+    close: async () => {
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    },
+  };
+}
+
+const isUploadPart = (request: IncomingMessage): boolean =>
+  request.method === 'PUT' && /[?&]partNumber=/.test(request.url ?? '');
 
 afterAll(async () => {
   for (const store of stores) store.destroy();
@@ -102,16 +166,111 @@ describeS3('S3ObjectStore on MinIO', () => {
     if (store) await dropBucket(store);
   });
 
-  it('uploads a large file as a multipart upload with the configured part size', async () => {
+  it('uploads a large file as a multipart upload of its ranges that comes back byte for byte', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
     scratchDirs.push(dir);
     const local = path.join(dir, 'twelve.bin');
-    await writeRandomFile(local, 12 * MiB);
+    const digest = await writeRandomFile(local, 12 * MiB + 5);
     await store.putFile(local, 'multipart/twelve.bin');
     const { size, etag } = await store.head('multipart/twelve.bin');
-    expect(size).toBe(12 * MiB);
+    expect(size).toBe(12 * MiB + 5);
     // A multipart object's ETag ends in -<number of parts>: 5 + 5 + 2 MiB.
     expect(etag).toMatch(/-3"?$/);
+    expect(await sha256OfStream(await store.getStream('multipart/twelve.bin'))).toBe(digest);
+  });
+
+  it('sends a part again when its upload fails once, and the object comes back byte for byte', async () => {
+    const proxy = await failingProxy((request, failedSoFar) => isUploadPart(request) && failedSoFar === 0);
+    try {
+      const proxied = await openStore({ bucket: store.bucket, endpoint: proxy.endpoint, maxAttempts: 3 });
+      const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
+      scratchDirs.push(dir);
+      const local = path.join(dir, 'retried.bin');
+      const digest = await writeRandomFile(local, 11 * MiB);
+      await proxied.putFile(local, 'multipart/retried.bin');
+      expect(proxy.failed()).toBe(1);
+      expect(await sha256OfStream(await store.getStream('multipart/retried.bin'))).toBe(digest);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('aborts the multipart upload when a part keeps failing, naming the part and the attempts', async () => {
+    const proxy = await failingProxy(
+      (request) => isUploadPart(request) && /[?&]partNumber=2(&|$)/.test(request.url ?? ''),
+    );
+    try {
+      const proxied = await openStore({ bucket: store.bucket, endpoint: proxy.endpoint, maxAttempts: 2 });
+      const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
+      scratchDirs.push(dir);
+      const local = path.join(dir, 'doomed.bin');
+      await writeRandomFile(local, 11 * MiB);
+      const error = await failureOf(proxied.putFile(local, 'multipart/doomed.bin'));
+      expect(error).toBeInstanceOf(ObjectStoreError);
+      expect(error.message).toContain('UploadPart (part 2, bytes 5242880-10485759)');
+      expect(error.message).toContain('after 2 attempts');
+      expect(proxy.failed()).toBe(2);
+      expect(await store.exists('multipart/doomed.bin')).toBe(false);
+      const uploads = await withClient((client) =>
+        client.send(new ListMultipartUploadsCommand({ Bucket: store.bucket, Prefix: 'multipart/doomed' })),
+      );
+      expect(uploads.Uploads ?? []).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('copies a large object from a bucket of the same server without downloading it, with its SHA-256', async () => {
+    const other = await openStore({ bucket: freshBucketName('copy-src') });
+    await other.ensureBucket();
+    try {
+      const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
+      scratchDirs.push(dir);
+      const local = path.join(dir, 'source.bin');
+      const digest = await writeRandomFile(local, 13 * MiB);
+      await other.putFile(local, 'in/source file.bin');
+      const landing = await openStore({ bucket: store.bucket });
+      const copied = await landing.copyFrom(other, 'in/source file.bin', 'copied/source.bin');
+      expect(copied).toEqual({ bytes: 13 * MiB, sha256: digest });
+      expect(await sha256OfStream(await store.getStream('copied/source.bin'))).toBe(digest);
+      // Nothing went through this process's download caches.
+      for (const end of [other, landing]) {
+        expect(await readdir(cacheDirOf.get(end) as string).catch(() => [])).toEqual([]);
+      }
+    } finally {
+      await dropBucket(other);
+    }
+  });
+
+  it('copies an object larger than maxCopyObjectBytes in parts, hashing a read of the source meanwhile', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'medallion-s3-'));
+    scratchDirs.push(dir);
+    const local = path.join(dir, 'parts.bin');
+    const digest = await writeRandomFile(local, 12 * MiB + 1);
+    await store.putFile(local, 'copy-parts/from.bin');
+    const small = await openStore({ bucket: store.bucket, maxCopyObjectBytes: 5 * MiB });
+    const copied = await small.copyFrom(store, 'copy-parts/from.bin', 'copy-parts/to.bin');
+    expect(copied).toEqual({ bytes: 12 * MiB + 1, sha256: digest });
+    expect(await sha256OfStream(await store.getStream('copy-parts/to.bin'))).toBe(digest);
+    expect((await store.head('copy-parts/to.bin')).etag).toMatch(/-\d+"?$/);
+  });
+
+  it('declines to copy from a store on another endpoint or signed with other credentials', async () => {
+    const s3 = requireServer();
+    await store.put('decline/a.txt', 'a');
+    const proxy = await failingProxy(() => false);
+    try {
+      const elsewhere = await openStore({ bucket: store.bucket, endpoint: proxy.endpoint });
+      const otherKeys = await openStore({
+        bucket: store.bucket,
+        credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: `${s3.secretAccessKey}-other` },
+      });
+      expect(await store.copyFrom(elsewhere, 'decline/a.txt', 'decline/b.txt')).toBeUndefined();
+      expect(await store.copyFrom(otherKeys, 'decline/a.txt', 'decline/b.txt')).toBeUndefined();
+      expect(await store.exists('decline/b.txt')).toBe(false);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('keeps its objects under the configured key prefix', async () => {

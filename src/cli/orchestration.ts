@@ -1,0 +1,107 @@
+import { ConfigError } from '../core/errors.js';
+import type { PipelineDefinition } from '../core/pipeline.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { openMetadataStore } from '../metadata/open.js';
+import { Scheduler } from '../orchestrator/scheduler.js';
+import { PipelineTaskRunner } from '../runner/pipeline-task-runner.js';
+import { loadPipeline } from './load-pipeline.js';
+import { openLake, openSource, storeSettings } from './locations.js';
+import { progressLine } from './render.js';
+
+/** Where runs are kept when neither --db nor MEDALLION_DB says: a SQLite file under the working directory. */
+export const DEFAULT_DB = 'sqlite:.medallion/metadata.db';
+
+export function dbUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? (env.MEDALLION_DB || DEFAULT_DB);
+}
+
+export function openDb(flag: string | undefined): Promise<MetadataStore> {
+  return openMetadataStore(dbUrl(flag));
+}
+
+/** The pipelines named by --pipeline (repeatable), or the two shipped ones. */
+export async function loadPipelines(files: readonly string[] | undefined): Promise<PipelineDefinition[]> {
+  if (files && files.length > 0) return Promise.all(files.map((file) => loadPipeline(file)));
+  return [
+    await loadPipeline(undefined),
+    (await import('../pipelines/data_quality_checks/pipeline.js')).default,
+  ];
+}
+
+export function findPipeline(pipelines: readonly PipelineDefinition[], name: string): PipelineDefinition {
+  const pipeline = pipelines.find((candidate) => candidate.name === name);
+  if (!pipeline) {
+    throw new ConfigError(`no pipeline named ${name}`, {
+      context: { field: 'pipeline' },
+      hint: `known pipelines: ${pipelines.map((candidate) => candidate.name).join(', ')} (load others with --pipeline FILE)`,
+    });
+  }
+  return pipeline;
+}
+
+export interface SchedulerFlags {
+  db?: string;
+  pipeline?: string[];
+  source?: string;
+  lake: string;
+  slots: number;
+  memoryLimit?: string;
+  pollMs: number;
+  heartbeatMs: number;
+  staleAfterMs: number;
+}
+
+/** A scheduler over the given pipelines, executing their tasks in this process; stopped by SIGINT/SIGTERM. */
+export async function startScheduler(
+  flags: SchedulerFlags,
+): Promise<{ scheduler: Scheduler; done: Promise<void> }> {
+  const pipelines = await loadPipelines(flags.pipeline);
+  const store = await openDb(flags.db);
+  const settings = storeSettings();
+  const source = flags.source ?? pipelines.find((pipeline) => pipeline.defaultSource)?.defaultSource;
+  if (!source) {
+    throw new ConfigError('no source given', {
+      context: { field: '--source' },
+      hint: 'pass --source DIR or --source s3://bucket/prefix, or set defaultSource in the pipeline',
+    });
+  }
+  const runner = new PipelineTaskRunner({
+    source: await openSource(source, settings),
+    lake: await openLake(flags.lake, settings),
+    ...(flags.memoryLimit && { memoryLimit: flags.memoryLimit }),
+    progress: (event) => {
+      const line = progressLine(event);
+      if (line) process.stderr.write(`${line}\n`);
+    },
+  });
+  const scheduler = new Scheduler({
+    store,
+    pipelines,
+    runner,
+    slots: flags.slots,
+    pollMs: flags.pollMs,
+    heartbeatMs: flags.heartbeatMs,
+    staleAfterMs: flags.staleAfterMs,
+    progress: (event) => {
+      const line = progressLine(event);
+      if (line) process.stderr.write(`${line}\n`);
+    },
+  });
+  const stop = (): void => {
+    process.stderr.write('medallion scheduler: stopping after the running tasks\n');
+    void scheduler.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  process.stderr.write(
+    `medallion scheduler ${scheduler.worker}: ${pipelines.map((pipeline) => pipeline.name).join(', ')}; ${flags.slots} slot(s)\n`,
+  );
+  const done = scheduler
+    .loop()
+    .then(() => scheduler.drain())
+    .finally(async () => {
+      await runner.close();
+      await store.close();
+    });
+  return { scheduler, done };
+}

@@ -1,0 +1,46 @@
+import { buildTaskGraph, type Task } from './graph.js';
+import type { PipelineDefinition, TaskPolicy } from './pipeline.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
+import { parseDuration } from './schedule.js';
+
+/** A task as the scheduler sees it: its place in the graph and how its tries are bounded. */
+export interface PlannedTask extends Task {
+  retry: RetryPolicy;
+  /** A try running longer fails; none when absent. */
+  timeoutMs?: number;
+}
+
+function ownPolicy(pipeline: PipelineDefinition, task: Task): TaskPolicy | undefined {
+  if (task.kind === 'custom') return pipeline.tasks?.find((custom) => custom.name === task.id)?.policy;
+  if (task.kind !== 'table' || !task.output) return undefined;
+  const output = task.output;
+  return pipeline.tables.find((table) => table.layer === output.layer && table.name === output.table)?.policy;
+}
+
+/** The pipeline's policy for a task: its own settings over the pipeline's task defaults over medallion's. */
+export function resolvePolicy(
+  defaults: TaskPolicy | undefined,
+  own: TaskPolicy | undefined,
+  field: string,
+): { retry: RetryPolicy; timeoutMs?: number } {
+  const policy = { ...defaults, ...own };
+  const retry: RetryPolicy = {
+    retries: policy.retries ?? DEFAULT_RETRY_POLICY.retries,
+    retryDelayMs: policy.retryDelay
+      ? parseDuration(policy.retryDelay, `${field}.retryDelay`)
+      : DEFAULT_RETRY_POLICY.retryDelayMs,
+    exponentialBackoff: policy.exponentialBackoff ?? DEFAULT_RETRY_POLICY.exponentialBackoff,
+    maxRetryDelayMs: policy.maxRetryDelay
+      ? parseDuration(policy.maxRetryDelay, `${field}.maxRetryDelay`)
+      : DEFAULT_RETRY_POLICY.maxRetryDelayMs,
+  };
+  return policy.timeout ? { retry, timeoutMs: parseDuration(policy.timeout, `${field}.timeout`) } : { retry };
+}
+
+/** Every task of the pipeline in dependency order, with its retry policy and timeout. */
+export function planTasks(pipeline: PipelineDefinition): PlannedTask[] {
+  return buildTaskGraph(pipeline).map((task) => ({
+    ...task,
+    ...resolvePolicy(pipeline.taskDefaults, ownPolicy(pipeline, task), `tasks.${task.id}.policy`),
+  }));
+}

@@ -1,0 +1,212 @@
+import { describeError, isPermanent } from '../core/errors.js';
+import type { ParamValue } from '../core/pipeline.js';
+import { nextTryAt } from '../core/retry-policy.js';
+import type { AttemptMetrics, MetadataStore } from '../metadata/metadata-store.js';
+import type { ProgressListener } from '../runner/progress.js';
+import type { Clock } from './clock.js';
+import type { TaskJob, TaskReport, TaskRunner } from './task-runner.js';
+
+export interface AttemptDeps {
+  store: MetadataStore;
+  runner: TaskRunner;
+  clock: Clock;
+  /** How often a running try records that it is alive (and flushes its log). */
+  heartbeatMs: number;
+  progress?: ProgressListener;
+  /** Aborts every running try (the process is stopping). */
+  shutdown?: AbortSignal;
+}
+
+export type AttemptStatus = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'lost';
+
+class TimeoutError extends Error {}
+
+/**
+ * Runs one claimed try of a task to its end: skip when its inputs are unchanged, heartbeats, timeout, log lines
+ * kept in the store, metrics, then the task instance's next state (success, skipped, up for retry, failed).
+ * Returns 'lost' when the try had meanwhile been failed as stale by a scheduler: the store decides, not us.
+ */
+export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<AttemptStatus> {
+  const { store, clock } = deps;
+  const { run, task, attempt } = job;
+  const startedAt = clock.now();
+  const cpuBefore = process.cpuUsage();
+  const controller = new AbortController();
+  const abortOnShutdown = (): void => controller.abort(new Error('the process is stopping'));
+  deps.shutdown?.addEventListener('abort', abortOnShutdown, { once: true });
+  const log = new LogBuffer(store, job);
+  const stopHeartbeat = startHeartbeat(job, deps, log, controller);
+  deps.progress?.({ type: 'task-started', task: task.id });
+  log.add(`try ${attempt.attempt} of ${task.id} started on ${attempt.worker}`);
+
+  let status: 'success' | 'skipped' | 'failed';
+  let report: TaskReport | undefined;
+  let reason: string | undefined;
+  let fingerprint: string | undefined;
+  let permanent = false;
+  try {
+    fingerprint = await deps.runner.fingerprint(job);
+    const unchanged =
+      fingerprint !== undefined &&
+      !run.force &&
+      fingerprint === (await store.lastSuccessFingerprint(run.pipeline, task.id));
+    if (unchanged) {
+      status = 'skipped';
+      report = await deps.runner.describeSkipped(job);
+    } else {
+      report = await withTimeout(
+        deps.runner.run(job, {
+          signal: controller.signal,
+          log: (message) => log.add(message),
+          // Checked against the pipeline's declarations when the run was created.
+          params: run.params as Record<string, ParamValue>,
+        }),
+        task.timeoutMs,
+        deps.clock,
+        controller,
+      );
+      status = 'success';
+      // What the inputs look like now that the task wrote its output: equal next time → nothing to do.
+      if (fingerprint !== undefined) fingerprint = await deps.runner.fingerprint(job);
+    }
+  } catch (error) {
+    status = 'failed';
+    permanent = isPermanent(error);
+    reason =
+      error instanceof TimeoutError
+        ? error.message
+        : describeError(controller.signal.aborted ? controller.signal.reason : error);
+  } finally {
+    stopHeartbeat();
+    deps.shutdown?.removeEventListener('abort', abortOnShutdown);
+  }
+
+  const finishedAt = clock.now();
+  const durationMs = finishedAt.getTime() - startedAt.getTime();
+  log.add(
+    status === 'failed'
+      ? `failed after ${durationMs} ms: ${reason}`
+      : `${status} in ${durationMs} ms: ${report?.detail}`,
+  );
+  await log.flush();
+  const finished = await store.finishAttempt(run.id, task.id, attempt.attempt, {
+    state: status === 'failed' ? 'failed' : 'success',
+    ...(reason !== undefined && { reason }),
+    ...(status === 'skipped' && { reason: 'skipped: inputs unchanged' }),
+    metrics: metrics(durationMs, cpuBefore, report),
+    ...(report !== undefined && { output: report }),
+    finishedAt: finishedAt.toISOString(),
+  });
+  if (!finished) return 'lost';
+  deps.progress?.({
+    type: 'task-finished',
+    task: task.id,
+    status: status === 'failed' ? 'failed' : status,
+    durationMs,
+    detail: status === 'failed' ? (reason ?? '') : (report?.detail ?? ''),
+  });
+  if (status !== 'failed') {
+    await store.transitionTask(run.id, task.id, ['running'], status, {
+      fingerprint: fingerprint ?? null,
+      nextTryAt: null,
+    });
+    return status;
+  }
+  const instance = await store.getTaskInstance(run.id, task.id);
+  const retryAt = permanent
+    ? undefined
+    : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
+  await store.transitionTask(run.id, task.id, ['running'], retryAt ? 'up_for_retry' : 'failed', {
+    nextTryAt: retryAt?.toISOString() ?? null,
+  });
+  return retryAt ? 'up_for_retry' : 'failed';
+}
+
+function metrics(
+  durationMs: number,
+  cpuBefore: NodeJS.CpuUsage,
+  report: TaskReport | undefined,
+): AttemptMetrics {
+  const cpu = process.cpuUsage(cpuBefore);
+  return {
+    durationMs,
+    // Process-wide figures: exact when the try ran alone, an upper bound beside others.
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    ...(report?.rowsIn !== undefined && { rowsIn: report.rowsIn }),
+    ...(report?.rowsOut !== undefined && { rowsOut: report.rowsOut }),
+  };
+}
+
+async function withTimeout<T>(
+  work: Promise<T>,
+  timeoutMs: number | undefined,
+  clock: Clock,
+  controller: AbortController,
+): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  const stopTimer = new AbortController();
+  const timeout = clock.sleep(timeoutMs, stopTimer.signal).then(() => {
+    if (stopTimer.signal.aborted) return new Promise<never>(() => {});
+    const error = new TimeoutError(`timed out after ${timeoutMs / 1000} s`);
+    controller.abort(error);
+    throw error;
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    stopTimer.abort();
+  }
+}
+
+function startHeartbeat(
+  job: TaskJob,
+  deps: AttemptDeps,
+  log: LogBuffer,
+  controller: AbortController,
+): () => void {
+  const stop = new AbortController();
+  void (async () => {
+    while (!stop.signal.aborted) {
+      await deps.clock.sleep(deps.heartbeatMs, stop.signal);
+      if (stop.signal.aborted) return;
+      try {
+        const alive = await deps.store.heartbeat(
+          job.run.id,
+          job.task.id,
+          job.attempt.attempt,
+          deps.clock.now().toISOString(),
+        );
+        await log.flush();
+        if (!alive) controller.abort(new Error('the try was failed elsewhere (its heartbeat had stopped)'));
+      } catch {
+        // A missed heartbeat is retried at the next beat; the scheduler tolerates several.
+      }
+    }
+  })();
+  return () => stop.abort();
+}
+
+/** Log lines held in memory and written to the store at each heartbeat and at the end. */
+class LogBuffer {
+  private lines: string[] = [];
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly job: TaskJob,
+  ) {}
+
+  add(message: string): void {
+    this.lines.push(`${new Date().toISOString()} ${message}`);
+  }
+
+  flush(): Promise<void> {
+    const lines = this.lines;
+    this.lines = [];
+    if (lines.length === 0) return this.writing;
+    const { run, task, attempt } = this.job;
+    this.writing = this.writing.then(() => this.store.appendLog(run.id, task.id, attempt.attempt, lines));
+    return this.writing;
+  }
+}

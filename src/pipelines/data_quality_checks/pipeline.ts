@@ -1,0 +1,43 @@
+import { definePipeline } from '../../index.js';
+import { checkLayerHealth } from '../../runner/layer-health.js';
+
+/**
+ * The seed's second DAG: every 12 hours, look at each layer of the lake — volume, freshness, data stuck between
+ * layers — and report warnings in the task's log and output.
+ */
+export default definePipeline({
+  name: 'data_quality_checks',
+  description: 'Volume and freshness of each lake layer, with warnings',
+  sources: [],
+  tables: [],
+  schedule: { every: '12h', startDate: '2025-06-01T00:00:00Z', catchup: false, maxActiveRuns: 1 },
+  taskDefaults: { retries: 1, retryDelay: '5m' },
+  params: {
+    max_age_hours: {
+      type: 'number',
+      default: 24,
+      description: 'a layer whose newest object is older than this is reported as stale',
+    },
+  },
+  tasks: [
+    {
+      name: 'layer_health',
+      description: 'objects, bytes and age of the newest object per layer',
+      async run({ lake, params, log }) {
+        const health = await checkLayerHealth(lake, new Date(), {
+          maxAgeHours: Number(params.max_age_hours),
+        });
+        for (const layer of health.layers) {
+          log(
+            `${layer.layer}: ${layer.objects} objects, ${layer.bytes} bytes, newest ${layer.newest ?? 'none'}`,
+          );
+        }
+        for (const warning of health.warnings) log(`warning: ${warning}`);
+        return {
+          detail: `${health.layers.length} layers checked, ${health.warnings.length} warning(s)`,
+          data: health,
+        };
+      },
+    },
+  ],
+});

@@ -1,0 +1,91 @@
+import { createHash } from 'node:crypto';
+import { referencedTables, tableKey, type Task, type TableId } from '../core/graph.js';
+import type { PipelineDefinition, TableDefinition } from '../core/pipeline.js';
+import type { LakeLayout } from '../table/lake-layout.js';
+import type { DeltaTable } from '../table/delta-table.js';
+import { sqlContext } from './table-task.js';
+import type { RunInfo } from './run-context.js';
+
+/**
+ * What a task's inputs look like, as one hash: the code or SQL that defines it, the versions of the tables it
+ * reads and of the table it writes (a version written by anyone else makes it run again). Equal to the
+ * fingerprint of its last success → the task is skipped. Ingest always runs (it must look for new files);
+ * quality_check always runs (it reads statistics only).
+ */
+export async function taskFingerprint(context: RunInfo, task: Task): Promise<string | undefined> {
+  switch (task.kind) {
+    case 'bronze': {
+      const source = context.pipeline.sources.find(
+        (candidate) => candidate.bronzeTable === task.output?.table,
+      );
+      if (!source || !task.output || context.retryRejected) return undefined;
+      return digest([
+        'bronze',
+        context.lake.location,
+        JSON.stringify(source),
+        // Every landed copy of the source's files (a new one lands under a new key).
+        ...(await context.lake.landing().list(`${source.name}/`)).map(
+          (object) => `${object.key}:${object.size}`,
+        ),
+        await latestVersion(context.lake.table(task.output)),
+      ]);
+    }
+    case 'table': {
+      const definition = tableDefinition(context.pipeline, task);
+      if (!definition || !task.output) return undefined;
+      const inputs = await Promise.all(
+        referencedTables(definition).map(
+          async (id) => `${tableKey(id)}@${await latestVersion(context.lake.table(id))}`,
+        ),
+      );
+      return digest([
+        'table',
+        context.lake.location,
+        definitionText(context, definition),
+        ...(context.pipeline.macros ?? []),
+        ...inputs.sort(),
+        await outputVersions(context.lake, task.output, definition),
+      ]);
+    }
+    default:
+      return undefined;
+  }
+}
+
+function tableDefinition(pipeline: PipelineDefinition, task: Task): TableDefinition | undefined {
+  return pipeline.tables.find(
+    (candidate) => candidate.layer === task.output?.layer && candidate.name === task.output?.table,
+  );
+}
+
+/** The SQL as this run would execute it (logical date and parameters included), and the refinement rules. */
+function definitionText(context: RunInfo, definition: TableDefinition): string {
+  return JSON.stringify({
+    sql: definition.sql(sqlContext(context)),
+    refine: definition.refine && {
+      ...definition.refine,
+      shape: definition.refine.shape?.('__records'),
+    },
+    partitionBy: definition.partitionBy,
+    key: definition.key,
+  });
+}
+
+async function outputVersions(
+  lake: LakeLayout,
+  output: TableId,
+  definition: TableDefinition,
+): Promise<string> {
+  const own = await latestVersion(lake.table(output));
+  return definition.refine ? `${own}/${await latestVersion(lake.quarantine(output))}` : String(own);
+}
+
+async function latestVersion(table: DeltaTable): Promise<number> {
+  return (await table.versions()).at(-1) ?? -1;
+}
+
+function digest(parts: readonly (string | number)[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(String(part)).update('\0');
+  return hash.digest('hex');
+}
