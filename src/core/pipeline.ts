@@ -148,6 +148,8 @@ export interface TaskOutcome {
   detail?: string;
   rowsIn?: number;
   rowsOut?: number;
+  bytesRead?: number;
+  bytesWritten?: number;
   /** Anything the task wants kept with its attempt (JSON). */
   data?: unknown;
 }

@@ -135,6 +135,8 @@ function metrics(
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     ...(report?.rowsIn !== undefined && { rowsIn: report.rowsIn }),
     ...(report?.rowsOut !== undefined && { rowsOut: report.rowsOut }),
+    ...(report?.bytesRead !== undefined && { bytesRead: report.bytesRead }),
+    ...(report?.bytesWritten !== undefined && { bytesWritten: report.bytesWritten }),
   };
 }
 

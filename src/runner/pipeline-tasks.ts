@@ -1,4 +1,5 @@
-import { tablesReferencedBy, type Task } from '../core/graph.js';
+import { referencedTables, tablesReferencedBy, type Task } from '../core/graph.js';
+import type { TableSnapshot } from '../table/delta-table.js';
 import { parseStats } from '../table/delta-protocol.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import { loadBronze } from './bronze.js';
@@ -20,6 +21,8 @@ export interface DataTaskReport {
   detail: string;
   rowsIn?: number;
   rowsOut?: number;
+  bytesRead?: number;
+  bytesWritten?: number;
   data: TaskData;
 }
 
@@ -47,10 +50,13 @@ export async function executeTask(context: RunContext, task: Task): Promise<Data
 
 async function ingestTask(context: RunContext): Promise<DataTaskReport> {
   const report = await ingest(context);
+  const landedBytes = report.landed.reduce((sum, entry) => sum + entry.bytes, 0);
   const unmatched = report.unmatched.length ? `, ${report.unmatched.length} matching no source` : '';
   return {
     detail: `${report.landed.length} file(s) landed, ${report.skipped.length} already ingested${unmatched}`,
     rowsOut: report.landed.length,
+    bytesRead: landedBytes,
+    bytesWritten: landedBytes,
     data: {
       ingest: {
         landed: report.landed.map((entry) => ({
@@ -74,6 +80,7 @@ async function ingestTask(context: RunContext): Promise<DataTaskReport> {
 async function bronzeTask(context: RunContext, task: Task): Promise<DataTaskReport> {
   const source = context.pipeline.sources.find((candidate) => candidate.bronzeTable === task.output?.table);
   if (!source || !task.output) throw new Error(`no source writes ${task.id}`);
+  const before = await context.lake.table(task.output).snapshot();
   const report = await loadBronze(context, source, task.id);
   const table = await tableSummary(context.lake, task, report.rowsOut);
   if (report.files.length > 0) {
@@ -89,7 +96,13 @@ async function bronzeTask(context: RunContext, task: Task): Promise<DataTaskRepo
     report.files.length === 0
       ? 'no new file'
       : `${report.rowsOut} rows appended from ${report.files.length} file(s)${report.quarantined ? `, ${report.quarantined} quarantined` : ''}`;
-  return { detail, rowsIn: report.rowsIn, rowsOut: report.rowsOut, data: { table } };
+  return {
+    detail,
+    rowsIn: report.rowsIn,
+    rowsOut: report.rowsOut,
+    bytesWritten: table.bytes - (before ? snapshotBytes(before) : 0),
+    data: { table },
+  };
 }
 
 async function tableTask(context: RunContext, task: Task): Promise<DataTaskReport> {
@@ -97,6 +110,9 @@ async function tableTask(context: RunContext, task: Task): Promise<DataTaskRepor
     (candidate) => candidate.layer === task.output?.layer && candidate.name === task.output?.table,
   );
   if (!definition) throw new Error(`no table definition for ${task.id}`);
+  const inputs = await Promise.all(
+    referencedTables(definition).map((id) => context.lake.table(id).snapshot()),
+  );
   const report = await buildTable(context, definition, task.id);
   const table = await tableSummary(context.lake, task, report.rows);
   const accounting = report.accounting;
@@ -107,6 +123,8 @@ async function tableTask(context: RunContext, task: Task): Promise<DataTaskRepor
       : `${report.rows} rows`,
     ...(accounting && { rowsIn: accounting.rowsIn }),
     rowsOut: report.rows,
+    bytesRead: inputs.reduce((sum, snapshot) => sum + (snapshot ? snapshotBytes(snapshot) : 0), 0),
+    bytesWritten: table.bytes,
     data: { table },
   };
 }
@@ -121,7 +139,12 @@ export async function tableSummary(lake: LakeLayout, task: Task, rowsWritten: nu
     version: snapshot?.version ?? null,
     rows: snapshot?.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0) ?? 0,
     rowsWritten,
+    bytes: snapshot ? snapshotBytes(snapshot) : 0,
   };
+}
+
+function snapshotBytes(snapshot: TableSnapshot): number {
+  return snapshot.files.reduce((sum, file) => sum + file.size, 0);
 }
 
 async function headline(context: RunContext): Promise<RunSummary['headline']> {

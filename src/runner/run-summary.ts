@@ -21,6 +21,8 @@ export interface TableSummary {
   rows: number;
   /** Rows this run wrote (bronze: appended; silver, gold: the whole new version). */
   rowsWritten: number;
+  /** Size of the table's current version's data files. */
+  bytes: number;
   accounting?: Accounting;
 }
 
