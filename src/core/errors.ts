@@ -18,12 +18,23 @@ export interface ErrorContext {
 export class MedallionError extends Error {
   readonly context: ErrorContext;
   readonly hint: string | undefined;
+  /** Findings worth keeping with the failed try (JSON), e.g. the expectations that broke. */
+  readonly data: unknown;
 
-  constructor(message: string, options: { context?: ErrorContext; hint?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { context?: ErrorContext; hint?: string; cause?: unknown; data?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.context = options.context ?? {};
     this.hint = options.hint;
+    this.data = options.data;
+  }
+
+  /** True when another try cannot mend it (bad input, bad configuration…): the task is not retried. */
+  get permanent(): boolean {
+    return false;
   }
 
   /** "file.json (line 12, byte 345): message\n  hint: …" */
@@ -41,16 +52,28 @@ export class MedallionError extends Error {
 }
 
 /** A source file that cannot be read as its source declares (malformed, truncated, wrong encoding…). */
-export class SourceFileError extends MedallionError {}
+export class SourceFileError extends MedallionError {
+  override get permanent(): boolean {
+    return true;
+  }
+}
 
 /** A pipeline definition or configuration value that does not make sense. */
-export class ConfigError extends MedallionError {}
+export class ConfigError extends MedallionError {
+  override get permanent(): boolean {
+    return true;
+  }
+}
 
 /** Another writer committed the table version this writer wanted. */
 export class CommitConflictError extends MedallionError {}
 
 /** The run's own row accounting does not add up: a transformation lost or invented records. */
-export class AccountingError extends MedallionError {}
+export class AccountingError extends MedallionError {
+  override get permanent(): boolean {
+    return true;
+  }
+}
 
 export function describeError(error: unknown): string {
   if (error instanceof MedallionError) return error.describe();
@@ -59,9 +82,10 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * Failures that another try cannot mend: bad source files, bad configuration, broken accounting. A task failing
- * with one of these is not retried (its rejected files are recorded, so a retry would succeed by skipping them).
+ * Failures that another try cannot mend: bad source files, bad configuration, broken accounting, broken
+ * expectations. A task failing with one is not retried (rejected files are recorded, so a retry would even
+ * succeed by skipping them).
  */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof SourceFileError || error instanceof ConfigError || error instanceof AccountingError;
+  return error instanceof MedallionError && error.permanent;
 }

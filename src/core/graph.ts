@@ -39,9 +39,16 @@ export function tablesReferencedBy(sql: (context: SqlContext) => string): TableI
   return refs;
 }
 
+/** The tables a table's SQL, refinement and expectations read. */
 export function referencedTables(table: TableDefinition): TableId[] {
   const refs = tablesReferencedBy(table.sql);
-  return table.refine ? [...refs, table.refine.input] : refs;
+  if (table.refine) refs.push(table.refine.input);
+  for (const expectation of table.expectations ?? []) {
+    if (expectation.type === 'references') refs.push(expectation.table);
+    if (expectation.type === 'sql') refs.push(...tablesReferencedBy(expectation.predicate));
+  }
+  const seen = new Set<string>();
+  return refs.filter((ref) => !seen.has(tableKey(ref)) && seen.add(tableKey(ref)));
 }
 
 /** The pipeline's tasks in an order where every task comes after its dependencies. */

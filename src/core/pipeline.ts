@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { LakeLayout } from '../table/lake-layout.js';
+import { expectationSchema, type Expectation } from './expectations.js';
 import { checkParamDefault } from './params.js';
 import { validateSchedule } from './schedule.js';
 
@@ -80,6 +81,8 @@ export interface TableDefinition {
   key?: string[];
   partitionBy?: string[];
   refine?: Refinement;
+  /** Checks on each new version, audited before it is published (write–audit–publish). */
+  expectations?: Expectation[];
   /** Overrides of the pipeline's task defaults for this table's task. */
   policy?: TaskPolicy;
 }
@@ -256,6 +259,7 @@ const tableSchema = z.object({
       shape: z.custom<(records: string) => string>((value) => typeof value === 'function').optional(),
     })
     .optional(),
+  expectations: z.array(expectationSchema).optional(),
   policy: taskPolicySchema.optional(),
 });
 
@@ -331,6 +335,11 @@ function assertUniqueNames(definition: PipelineDefinition): void {
     ...definition.sources.map((source) => `bronze.${source.bronzeTable}`),
     ...definition.tables.map((table) => `${table.layer}.${table.name}`),
     ...(definition.tasks ?? []).map((task) => task.name),
+    ...definition.tables.flatMap((table) =>
+      (table.expectations ?? []).map(
+        (expectation) => `expectation ${expectation.name} of ${table.layer}.${table.name}`,
+      ),
+    ),
   ];
   for (const name of names) {
     if (seen.has(name)) {

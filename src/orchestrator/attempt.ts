@@ -1,4 +1,4 @@
-import { describeError, isPermanent } from '../core/errors.js';
+import { describeError, isPermanent, MedallionError } from '../core/errors.js';
 import type { ParamValue } from '../core/pipeline.js';
 import { nextTryAt } from '../core/retry-policy.js';
 import type { AttemptMetrics, MetadataStore } from '../metadata/metadata-store.js';
@@ -44,6 +44,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   let reason: string | undefined;
   let fingerprint: string | undefined;
   let permanent = false;
+  let failureData: unknown;
   try {
     fingerprint = await deps.runner.fingerprint(job);
     const unchanged =
@@ -72,6 +73,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   } catch (error) {
     status = 'failed';
     permanent = isPermanent(error);
+    if (error instanceof MedallionError && error.data !== undefined) failureData = error.data;
     reason =
       error instanceof TimeoutError
         ? error.message
@@ -95,6 +97,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     ...(status === 'skipped' && { reason: 'skipped: inputs unchanged' }),
     metrics: metrics(durationMs, cpuBefore, report),
     ...(report !== undefined && { output: report }),
+    ...(failureData !== undefined && { output: { detail: reason, data: failureData } }),
     finishedAt: finishedAt.toISOString(),
   });
   if (!finished) return 'lost';

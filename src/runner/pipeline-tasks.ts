@@ -117,6 +117,7 @@ async function tableTask(context: RunContext, task: Task): Promise<DataTaskRepor
   const table = await tableSummary(context.lake, task, report.rows);
   const accounting = report.accounting;
   if (accounting) table.accounting = accounting;
+  if (report.expectations.length > 0) table.expectations = report.expectations;
   return {
     detail: accounting
       ? `${report.rows} rows (${accounting.rowsIn} in, ${accounting.deduplicated} deduplicated, ${accounting.quarantined} quarantined)`

@@ -1,3 +1,4 @@
+import type { ExpectationResult } from '../core/expectations.js';
 import type { AttemptRecord, RunRecord, TaskInstanceRecord } from '../metadata/metadata-store.js';
 import type { TaskData } from './pipeline-tasks.js';
 import type { TableProfile } from './quality-check.js';
@@ -23,6 +24,8 @@ export interface TableSummary {
   rowsWritten: number;
   /** Size of the table's current version's data files. */
   bytes: number;
+  /** What the table's expectations found on the version this run published. */
+  expectations?: ExpectationResult[];
   accounting?: Accounting;
 }
 

@@ -6,6 +6,8 @@ import { sqlLiteral, sqlString } from '../engine/duckdb-engine.js';
 import { QUARANTINE_COLUMNS } from './quarantine.js';
 import type { RunContext } from './run-context.js';
 import { writeTable } from './table-writer.js';
+import { auditVersion, ExpectationError, splitByQuarantineChecks } from './expectations.js';
+import type { ExpectationResult } from '../core/expectations.js';
 
 /** Row accounting of a refined table: rowsIn = rowsOut + deduplicated + quarantined. */
 export interface Accounting {
@@ -21,6 +23,16 @@ export interface TableReport {
   version: number;
   rows: number;
   accounting?: Accounting;
+  /** What the table's expectations found on the published version. */
+  expectations: ExpectationResult[];
+}
+
+interface TableOutput {
+  relation: string;
+  quarantine: string | undefined;
+  accounting: Accounting | undefined;
+  /** Rows (records, for refined tables) each quarantine expectation took. */
+  expectationCounts: Map<string, number>;
 }
 
 export function viewName(id: TableId): string {
@@ -70,13 +82,28 @@ export async function buildTable(
   const sql = definition.sql(sqlContext(context));
   const output = definition.refine
     ? await refine(context, definition, definition.refine, sql, base)
-    : { relation: base, quarantine: undefined, accounting: undefined };
-  if (!definition.refine) await context.engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
+    : await plain(context, definition, sql, base);
+  const expectations = definition.expectations ?? [];
+  let results: ExpectationResult[] = [];
+  const audit = async (staged: string): Promise<void> => {
+    results = await auditVersion(
+      context.engine,
+      staged,
+      expectations,
+      sqlContext(context),
+      output.expectationCounts,
+      new Date(),
+    );
+    if (results.some((result) => !result.passed && result.action === 'fail')) {
+      throw new ExpectationError(tableKey(id), results);
+    }
+  };
   const written = await writeTable(context.engine, output.relation, context.lake.table(id), {
     mode: 'overwrite',
     partitionBy: definition.partitionBy ?? [],
     runId: context.runId,
     task,
+    ...(expectations.length > 0 && { audit }),
   });
   // The quarantine mirrors the table's version: both are recomputed from the current inputs.
   if (output.quarantine) {
@@ -90,7 +117,45 @@ export async function buildTable(
     version: written.version,
     rows: written.rows,
     ...(output.accounting ? { accounting: output.accounting } : {}),
+    expectations: results,
   };
+}
+
+/** A table without refinement: its SQL's rows, less those a quarantine expectation takes. */
+async function plain(
+  context: RunContext,
+  definition: TableDefinition,
+  sql: string,
+  base: string,
+): Promise<TableOutput> {
+  await context.engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
+  const split = await splitByQuarantineChecks(
+    context.engine,
+    base,
+    `${base}_exp`,
+    definition.expectations ?? [],
+    sqlContext(context),
+  );
+  if (!split)
+    return { relation: base, quarantine: undefined, accounting: undefined, expectationCounts: new Map() };
+  const quarantine = `${base}_quarantine`;
+  await context.engine.run(`
+    CREATE OR REPLACE TEMP TABLE ${quarantine} AS
+    SELECT ${quarantineColumns(context, await rowAsJson(context.engine, split.failed), 'NULL::VARCHAR')}
+    FROM ${split.failed}`);
+  return { relation: split.kept, quarantine, accounting: undefined, expectationCounts: split.counts };
+}
+
+/** The quarantine table's columns for rows of a relation carrying their reason in `__expectation`. */
+function quarantineColumns(context: RunContext, record: string, recordId: string): string {
+  return `${QUARANTINE_COLUMNS.runId(context)}, __expectation AS reason, ${recordId} AS record_id,
+    ${record} AS record, 'expectation' AS detail, ${QUARANTINE_COLUMNS.now()}`;
+}
+
+/** The row (without the expectation column) as JSON text. */
+async function rowAsJson(engine: RunContext['engine'], relation: string): Promise<string> {
+  const columns = (await engine.columns(relation)).filter((column) => column.name !== '__expectation');
+  return `to_json({${columns.map((column) => `${sqlString(column.name)}: ${quoteIdent(column.name)}`).join(', ')}})::VARCHAR`;
 }
 
 async function refine(
@@ -99,7 +164,7 @@ async function refine(
   rules: Refinement,
   sql: string,
   base: string,
-): Promise<{ relation: string; quarantine: string; accounting: Accounting }> {
+): Promise<TableOutput> {
   const { engine } = context;
   const recordId = quoteIdent(rules.recordId);
   const records = `${base}_records`;
@@ -153,8 +218,33 @@ async function refine(
       },
     );
   }
+  // Records with a row failing a quarantine expectation go to the quarantine whole, under its name.
+  const split = await splitByQuarantineChecks(
+    engine,
+    shaped,
+    `${base}_exp`,
+    definition.expectations ?? [],
+    sqlContext(context),
+  );
+  let published = shaped;
+  const expectationCounts = new Map<string, number>();
+  if (split) {
+    published = `${base}_published`;
+    await engine.run(
+      `CREATE OR REPLACE TEMP VIEW ${published} AS SELECT * FROM ${shaped} WHERE ${recordId} NOT IN (SELECT ${recordId} FROM ${split.failed})`,
+    );
+    await engine.run(`
+      INSERT INTO ${quarantine}
+      SELECT ${quarantineColumns(context, await rowAsJson(engine, split.failed), `${recordId}::VARCHAR`)}
+      FROM ${split.failed}
+      QUALIFY row_number() OVER (PARTITION BY ${recordId}) = 1`);
+    const taken = await engine.all<{ reason: string; n: number }>(
+      `SELECT reason, count(*)::BIGINT AS n FROM ${quarantine} WHERE detail = 'expectation' GROUP BY reason`,
+    );
+    for (const row of taken) expectationCounts.set(row.reason, Number(row.n));
+  }
   const counts = await engine.one<{ out: number; dedup: number }>(`
-    SELECT (SELECT count(DISTINCT ${recordId}) FROM ${shaped})::BIGINT AS out,
+    SELECT (SELECT count(DISTINCT ${recordId}) FROM ${published})::BIGINT AS out,
            (SELECT count(*) FROM ${ranked} WHERE __rank > 1)::BIGINT AS dedup`);
   const byReason = await engine.all<{ reason: string; n: number }>(
     `SELECT reason, count(*)::BIGINT AS n FROM ${quarantine} GROUP BY reason ORDER BY reason`,
@@ -167,7 +257,12 @@ async function refine(
     quarantineReasons: Object.fromEntries(byReason.map((row) => [row.reason, Number(row.n)])),
   };
   assertBalanced(`${definition.layer}.${definition.name}`, accounting);
-  return { relation: `(SELECT * EXCLUDE (${recordId}) FROM ${shaped})`, quarantine, accounting };
+  return {
+    relation: `(SELECT * EXCLUDE (${recordId}) FROM ${published})`,
+    quarantine,
+    accounting,
+    expectationCounts,
+  };
 }
 
 /** The whole record as one struct, so the quarantine keeps it in a single JSON column. */

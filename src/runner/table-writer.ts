@@ -1,4 +1,5 @@
-import type { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { rm } from 'node:fs/promises';
+import { sqlString, type DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import type { TxnAction } from '../table/delta-protocol.js';
 
@@ -8,6 +9,11 @@ export interface WriteOptions {
   txns?: TxnAction[];
   runId: string;
   task: string;
+  /**
+   * Write–audit–publish: called with a relation over the staged files before the commit; when it throws, the
+   * staged files are removed and nothing is committed.
+   */
+  audit?: (staged: string) => Promise<void>;
 }
 
 export interface WriteResult {
@@ -25,6 +31,19 @@ export async function writeTable(
 ): Promise<WriteResult> {
   const before = await table.snapshot();
   const staged = await engine.stage(relation, options.partitionBy ?? []);
+  if (options.audit) {
+    try {
+      await options.audit(
+        stagedRelation(
+          staged.files.map((file) => file.localPath),
+          relation,
+        ),
+      );
+    } catch (error) {
+      await Promise.all(staged.files.map((file) => rm(file.localPath, { force: true })));
+      throw error;
+    }
+  }
   const txns = options.txns ?? replaceOnce(options);
   const result = await table.commit({
     mode: options.mode,
@@ -36,6 +55,12 @@ export async function writeTable(
     info: { runId: options.runId, task: options.task },
   });
   return { ...result, rows: staged.rows };
+}
+
+/** The staged Parquet files as one relation (partition values read back from their hive paths). */
+function stagedRelation(files: readonly string[], relation: string): string {
+  if (files.length === 0) return `(SELECT * FROM ${relation} LIMIT 0)`;
+  return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true)`;
 }
 
 /** A retried or resumed task of the same run does not apply its new version twice. */

@@ -6,6 +6,7 @@ export const activeCompanies: TableDefinition = {
   layer: 'gold',
   description: 'Active companies that won 2022 contracts, with their totals and categories',
   key: ['siret'],
+  expectations: [{ name: 'siret_unique', type: 'unique', columns: ['siret'], action: 'fail' }],
   sql: ({ ref, logicalDate }) => `
     WITH contracts AS (
       SELECT
@@ -106,6 +107,7 @@ export const top100Companies: TableDefinition = {
   name: 'top_100_companies',
   layer: 'gold',
   key: ['siret'],
+  expectations: [{ name: 'at_most_100_rows', type: 'row_count', max: 100, action: 'fail' }],
   sql: ({ ref }) => `
     SELECT
       siret, nom_entreprise, secteur_activite, nombre_contrats, montant_total_contrats,

@@ -6,6 +6,24 @@ export const marchesPublics: TableDefinition = {
   layer: 'silver',
   description: 'Contracts per titulaire, typed and deduplicated (latest publication wins)',
   key: ['contract_key', 'titulaire_id'],
+  expectations: [
+    {
+      name: 'titulaire_siret_valid',
+      description: 'a titulaire identified by SIRET has a SIRET that passes the Luhn check',
+      type: 'sql',
+      predicate: () => "upper(titulaire_type_id) IS DISTINCT FROM 'SIRET' OR titulaire_siret IS NOT NULL",
+      action: 'warn',
+    },
+    { name: 'montant_not_negative', type: 'between', column: 'montant', min: 0, action: 'quarantine' },
+    {
+      name: 'montant_not_placeholder',
+      description: 'amounts of a billion euros or more are placeholders such as 99999999999.99',
+      type: 'sql',
+      predicate: () => 'montant IS NULL OR montant < 1e9',
+      action: 'warn',
+    },
+    { name: 'notification_date_parsed', type: 'not_null', column: 'date_notification', action: 'warn' },
+  ],
   partitionBy: ['year_notification', 'month_notification'],
   sql: ({ ref }) => `
     SELECT
@@ -71,6 +89,17 @@ export const etablissements: TableDefinition = {
   layer: 'silver',
   description: 'SIRENE establishments, typed, one row per SIRET',
   key: ['siret'],
+  expectations: [
+    { name: 'siret_unique', type: 'unique', columns: ['siret'], action: 'fail' },
+    {
+      name: 'active_naf_known',
+      description: 'an active establishment has a NAF code the NAF table knows',
+      type: 'sql',
+      predicate: ({ ref }) =>
+        `NOT est_actif OR activite_principale IS NULL OR activite_principale IN (SELECT code_naf FROM ${ref('silver', 'codes_naf')})`,
+      action: 'warn',
+    },
+  ],
   partitionBy: ['etat_administratif'],
   sql: ({ ref }) => `
     SELECT
