@@ -54,8 +54,9 @@ describe('medallion_data_pipeline on generated data', () => {
       'bronze.etablissements',
       'bronze.codes_naf',
       'silver.marches_publics',
-      'silver.etablissements',
+      // Its expectation active_naf_known reads silver.codes_naf.
       'silver.codes_naf',
+      'silver.etablissements',
       'gold.active_companies_with_contracts_2022',
       'gold.summary_by_sector',
       'gold.summary_by_region',
