@@ -1,30 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../runner/run-summary.js';
+import { medallion } from '../testing/medallion-cli.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
-
-/** The built `medallion` command, run as a user runs it (npm test builds it first). */
-const bin = path.resolve('dist/cli/main.js');
-
-async function medallion(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)('node', [bin, ...args], {
-      env: { ...process.env, ...env },
-      maxBuffer: 64 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 let dir: string;
 beforeAll(async () => {

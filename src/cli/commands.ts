@@ -1,22 +1,18 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError, describeError, MedallionError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
+import { EXIT, fail } from './exit.js';
 import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
 import { openLake, openSource, storeSettings } from './locations.js';
 import { openDb, startScheduler, type SchedulerFlags } from './orchestration.js';
 import { progressLine, renderSummary } from './render.js';
 
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, runFailed: 1, usage: 2 } as const;
-
-function fail(error: unknown): never {
-  process.stderr.write(`medallion: ${describeError(error)}\n`);
-  process.exit(error instanceof MedallionError ? EXIT.usage : EXIT.runFailed);
-}
+// In a module of their own, so that main.ts and the light commands need not load what the runner needs.
+export { EXIT, fail } from './exit.js';
 
 interface RunFlags {
   source?: string;

@@ -3,9 +3,7 @@ import type { PipelineDefinition } from '../core/pipeline.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Scheduler } from '../orchestrator/scheduler.js';
-import { PipelineTaskRunner } from '../runner/pipeline-task-runner.js';
 import { loadPipeline } from './load-pipeline.js';
-import { openLake, openSource, storeSettings } from './locations.js';
 import { progressLine } from './render.js';
 
 /** Where runs are kept when neither --db nor MEDALLION_DB says: a SQLite file under the working directory. */
@@ -51,10 +49,22 @@ export interface SchedulerFlags {
   staleAfterMs: number;
 }
 
+export interface StartedScheduler {
+  scheduler: Scheduler;
+  /** The scheduler's store, open until `done` settles. */
+  store: MetadataStore;
+  pipelines: PipelineDefinition[];
+  /** Settles once the scheduler has stopped, its tries have ended and the store is closed. */
+  done: Promise<void>;
+}
+
 /** A scheduler over the given pipelines, executing their tasks in this process; stopped by SIGINT/SIGTERM. */
-export async function startScheduler(
-  flags: SchedulerFlags,
-): Promise<{ scheduler: Scheduler; done: Promise<void> }> {
+export async function startScheduler(flags: SchedulerFlags): Promise<StartedScheduler> {
+  // Loaded here, not on import: the commands that only read the metadata store start faster without them.
+  const [{ PipelineTaskRunner }, { openLake, openSource, storeSettings }] = await Promise.all([
+    import('../runner/pipeline-task-runner.js'),
+    import('./locations.js'),
+  ]);
   const pipelines = await loadPipelines(flags.pipeline);
   const store = await openDb(flags.db);
   const settings = storeSettings();
@@ -103,5 +113,5 @@ export async function startScheduler(
       await runner.close();
       await store.close();
     });
-  return { scheduler, done };
+  return { scheduler, store, pipelines, done };
 }

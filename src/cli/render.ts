@@ -8,20 +8,26 @@ export function formatNumber(value: number | string | null | undefined): string 
   return typeof value === 'number' ? numberFormat.format(value) : value;
 }
 
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
 
-function table(headers: string[], rows: string[][]): string {
+/**
+ * Columns padded to their widest cell, two spaces apart: the first (and those `leftAligned` names, e.g. text)
+ * aligned left, the others (figures) right.
+ */
+export function table(headers: string[], rows: string[][], leftAligned: readonly string[] = []): string {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
+  const left = headers.map((header, column) => column === 0 || leftAligned.includes(header));
   const line = (cells: string[]) =>
     cells
       .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+        left[column] ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
       )
-      .join('  ');
+      .join('  ')
+      .trimEnd();
   return [line(headers), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
 }
 
