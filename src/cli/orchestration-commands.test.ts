@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -361,6 +362,16 @@ describe('the run control commands', () => {
     expect(((await bad.json()) as { error: string }).error).toContain('query parameter limit');
     expect((await get('/api/runs?state=lost', token)).status).toBe(400);
     expect((await get('/api/runs?colour=red', token)).status).toBe(400);
+
+    expect((await get('/metrics')).status).toBe(401);
+    const metrics = await get('/metrics', token);
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = parsePrometheusTextFormat(await metrics.text());
+    expect(families.find((family) => family.name === 'medallion_runs')?.metrics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: expect.objectContaining({ pipeline: 'jobs' }) }),
+      ]),
+    );
 
     expect(await daemon.stop()).toBe(0);
   });

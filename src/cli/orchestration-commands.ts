@@ -3,6 +3,8 @@
  * serve. They read and write the metadata store only; a scheduler (`medallion scheduler` or `medallion serve`)
  * executes the runs. Tables for people, `--json` for scripts; exit codes per EXIT.
  */
+import { collectMetrics } from '../metrics/collect.js';
+import { renderPrometheus } from '../metrics/prometheus.js';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -433,6 +435,14 @@ const runsQuery = z.object({
     .default(100),
 });
 
+/** An answer that is not JSON (Prometheus text). */
+class TextBody {
+  constructor(
+    readonly text: string,
+    readonly contentType: string,
+  ) {}
+}
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -503,6 +513,11 @@ async function route(context: ApiContext, url: URL): Promise<unknown> {
         uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),
       };
     }
+    case '/metrics':
+      return new TextBody(
+        renderPrometheus(await collectMetrics(context.store)),
+        'text/plain; version=0.0.4; charset=utf-8',
+      );
     case '/api/runs': {
       const { pipeline, state, limit } = parseQuery(runsQuery, url);
       const runs = await context.store.listRuns({
@@ -541,7 +556,11 @@ export function apiHandler(
       return;
     }
     route(ready, new URL(request.url ?? '/', 'http://localhost')).then(
-      (body) => send(response, 200, body),
+      (body) => {
+        if (!(body instanceof TextBody)) return send(response, 200, body);
+        response.writeHead(200, { 'content-type': body.contentType, 'cache-control': 'no-store' });
+        response.end(body.text);
+      },
       (error: unknown) => {
         if (error instanceof HttpError) return send(response, error.status, { error: error.message });
         note(`medallion serve: ${request.url}: ${describeError(error)}`);

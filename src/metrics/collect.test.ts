@@ -28,6 +28,12 @@ describe('metrics', () => {
             if (fail) throw new Error('a "quoted"\nfailure');
           },
         },
+        {
+          name: 'layers',
+          run: async () => ({
+            data: { layers: [{ layer: 'gold', objects: 3, bytes: 1234, newest: null, ageHours: null }] },
+          }),
+        },
       ],
     });
     const run = () =>
@@ -42,11 +48,7 @@ describe('metrics', () => {
       await run();
       fail = true;
       await run();
-      const text = renderPrometheus(
-        await collectMetrics(store, [
-          { layer: 'gold', objects: 3, bytes: 1234, newest: null, ageHours: null },
-        ]),
-      );
+      const text = renderPrometheus(await collectMetrics(store));
       const families = parsePrometheusTextFormat(text);
       const family = (name: string) => families.find((candidate) => candidate.name === name);
       expect(family('medallion_runs')?.metrics).toEqual(

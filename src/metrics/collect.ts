@@ -16,15 +16,13 @@ interface LatestTry {
  * per task, the figures of its latest finished try; per table, rows and bytes of its current version (from the
  * latest run summary); per layer, objects and bytes when a layer check has measured them.
  */
-export async function collectMetrics(
-  store: MetadataStore,
-  layers: readonly LayerVolume[] = [],
-): Promise<MetricFamily[]> {
+export async function collectMetrics(store: MetadataStore): Promise<MetricFamily[]> {
   const pipelines = await store.listPipelines();
   const runsByState: Sample[] = [];
   const successRate: Sample[] = [];
   const tries: LatestTry[] = [];
   const tables: { pipeline: string; summary: RunSummary }[] = [];
+  let layers: LayerVolume[] = [];
   for (const { name } of pipelines) {
     const runs = await store.listRuns({ pipeline: name, limit: RECENT_RUNS });
     const counts = new Map<string, number>();
@@ -37,8 +35,10 @@ export async function collectMetrics(
       successRate.push({ labels: { pipeline: name }, value: (counts.get('success') ?? 0) / finished });
     const latest = runs.find((run) => run.state === 'success' || run.state === 'failed');
     if (latest) {
-      for (const attempt of latestTries(await store.listAttempts(latest.id)))
+      for (const attempt of latestTries(await store.listAttempts(latest.id))) {
         tries.push({ pipeline: name, attempt });
+        layers = layerVolumes(attempt) ?? layers;
+      }
       if (isSummary(latest)) tables.push({ pipeline: name, summary: latest.summary });
     }
   }
@@ -145,6 +145,14 @@ function tableFamilies(tables: readonly { pipeline: string; summary: RunSummary 
       samples: quarantined,
     },
   ];
+}
+
+/** The layer volumes a layer check (data_quality_checks' layer_health) reported, if this try is one. */
+function layerVolumes(attempt: AttemptRecord): LayerVolume[] | undefined {
+  const data = (attempt.output as { data?: { layers?: unknown } } | null)?.data;
+  return attempt.state === 'success' && Array.isArray(data?.layers)
+    ? (data.layers as LayerVolume[])
+    : undefined;
 }
 
 function isSummary(run: RunRecord): run is RunRecord & { summary: RunSummary } {

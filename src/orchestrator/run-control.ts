@@ -3,7 +3,7 @@ import { MedallionError } from '../core/errors.js';
 import { resolveParams } from '../core/params.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { intervalsBetween, type DataInterval, type Schedule } from '../core/schedule.js';
-import { planTasks } from '../core/task-plan.js';
+import { planTasks, type PlannedTask } from '../core/task-plan.js';
 import type { MetadataStore, NewRun, RunRecord, RunTrigger } from '../metadata/metadata-store.js';
 
 /**
@@ -148,10 +148,19 @@ export async function clearRun(
   for (const taskId of options.tasks ?? []) {
     if (!plan.has(taskId)) throw new MedallionError(`run ${runId} has no task ${taskId}`);
   }
+  const instances = await store.listTaskInstances(runId);
+  const chosen = new Set(
+    instances
+      .filter((instance) => instance.state === 'failed')
+      .map((instance) => instance.taskId)
+      .filter((taskId) => options.tasks === undefined || options.tasks.includes(taskId)),
+  );
+  // What did not run because of the chosen tasks runs again with them; nothing else.
+  const below = downstreamOf(chosen, [...plan.values()]);
   const cleared: string[] = [];
-  for (const instance of await store.listTaskInstances(runId)) {
-    const chosen = options.tasks === undefined || options.tasks.includes(instance.taskId);
-    const rerunnable = (instance.state === 'failed' && chosen) || instance.state === 'upstream_failed';
+  for (const instance of instances) {
+    const rerunnable =
+      chosen.has(instance.taskId) || (instance.state === 'upstream_failed' && below.has(instance.taskId));
     if (!rerunnable) continue;
     const retries = plan.get(instance.taskId)?.retry.retries ?? 0;
     const changed = await store.transitionTask(runId, instance.taskId, [instance.state], 'scheduled', {
@@ -162,4 +171,21 @@ export async function clearRun(
   }
   if (cleared.length > 0) await store.transitionRun(runId, ['failed', 'success'], 'queued', {});
   return cleared;
+}
+
+/** Every task that depends, directly or not, on one of `roots`. */
+function downstreamOf(roots: ReadonlySet<string>, tasks: readonly PlannedTask[]): Set<string> {
+  const found = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const task of tasks) {
+      if (found.has(task.id)) continue;
+      if (task.dependsOn.some((dependency) => roots.has(dependency) || found.has(dependency))) {
+        found.add(task.id);
+        grew = true;
+      }
+    }
+  }
+  return found;
 }

@@ -325,6 +325,28 @@ describe('the scheduler', () => {
     expect(await clearRun(store, definition, run.id)).toEqual([]);
   });
 
+  it('clears only the named failed task and what did not run because of it', async () => {
+    const definition = pipeline({
+      taskDefaults: { retries: 0 },
+      tasks: [
+        { name: 'extract', run: noop },
+        { name: 'load', dependsOn: ['extract'], run: noop },
+        { name: 'audit', run: noop },
+        { name: 'report', dependsOn: ['audit'], run: noop },
+      ],
+    });
+    runner.behaviour.set('extract', async () => {
+      throw new Error('extract broke');
+    });
+    runner.behaviour.set('audit', async () => {
+      throw new Error('audit broke');
+    });
+    const run = await triggerRun(store, definition, { now: clock.now() });
+    await settle(scheduler(definition));
+    expect(await clearRun(store, definition, run.id, { tasks: ['audit'] })).toEqual(['audit', 'report']);
+    expect(await states(run)).toMatchObject({ extract: 'failed', load: 'upstream_failed' });
+  });
+
   it('runs independent tasks side by side, up to its slots', async () => {
     const definition = pipeline({
       tasks: ['a', 'b', 'c', 'd'].map((name) => ({ name, run: noop })),
