@@ -45,7 +45,8 @@ describe('the medallion command', () => {
     expect(stderr).toContain('is not empty');
   });
 
-  it('prints nothing but the JSON summary on stdout with --json, progress going to stderr', async () => {
+  it('prints nothing but the JSON summary on stdout with --json, progress on stderr; `quality` shows the expectations', async () => {
+    const db = `sqlite:${path.join(dir, 'demo.db')}`;
     const source = path.join(dir, 'demo-source');
     expect((await medallion(['demo-data', '--scale', '0.05', '--seed', '3', '--out', source])).code).toBe(0);
     expect((await readdir(source)).sort()).toEqual([
@@ -59,6 +60,8 @@ describe('the medallion command', () => {
       source,
       '--lake',
       path.join(dir, 'demo-lake'),
+      '--db',
+      db,
       '--json',
     ]);
     expect(code).toBe(0);
@@ -66,6 +69,18 @@ describe('the medallion command', () => {
     expect(summary.status).toBe('success');
     expect(summary.headline?.companies).toBeGreaterThan(0);
     expect(stderr).toContain('✔ gold.top_100_companies');
+
+    const quality = await medallion(['quality', '--db', db, '--json']);
+    expect(quality.code).toBe(0);
+    const { expectations } = JSON.parse(quality.stdout) as {
+      expectations: { task: string; name: string; passed: boolean }[];
+    };
+    expect(expectations).toContainEqual(
+      expect.objectContaining({ task: 'gold.top_100_companies', name: 'at_most_100_rows', passed: true }),
+    );
+    expect((await medallion(['quality', '--db', db])).stdout).toMatch(
+      /silver\.etablissements +siret_unique +unique +fail +passed/,
+    );
   });
 
   it('exits 2 with the flag named when the source directory does not exist', async () => {

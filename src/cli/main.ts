@@ -12,6 +12,7 @@ import {
   tasksCommand,
   triggerCommand,
 } from './orchestration-commands.js';
+import { qualityCommand } from './quality-command.js';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -190,6 +191,17 @@ withStoreOptions(
     .argument('<run>', 'run id'),
   'print the run and its tasks as JSON',
 ).action(tasksCommand);
+
+withStoreOptions(
+  program
+    .command('quality')
+    .description(
+      'what the expectations found in a run: passed, warned, quarantined or failed, with an example row',
+    )
+    .argument('[run]', 'run id (default: the latest finished run)')
+    .option('--pipeline-name <name>', 'the latest finished run of this pipeline'),
+  'print the results as JSON',
+).action(qualityCommand);
 
 withStoreOptions(
   program

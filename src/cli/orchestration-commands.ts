@@ -34,7 +34,7 @@ import { seconds, table } from './render.js';
 
 export const RUN_STATES = ['queued', 'running', 'success', 'failed'] as const satisfies readonly RunState[];
 
-interface StoreFlags {
+export interface StoreFlags {
   db?: string;
   json?: boolean;
 }
@@ -45,7 +45,10 @@ interface DefinitionFlags extends StoreFlags {
 }
 
 /** Opens the store, does the work, closes the store; any error exits as fail() says. */
-async function withStore(flags: StoreFlags, work: (store: MetadataStore) => Promise<void>): Promise<void> {
+export async function withStore(
+  flags: StoreFlags,
+  work: (store: MetadataStore) => Promise<void>,
+): Promise<void> {
   try {
     const store = await openDb(flags.db);
     try {
@@ -59,7 +62,7 @@ async function withStore(flags: StoreFlags, work: (store: MetadataStore) => Prom
 }
 
 /** One JSON document on stdout for scripts, or the text for people. */
-function print(json: boolean | undefined, value: unknown, text: () => string): void {
+export function print(json: boolean | undefined, value: unknown, text: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text()}\n`);
 }
 
@@ -85,7 +88,7 @@ function elapsed(startedAt: string | null, finishedAt: string | null): string {
   return `${seconds(end - Date.parse(startedAt))}${finishedAt ? '' : ' …'}`;
 }
 
-async function requireRun(store: MetadataStore, runId: string): Promise<RunRecord> {
+export async function requireRun(store: MetadataStore, runId: string): Promise<RunRecord> {
   const run = await store.getRun(runId);
   if (!run) {
     throw new MedallionError(`no run ${runId}`, {
