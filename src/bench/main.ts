@@ -3,7 +3,7 @@
  * each in its own child process, then (with a MinIO server, see s3-transfers.ts) the S3 transfers,
  * and writes BENCHMARKS.md. Progress goes to stderr.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateDemoData } from '../demo-data/generate.js';
@@ -21,6 +21,14 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { problems, renderReport, s3Problems, type BenchReport } from './report.js';
 import { testS3Server } from '../services/test-s3-server.js';
 import { benchS3, s3Unusable } from './s3-transfers.js';
+import { benchScheduling, type SchedulingOptions } from './scheduling.js';
+import {
+  renderScheduling,
+  schedulingProblems,
+  schedulingTargetRows,
+  spliceScheduling,
+  type SchedulingReport,
+} from './scheduling-report.js';
 
 /** The scale of the pipeline run on MinIO beside local disk. */
 const S3_PIPELINE_SCALE = 10;
@@ -115,6 +123,20 @@ async function benchScale(
   return result;
 }
 
+function schedulingOptions(options: BenchOptions): SchedulingOptions {
+  return { repeats: options.schedulingRepeats, slots: { fan: options.schedulingFanSlots }, log };
+}
+
+/** --scheduling-only: the scheduling overhead alone, its section and target rows replaced in the report. */
+async function schedulingOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
+  const result = await benchScheduling(schedulingOptions(options));
+  const section = renderScheduling(result, command, date.toISOString(), os.cpus().length);
+  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
+  await writeFile(options.out, spliceScheduling(existing, section, schedulingTargetRows(result)));
+  log(`updated the scheduling section of ${path.resolve(options.out)}`);
+  return schedulingProblems(result).length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -124,6 +146,8 @@ async function main(): Promise<number> {
   }
   const options = parsed;
   const date = new Date();
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  if (options.scheduling === 'only') return schedulingOnly(options, command, date);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -140,6 +164,7 @@ async function main(): Promise<number> {
   const machine = await machineInfo();
   const results: ScaleResult[] = [];
   let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
+  let scheduling: SchedulingReport = { skipped: 'skipped (--no-scheduling)' };
   try {
     for (const scale of options.scales) results.push(await benchScale(scale, work, options, logicalDate));
     if (!('reason' in server)) {
@@ -159,21 +184,29 @@ async function main(): Promise<number> {
       });
       for (const problem of s3Problems(s3)) log(`S3: ❌ ${problem}`);
     }
+    if (options.scheduling === 'on') {
+      scheduling = await benchScheduling(schedulingOptions(options));
+      for (const problem of schedulingProblems(scheduling)) log(`scheduling: ❌ ${problem}`);
+    }
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
   const report = renderReport({
-    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    command,
     date: date.toISOString(),
     machine,
     memoryLimit: options.memoryLimit,
     logicalDate,
     results,
     ...(s3 ? { s3 } : {}),
+    scheduling,
   });
   await writeFile(options.out, report);
   log(`wrote ${path.resolve(options.out)}`);
-  const troubled = results.some((result) => problems(result).length > 0) || (s3 && s3Problems(s3).length > 0);
+  const troubled =
+    results.some((result) => problems(result).length > 0) ||
+    (s3 && s3Problems(s3).length > 0) ||
+    schedulingProblems(scheduling).length > 0;
   return troubled ? 1 : 0;
 }
 

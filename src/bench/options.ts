@@ -18,6 +18,12 @@ export interface BenchOptions {
   s3LargeMiB: number;
   /** Number of small source files. */
   s3SmallFiles: number;
+  /** The scheduling overhead (scheduling.ts): 'on' (default), 'off' (--no-scheduling) or 'only' (--scheduling-only). */
+  scheduling: 'on' | 'off' | 'only';
+  /** Runs of each scheduling case. */
+  schedulingRepeats: number;
+  /** Slot counts the fan pipeline is scheduled with. */
+  schedulingFanSlots: number[];
   /** The arguments as given, for the report's "made with" line. */
   argv: string[];
 }
@@ -38,7 +44,13 @@ export const USAGE = `usage: npm run bench -- [options]
                        (\`bash scripts/services/minio.sh start\`); --s3 fails when neither does
   --no-s3              skip the S3 transfers even when a server is found
   --s3-large-mib N     size of the large source file in MiB (default 1024)
-  --s3-small-files N   number of small source files (default 10000)`;
+  --s3-small-files N   number of small source files (default 10000)
+  --no-scheduling      skip the scheduling overhead (1,000 and 100 no-op tasks through the scheduler on
+                       SQLite, and on PostgreSQL when \`bash scripts/services/postgres.sh start\` ran)
+  --scheduling-only    measure only the scheduling overhead and replace its section (and its target
+                       rows) in the report file
+  --scheduling-repeats N      runs of each scheduling case (default 2)
+  --scheduling-fan-slots LIST slot counts for the fan, e.g. 1,4,8,16 (default 8; the chain uses 1)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -54,6 +66,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'no-s3': { type: 'boolean', default: false },
       's3-large-mib': { type: 'string', default: '1024' },
       's3-small-files': { type: 'string', default: '10000' },
+      'no-scheduling': { type: 'boolean', default: false },
+      'scheduling-only': { type: 'boolean', default: false },
+      'scheduling-repeats': { type: 'string', default: '2' },
+      'scheduling-fan-slots': { type: 'string', default: '8' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -71,6 +87,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error(`--memory-limit takes a size such as 1GB or 512MB, got '${values['memory-limit']}'`);
   }
   if (values.s3 && values['no-s3']) throw new Error('--s3 and --no-s3 contradict each other');
+  if (values['scheduling-only'] && values['no-scheduling'])
+    throw new Error('--scheduling-only and --no-scheduling contradict each other');
   const positiveInteger = (flag: string, text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value <= 0)
@@ -86,6 +104,15 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     s3: values.s3 ? 'on' : values['no-s3'] ? 'off' : 'auto',
     s3LargeMiB: positiveInteger('--s3-large-mib', values['s3-large-mib']),
     s3SmallFiles: positiveInteger('--s3-small-files', values['s3-small-files']),
+    scheduling: values['scheduling-only'] ? 'only' : values['no-scheduling'] ? 'off' : 'on',
+    schedulingRepeats: positiveInteger('--scheduling-repeats', values['scheduling-repeats']),
+    schedulingFanSlots: [
+      ...new Set(
+        values['scheduling-fan-slots']
+          .split(',')
+          .map((text) => positiveInteger('--scheduling-fan-slots', text.trim())),
+      ),
+    ],
     argv,
   };
 }

@@ -3,6 +3,12 @@ import { formatFigure, formatHeadline, headlineDifferences } from './headline.js
 import type { MachineInfo } from './machine.js';
 import type { SpanCpu } from './s3-server.js';
 import {
+  renderScheduling,
+  schedulingProblems,
+  schedulingTargetRows,
+  type SchedulingReport,
+} from './scheduling-report.js';
+import {
   failed,
   type FloorMeasure,
   type IngestMeasure,
@@ -22,6 +28,8 @@ export interface BenchReport {
   results: ScaleResult[];
   /** The S3 / MinIO transfers, or why they were not measured; absent in reports of older runs. */
   s3?: S3Result | { skipped: string };
+  /** The orchestrator's scheduling overhead (scheduling.ts), or why it was not measured. */
+  scheduling?: SchedulingReport;
 }
 
 export const TARGETS = {
@@ -99,7 +107,7 @@ const mib = (kb: number) => `${formatFigure(Math.round(kb / MIB))} MiB`;
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 const count = (value: number) => formatFigure(value);
 
-function table(headers: string[], rows: string[][], align: ('l' | 'r')[] = []): string {
+export function table(headers: string[], rows: string[][], align: ('l' | 'r')[] = []): string {
   const line = (cells: string[]) => `| ${cells.map((cell) => cell.replace(/\|/g, '\\|')).join(' | ')} |`;
   const rule = `|${headers.map((_, column) => ((align[column] ?? (column === 0 ? 'l' : 'r')) === 'r' ? '---:' : ':---')).join('|')}|`;
   return [line(headers), rule, ...rows.map(line)].join('\n');
@@ -126,12 +134,13 @@ export function renderReport(report: BenchReport): string {
     ...(report.s3 && !('skipped' in report.s3)
       ? s3Problems(report.s3).map((problem) => `S3: ${problem}`)
       : []),
+    ...schedulingProblems(report.scheduling).map((problem) => `scheduling: ${problem}`),
   ];
   if (troubles.length) {
     out.push('> [!CAUTION]', ...troubles.map((problem) => `> ❌ **${problem}**`), '');
   }
 
-  out.push('## Targets', '', renderTargets(results, report.s3), '');
+  out.push('## Targets', '', renderTargets(results, report.s3, report.scheduling), '');
   out.push('## Results', '', renderMain(results), '');
   if (!results.some((result) => result.scale === 100)) {
     out.push('scale 100: run `npm run bench -- --with-100`', '');
@@ -149,11 +158,16 @@ export function renderReport(report: BenchReport): string {
       );
   }
   out.push('## S3 / MinIO transfers', '', ...renderS3(report), '');
+  out.push(...renderScheduling(report.scheduling, report.command, report.date, machine.cores), '');
   out.push('## How it is measured', '', ...METHOD, '');
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function renderTargets(results: ScaleResult[], s3: BenchReport['s3']): string {
+function renderTargets(
+  results: ScaleResult[],
+  s3: BenchReport['s3'],
+  scheduling: BenchReport['scheduling'],
+): string {
   const byScale = (scale: number) => results.find((result) => result.scale === scale);
   const mark = (met: boolean | undefined) => (met === undefined ? '—' : met ? '✅' : '❌');
   const rows: string[][] = [];
@@ -185,6 +199,7 @@ function renderTargets(results: ScaleResult[], s3: BenchReport['s3']): string {
       : mark(medallion100 ? medallion100.maxRssKb <= TARGETS.rssKbAt100 : undefined),
   ]);
   rows.push(...s3TargetRows(s3));
+  rows.push(...schedulingTargetRows(scheduling));
   return table(['Target (from the issue)', 'Measured', 'Met'], rows, ['l', 'r', 'l']);
 }
 

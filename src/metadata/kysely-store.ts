@@ -3,10 +3,14 @@
  * databases differ — how a write transaction takes its locks — the difference is in `write()` and nowhere else
  * but claimTasks' row locks.
  */
-import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder, type Updateable } from 'kysely';
 import { MedallionError } from '../core/errors.js';
 import type { RunState, TaskState } from '../core/run-state.js';
 import type {
+  AlertDecision,
+  AlertFilter,
+  AlertOccurrence,
+  AlertRecord,
   AttemptMetrics,
   AttemptRecord,
   AttemptResult,
@@ -23,7 +27,14 @@ import type {
   TaskTransitionFields,
 } from './metadata-store.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
-import type { AttemptsTable, Database, PipelinesTable, RunsTable, TaskInstancesTable } from './schema.js';
+import type {
+  AlertsTable,
+  AttemptsTable,
+  Database,
+  PipelinesTable,
+  RunsTable,
+  TaskInstancesTable,
+} from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -40,6 +51,8 @@ export interface KyselyMetadataStoreOptions {
 
 /** Rows a multi-row INSERT carries at most (SQLite allows 32,766 parameters, PostgreSQL 65,535). */
 const INSERT_CHUNK = 500;
+/** Task ids one batch transition statement names at most. */
+const TRANSITION_CHUNK = 1_000;
 
 /** Namespaces for PostgreSQL advisory locks (the first key of the two-key form). */
 const LOCK_MIGRATE = 0x6d64_0001;
@@ -319,20 +332,49 @@ export class KyselyMetadataStore implements MetadataStore {
     if (from.length === 0) return false;
     const result = await this.db
       .updateTable('medallion_task_instances')
-      .set({
-        state: to,
-        updated_at: this.now(),
-        ...(fields.nextTryAt !== undefined && {
-          next_try_at: fields.nextTryAt === null ? null : iso(fields.nextTryAt, 'nextTryAt'),
-        }),
-        ...(fields.fingerprint !== undefined && { fingerprint: fields.fingerprint }),
-        ...(fields.maxTries !== undefined && { max_tries: fields.maxTries }),
-      })
+      .set(this.taskChanges(to, fields))
       .where('run_id', '=', runId)
       .where('task_id', '=', taskId)
       .where('state', 'in', from)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async transitionTasks(
+    runId: string,
+    taskIds: readonly string[],
+    from: TaskState[],
+    to: TaskState,
+    fields: TaskTransitionFields = {},
+  ): Promise<string[]> {
+    if (from.length === 0 || taskIds.length === 0) return [];
+    const changes = this.taskChanges(to, fields);
+    const changed: string[] = [];
+    for (const chunk of chunks([...new Set(taskIds)], TRANSITION_CHUNK)) {
+      const rows = await this.db
+        .updateTable('medallion_task_instances')
+        .set(changes)
+        .where('run_id', '=', runId)
+        .where('task_id', 'in', chunk)
+        .where('state', 'in', from)
+        .returning('task_id')
+        .execute();
+      changed.push(...rows.map((row) => row.task_id));
+    }
+    return changed.sort(compare);
+  }
+
+  /** The columns a task transition sets: the state, updatedAt, and the fields given. */
+  private taskChanges(to: TaskState, fields: TaskTransitionFields): Updateable<TaskInstancesTable> {
+    return {
+      state: to,
+      updated_at: this.now(),
+      ...(fields.nextTryAt !== undefined && {
+        next_try_at: fields.nextTryAt === null ? null : iso(fields.nextTryAt, 'nextTryAt'),
+      }),
+      ...(fields.fingerprint !== undefined && { fingerprint: fields.fingerprint }),
+      ...(fields.maxTries !== undefined && { max_tries: fields.maxTries }),
+    };
   }
 
   // ── attempts ───────────────────────────────────────────────────────────────────────────────────────────
@@ -430,21 +472,35 @@ export class KyselyMetadataStore implements MetadataStore {
     attempt: number,
     result: AttemptResult,
   ): Promise<boolean> {
-    const update = await this.db
-      .updateTable('medallion_attempts')
-      .set({
-        state: result.state,
-        finished_at: iso(result.finishedAt, 'finishedAt'),
-        reason: result.reason ?? null,
-        metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
-        output: result.output === undefined ? null : toJson(result.output),
-      })
-      .where('run_id', '=', runId)
-      .where('task_id', '=', taskId)
-      .where('attempt', '=', attempt)
-      .where('state', '=', 'running')
-      .executeTakeFirst();
-    return update.numUpdatedRows > 0n;
+    const finish = async (db: Kysely<Database>): Promise<boolean> => {
+      const update = await db
+        .updateTable('medallion_attempts')
+        .set({
+          state: result.state,
+          finished_at: iso(result.finishedAt, 'finishedAt'),
+          reason: result.reason ?? null,
+          metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
+          output: result.output === undefined ? null : toJson(result.output),
+        })
+        .where('run_id', '=', runId)
+        .where('task_id', '=', taskId)
+        .where('attempt', '=', attempt)
+        .where('state', '=', 'running')
+        .executeTakeFirst();
+      if (update.numUpdatedRows === 0n) return false;
+      if (result.task) {
+        await db
+          .updateTable('medallion_task_instances')
+          .set(this.taskChanges(result.task.state, result.task))
+          .where('run_id', '=', runId)
+          .where('task_id', '=', taskId)
+          .where('state', '=', 'running')
+          .execute();
+      }
+      return true;
+    };
+    // The attempt's end and its task's next state in one transaction: no crash can fall between them.
+    return result.task ? this.write(finish) : finish(this.db);
   }
 
   async staleAttempts(heartbeatBefore: string): Promise<AttemptRecord[]> {
@@ -541,6 +597,116 @@ export class KyselyMetadataStore implements MetadataStore {
       .executeTakeFirst();
     return row?.fingerprint ?? undefined;
   }
+
+  // ── alerts ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  async recordAlert(report: AlertOccurrence): Promise<AlertDecision> {
+    const at = iso(report.at, 'at');
+    if (!Number.isFinite(report.groupWindowMs) || report.groupWindowMs < 0) {
+      throw new MedallionError(
+        `groupWindowMs must be a number of milliseconds ≥ 0, not ${report.groupWindowMs}`,
+      );
+    }
+    const latest = {
+      kind: report.kind,
+      pipeline: report.pipeline ?? null,
+      severity: report.severity,
+      title: report.title,
+      text: report.text,
+    };
+    return this.write(async (trx) => {
+      // The cause's row first (the occurrences reference it); a concurrent first report waits here on PostgreSQL.
+      await trx
+        .insertInto('medallion_alerts')
+        .values({
+          cause: report.cause,
+          ...latest,
+          first_at: at,
+          last_at: at,
+          occurrences: 0,
+          sent_occurrences: 0,
+          last_sent_at: null,
+          last_run_id: report.runId ?? null,
+          last_error: null,
+          last_error_at: null,
+        })
+        .onConflict((conflict) => conflict.column('cause').doNothing())
+        .execute();
+      // Locked until commit, before anything else references the row (the occurrence's foreign key would take a
+      // share lock, and two of those would deadlock): reports of one cause are decided one after the other.
+      const row = await trx
+        .selectFrom('medallion_alerts')
+        .selectAll()
+        .where('cause', '=', report.cause)
+        .$if(this.dialect === 'postgres', (query) => query.forUpdate())
+        .executeTakeFirstOrThrow();
+      let repeat = false;
+      if (report.occurrence !== undefined && report.occurrence !== null) {
+        const counted = await trx
+          .insertInto('medallion_alert_occurrences')
+          .values({ cause: report.cause, occurrence: report.occurrence, at })
+          .onConflict((conflict) => conflict.columns(['cause', 'occurrence']).doNothing())
+          .returning('cause')
+          .executeTakeFirst();
+        repeat = counted === undefined;
+      }
+      const before = { occurrences: Number(row.occurrences), sent: Number(row.sent_occurrences) };
+      if (repeat) {
+        return {
+          send: false,
+          repeat,
+          occurrences: before.occurrences,
+          grouped: before.occurrences - before.sent,
+          firstAt: row.first_at,
+          previousSentAt: row.last_sent_at,
+        };
+      }
+      const occurrences = before.occurrences + 1;
+      const send =
+        row.last_sent_at === null || Date.parse(at) - Date.parse(row.last_sent_at) >= report.groupWindowMs;
+      const firstAt = before.occurrences === 0 || at < row.first_at ? at : row.first_at;
+      await trx
+        .updateTable('medallion_alerts')
+        .set({
+          ...(at >= row.last_at && { ...latest, last_at: at, last_run_id: report.runId ?? null }),
+          first_at: firstAt,
+          occurrences,
+          ...(send && { last_sent_at: at, sent_occurrences: occurrences }),
+        })
+        .where('cause', '=', report.cause)
+        .execute();
+      return {
+        send,
+        repeat,
+        occurrences,
+        grouped: occurrences - before.sent,
+        firstAt,
+        previousSentAt: row.last_sent_at,
+      };
+    });
+  }
+
+  async recordAlertDelivery(cause: string, at: string, error: string | null): Promise<void> {
+    await this.db
+      .updateTable('medallion_alerts')
+      .set({ last_error: error, last_error_at: error === null ? null : iso(at, 'at') })
+      .where('cause', '=', cause)
+      .execute();
+  }
+
+  async listAlerts(filter: AlertFilter = {}): Promise<AlertRecord[]> {
+    const { pipeline, limit } = filter;
+    const rows = await this.db
+      .selectFrom('medallion_alerts')
+      .selectAll()
+      .where('occurrences', '>', 0)
+      .$if(pipeline !== undefined, (query) => query.where('pipeline', '=', pipeline ?? ''))
+      .orderBy('last_at', 'desc')
+      .orderBy('cause')
+      .$if(limit !== undefined, (query) => query.limit(limit ?? 0))
+      .execute();
+    return rows.map(toAlert);
+  }
 }
 
 // ── rows ↔ records ─────────────────────────────────────────────────────────────────────────────────────
@@ -599,6 +765,25 @@ function toAttempt(row: Selectable<AttemptsTable>): AttemptRecord {
     reason: row.reason,
     metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as AttemptMetrics),
     output: row.output === null ? null : (JSON.parse(row.output) as unknown),
+  };
+}
+
+function toAlert(row: Selectable<AlertsTable>): AlertRecord {
+  return {
+    cause: row.cause,
+    kind: row.kind,
+    pipeline: row.pipeline,
+    severity: row.severity,
+    title: row.title,
+    text: row.text,
+    firstAt: row.first_at,
+    lastAt: row.last_at,
+    occurrences: Number(row.occurrences),
+    sentOccurrences: Number(row.sent_occurrences),
+    lastSentAt: row.last_sent_at,
+    lastRunId: row.last_run_id,
+    lastError: row.last_error,
+    lastErrorAt: row.last_error_at,
   };
 }
 

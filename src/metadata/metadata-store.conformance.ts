@@ -84,6 +84,15 @@ if (mode === 'create') {
     result.push({ date, id: run.id, created });
     await pause();
   }
+} else if (mode === 'alert') {
+  for (const cause of config.causes) {
+    const decision = await store.recordAlert({
+      cause, occurrence: config.worker, at: config.at, groupWindowMs: 3600000,
+      kind: 'run_failed', severity: 'error', title: cause, text: 'reported by ' + config.worker,
+    });
+    result.push({ cause, send: decision.send });
+    await pause();
+  }
 } else if (mode === 'claim') {
   for (;;) {
     const claimed = await store.claimTasks(config.worker, config.limit, new Date().toISOString());
@@ -112,7 +121,7 @@ async function raceScript(): Promise<string> {
  * Starts one process per config, waits until every one has opened (and migrated) the store, then releases them
  * all at once and returns what each printed.
  */
-async function race<T>(url: string, mode: 'create' | 'claim', configs: object[]): Promise<T[]> {
+async function race<T>(url: string, mode: 'create' | 'claim' | 'alert', configs: object[]): Promise<T[]> {
   const script = await raceScript();
   const children = configs.map((config) => {
     const child = spawn(
@@ -360,6 +369,44 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       expect(await store.transitionTask('run-1', 'nope', ['scheduled'], 'queued')).toBe(false);
     });
 
+    it('transitions many tasks of a run at once, each only from the states given', async () => {
+      let now = T0;
+      const { store } = await freshStore({ clock: () => new Date(now) });
+      const tasks = Array.from({ length: 1_203 }, (_, index) => ({
+        taskId: `t_${String(index).padStart(4, '0')}`,
+        maxTries: 1,
+      }));
+      await store.createRun(newRun({ id: 'run-1', tasks }));
+      await store.createRun(newRun({ id: 'run-2', logicalDate: hours(6), tasks }));
+      expect(await store.transitionTask('run-1', 't_0001', ['scheduled'], 'running')).toBe(true);
+      now += 1000;
+      // More ids than one statement takes; a duplicate, an unknown id and a task in another state are left out.
+      const ids = [...tasks.map((task) => task.taskId).reverse(), 't_0002', 'nope'];
+      const changed = await store.transitionTasks('run-1', ids, ['scheduled', 'up_for_retry'], 'queued', {
+        nextTryAt: null,
+        fingerprint: 'fp',
+      });
+      expect(changed).toEqual(tasks.map((task) => task.taskId).filter((id) => id !== 't_0001'));
+      const instances = await store.listTaskInstances('run-1');
+      expect(instances.filter((task) => task.state === 'queued')).toHaveLength(1_202);
+      expect(instances.find((task) => task.taskId === 't_0002')).toMatchObject({
+        state: 'queued',
+        fingerprint: 'fp',
+        nextTryAt: null,
+        updatedAt: at(1),
+      });
+      expect(instances.find((task) => task.taskId === 't_0001')).toMatchObject({ state: 'running' });
+      // Other runs are untouched; a second transition from the same state changes nothing.
+      expect((await store.listTaskInstances('run-2')).every((task) => task.state === 'scheduled')).toBe(true);
+      expect(await store.transitionTasks('run-1', ['t_0002'], ['scheduled'], 'queued')).toEqual([]);
+      expect(await store.transitionTasks('run-1', [], ['queued'], 'running')).toEqual([]);
+      expect(await store.transitionTasks('run-1', ['t_0002'], [], 'running')).toEqual([]);
+      expect(
+        await store.transitionTasks('run-1', ['t_0002', 't_0003'], ['queued'], 'failed', { maxTries: 4 }),
+      ).toEqual(['t_0002', 't_0003']);
+      expect(await store.getTaskInstance('run-1', 't_0003')).toMatchObject({ state: 'failed', maxTries: 4 });
+    });
+
     it('claims the longest-queued tasks first, counts tries, and ends attempts once', async () => {
       let now = T0;
       const { store } = await freshStore({ clock: () => new Date(now) });
@@ -526,6 +573,46 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       expect(await store.heartbeat('run-1', 'load', 7, at(95))).toBe(false);
     });
 
+    it("ends an attempt and moves its task on together, or neither when the attempt's end was recorded", async () => {
+      const { store } = await freshStore();
+      await store.createRun(newRun({ id: 'run-1' }));
+      await queueAll(store, 'run-1');
+      await store.claimTasks('worker-a', 2, at(0));
+      expect(
+        await store.finishAttempt('run-1', 'extract', 1, {
+          state: 'success',
+          finishedAt: at(10),
+          task: { state: 'success', fingerprint: 'fp-1', nextTryAt: null },
+        }),
+      ).toBe(true);
+      expect(await store.getTaskInstance('run-1', 'extract')).toMatchObject({
+        state: 'success',
+        fingerprint: 'fp-1',
+      });
+      expect(
+        await store.finishAttempt('run-1', 'load', 1, {
+          state: 'failed',
+          reason: 'no heartbeat',
+          finishedAt: at(20),
+          task: { state: 'up_for_retry', nextTryAt: at(80) },
+        }),
+      ).toBe(true);
+      expect(await store.getTaskInstance('run-1', 'load')).toMatchObject({
+        state: 'up_for_retry',
+        nextTryAt: at(80),
+      });
+      // The late end of a try already failed as stale changes neither the attempt nor the task.
+      expect(
+        await store.finishAttempt('run-1', 'load', 1, {
+          state: 'success',
+          finishedAt: at(30),
+          task: { state: 'success', nextTryAt: null },
+        }),
+      ).toBe(false);
+      expect(await store.getTaskInstance('run-1', 'load')).toMatchObject({ state: 'up_for_retry' });
+      expect((await store.listAttempts('run-1', 'load')).map((attempt) => attempt.state)).toEqual(['failed']);
+    });
+
     it('appends log lines and reads them after a given line', async () => {
       const { store } = await freshStore();
       await store.createRun(newRun({ id: 'run-1' }));
@@ -625,6 +712,126 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       expect(await store.latestLogicalDate('sales', ['backfill'])).toBe(hours(6));
       expect(await store.latestLogicalDate('sales', [])).toBeUndefined();
       expect(await store.latestLogicalDate('nope')).toBeUndefined();
+    });
+
+    it('sends the first report of an alert cause, groups repeats within the window, then sends again', async () => {
+      const { store } = await freshStore();
+      const report = (cause: string, seconds: number, occurrence?: string | null) =>
+        store.recordAlert({
+          cause,
+          occurrence,
+          at: at(seconds),
+          groupWindowMs: 3600_000,
+          kind: 'run_failed',
+          pipeline: cause.startsWith('run_failed:sales') ? 'sales' : 'audit',
+          severity: 'error',
+          title: `${cause} at ${seconds}`,
+          text: 'task failed',
+          runId: occurrence,
+        });
+      const cause = 'run_failed:sales:load';
+      expect(await report(cause, 0, 'run-1')).toEqual({
+        send: true,
+        repeat: false,
+        occurrences: 1,
+        grouped: 1,
+        firstAt: at(0),
+        previousSentAt: null,
+      });
+      // Another run within the hour is counted; the same run reported again (another process, another pass) is not.
+      expect(await report(cause, 600, 'run-2')).toMatchObject({ send: false, repeat: false, occurrences: 2 });
+      expect(await report(cause, 700, 'run-2')).toMatchObject({ send: false, repeat: true, occurrences: 2 });
+      expect(await report(cause, 1800, 'run-3')).toMatchObject({ send: false, occurrences: 3, grouped: 2 });
+      // An hour after the last send: sent again, standing for the three occurrences since.
+      expect(await report(cause, 3600, 'run-4')).toEqual({
+        send: true,
+        repeat: false,
+        occurrences: 4,
+        grouped: 3,
+        firstAt: at(0),
+        previousSentAt: at(0),
+      });
+      expect(await report(cause, 3700, 'run-1')).toMatchObject({ send: false, repeat: true, occurrences: 4 });
+      expect(await report(cause, 3700, 'run-5')).toMatchObject({ send: false, grouped: 1 });
+      // Other causes are their own; without an occurrence key every report counts.
+      expect(await report('run_failed:audit:extract', 700)).toMatchObject({ send: true, occurrences: 1 });
+      expect(await report('run_failed:audit:extract', 800)).toMatchObject({ send: false, occurrences: 2 });
+      expect(await report('run_failed:audit:extract', 900, null)).toMatchObject({
+        send: false,
+        occurrences: 3,
+      });
+
+      await store.recordAlertDelivery(cause, at(3601), 'webhook ops: HTTP 500');
+      const alerts = await store.listAlerts();
+      expect(alerts.map((alert) => [alert.cause, alert.occurrences, alert.sentOccurrences])).toEqual([
+        [cause, 5, 4],
+        ['run_failed:audit:extract', 3, 1],
+      ]);
+      expect(alerts[0]).toEqual({
+        cause,
+        kind: 'run_failed',
+        pipeline: 'sales',
+        severity: 'error',
+        title: `${cause} at 3700`,
+        text: 'task failed',
+        firstAt: at(0),
+        lastAt: at(3700),
+        occurrences: 5,
+        sentOccurrences: 4,
+        lastSentAt: at(3600),
+        lastRunId: 'run-5',
+        lastError: 'webhook ops: HTTP 500',
+        lastErrorAt: at(3601),
+      });
+      await store.recordAlertDelivery(cause, at(3602), null);
+      expect((await store.listAlerts({ pipeline: 'sales' }))[0]).toMatchObject({
+        lastError: null,
+        lastErrorAt: null,
+      });
+      expect((await store.listAlerts({ limit: 1 })).map((alert) => alert.cause)).toEqual([cause]);
+      expect(await store.listAlerts({ pipeline: 'nope' })).toEqual([]);
+    });
+
+    it('tells exactly one of two concurrent reports of one alert cause to send', async () => {
+      const { store, url } = await freshStore();
+      // SQLite serialises one store's transactions; PostgreSQL's pools really run them at once.
+      const other = target.concurrentInProcess ? await another(url) : store;
+      const decisions = await Promise.all(
+        Array.from({ length: 10 }, (_, index) =>
+          (index % 2 === 0 ? store : other).recordAlert({
+            cause: 'sla_missed:sales',
+            occurrence: `run-${index % 5}`,
+            at: at(index),
+            groupWindowMs: 3600_000,
+            kind: 'sla_missed',
+            pipeline: 'sales',
+            severity: 'warning',
+            title: 'late',
+            text: 'late',
+          }),
+        ),
+      );
+      expect(decisions.filter((decision) => decision.send)).toHaveLength(1);
+      expect(decisions.filter((decision) => decision.repeat)).toHaveLength(5);
+      expect(await store.listAlerts()).toMatchObject([{ cause: 'sla_missed:sales', occurrences: 5 }]);
+    });
+
+    it('tells exactly one of two processes reporting the same alert causes at once to send each', async () => {
+      const url = await target.freshUrl();
+      const causes = Array.from({ length: 20 }, (_, index) => `run_failed:sales:t${index}`);
+      const [one = [], two = []] = await race<{ cause: string; send: boolean }[]>(url, 'alert', [
+        { worker: 'p1', causes, at: at(0), pauseMs: 1 },
+        { worker: 'p2', causes, at: at(0), pauseMs: 1 },
+      ]);
+      expect(one.map((entry) => entry.cause)).toEqual(causes);
+      expect(two.map((entry) => entry.cause)).toEqual(causes);
+      for (const [index, cause] of causes.entries()) {
+        expect(Number(one[index]?.send) + Number(two[index]?.send), cause).toBe(1);
+      }
+      const store = await another(url);
+      const alerts = await store.listAlerts();
+      expect(alerts).toHaveLength(causes.length);
+      for (const alert of alerts) expect(alert).toMatchObject({ occurrences: 2, sentOccurrences: 1 });
     });
 
     it('rejects timestamps it cannot read', async () => {

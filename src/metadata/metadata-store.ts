@@ -114,6 +114,12 @@ export interface AttemptResult {
   metrics?: AttemptMetrics;
   output?: unknown;
   finishedAt: string;
+  /**
+   * The task instance's next state, from running, written in the same transaction as the attempt's end: were
+   * they two writes, a process dying between them would leave a running task without a running attempt, which
+   * no scheduler recovers (its run would never end).
+   */
+  task?: TaskTransitionFields & { state: TaskState };
 }
 
 /** Which task instances a claimer takes: those of these pipelines' runs, or of these runs only. */
@@ -126,6 +132,65 @@ export interface LogPage {
   lines: string[];
   /** Lines are numbered from 1; pass this back as `afterLine` to read what was appended since. */
   nextLine: number;
+}
+
+/** One report of an alert cause, for recordAlert. */
+export interface AlertOccurrence {
+  /** Stable key: repeats of one cause are grouped (see src/core/alert-rules.ts). */
+  cause: string;
+  /**
+   * What makes a report of this cause the same fact again (e.g. the run it is about): a cause is counted once
+   * per occurrence key, however many processes report it. Absent: every report is a new occurrence.
+   */
+  occurrence?: string | null;
+  at: string;
+  /** Occurrences within this long of the cause's last send are counted, not sent. */
+  groupWindowMs: number;
+  kind: string;
+  pipeline?: string | null;
+  severity: string;
+  title: string;
+  text: string;
+  runId?: string | null;
+}
+
+export interface AlertDecision {
+  /** Send this report now: the cause's first, or its first once the group window since the last send is over. */
+  send: boolean;
+  /** This occurrence key was recorded already: nothing was counted (and send is false). */
+  repeat: boolean;
+  /** Occurrences of the cause so far, this one included. */
+  occurrences: number;
+  /** Occurrences since the cause was last sent, this one included (when send: what this alert stands for). */
+  grouped: number;
+  firstAt: string;
+  /** When the cause was sent before this report (null: never). */
+  previousSentAt: string | null;
+}
+
+export interface AlertRecord {
+  cause: string;
+  kind: string;
+  pipeline: string | null;
+  severity: string;
+  /** The latest report's. */
+  title: string;
+  text: string;
+  firstAt: string;
+  lastAt: string;
+  occurrences: number;
+  /** `occurrences` when the cause was last sent. */
+  sentOccurrences: number;
+  lastSentAt: string | null;
+  lastRunId: string | null;
+  /** Why the last send failed on some channel (null when it went out). */
+  lastError: string | null;
+  lastErrorAt: string | null;
+}
+
+export interface AlertFilter {
+  pipeline?: string;
+  limit?: number;
 }
 
 export interface MetadataStore {
@@ -176,6 +241,18 @@ export interface MetadataStore {
     to: TaskState,
     fields?: TaskTransitionFields,
   ): Promise<boolean>;
+  /**
+   * transitionTask for many task instances of one run in one statement (per thousand ids): each one whose state
+   * is one of `from` changes, on its own — nothing is promised across tasks. Returns the ids that changed, in
+   * task id order; unknown ids are left out.
+   */
+  transitionTasks(
+    runId: string,
+    taskIds: readonly string[],
+    from: TaskState[],
+    to: TaskState,
+    fields?: TaskTransitionFields,
+  ): Promise<string[]>;
 
   /**
    * Claims up to `limit` queued task instances, longest queued first: sets them running, increments their
@@ -185,7 +262,10 @@ export interface MetadataStore {
   claimTasks(worker: string, limit: number, now: string, scope?: ClaimScope): Promise<AttemptRecord[]>;
   /** Records that the attempt is alive; false when it is no longer running (finished, or failed as stale). */
   heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<boolean>;
-  /** Ends a running attempt; false when it was not running (already finished, or failed as stale). */
+  /**
+   * Ends a running attempt (and, with `result.task`, moves its running task instance on, atomically); false when
+   * the attempt was not running (already finished, or failed as stale), and then nothing changes.
+   */
   finishAttempt(runId: string, taskId: string, attempt: number, result: AttemptResult): Promise<boolean>;
   /** Running attempts whose last heartbeat is older than `heartbeatBefore`. */
   staleAttempts(heartbeatBefore: string): Promise<AttemptRecord[]>;
@@ -205,4 +285,16 @@ export interface MetadataStore {
 
   /** The fingerprint of the task's most recent successful try in any run of the pipeline. */
   lastSuccessFingerprint(pipeline: string, taskId: string): Promise<string | undefined>;
+
+  /**
+   * Counts one report of an alert cause and says whether to send it — the cause's first report, or the first
+   * after `groupWindowMs` since its last send; atomically (one transaction, the cause's row locked), so that of
+   * processes reporting the same cause at once exactly one is told to send. A report whose occurrence key was
+   * recorded before for the cause is a repeat: not counted, not sent.
+   */
+  recordAlert(report: AlertOccurrence): Promise<AlertDecision>;
+  /** Records how the send of a cause went: `error` null when it went out on every channel. */
+  recordAlertDelivery(cause: string, at: string, error: string | null): Promise<void>;
+  /** Causes most recently reported first. */
+  listAlerts(filter?: AlertFilter): Promise<AlertRecord[]>;
 }

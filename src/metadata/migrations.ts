@@ -132,6 +132,45 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('medallion_attempts').addColumn('output', 'text').execute();
     },
   },
+  {
+    version: 3,
+    name: 'alerts',
+    async up(db) {
+      // One row per cause: its latest report, how often it happened and when it was last sent.
+      await db.schema
+        .createTable('medallion_alerts')
+        .addColumn('cause', 'text', (column) => column.primaryKey())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('pipeline', 'text')
+        .addColumn('severity', 'text', (column) => column.notNull())
+        .addColumn('title', 'text', (column) => column.notNull())
+        .addColumn('text', 'text', (column) => column.notNull())
+        .addColumn('first_at', 'text', (column) => column.notNull())
+        .addColumn('last_at', 'text', (column) => column.notNull())
+        .addColumn('occurrences', 'integer', (column) => column.notNull())
+        .addColumn('sent_occurrences', 'integer', (column) => column.notNull())
+        .addColumn('last_sent_at', 'text')
+        .addColumn('last_run_id', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('last_error_at', 'text')
+        .execute();
+      await db.schema
+        .createIndex('medallion_alerts_by_last_at')
+        .on('medallion_alerts')
+        .column('last_at')
+        .execute();
+      // The facts already counted per cause (e.g. the run a failure was about): a second report is no new one.
+      await db.schema
+        .createTable('medallion_alert_occurrences')
+        .addColumn('cause', 'text', (column) =>
+          column.notNull().references('medallion_alerts.cause').onDelete('cascade'),
+        )
+        .addColumn('occurrence', 'text', (column) => column.notNull())
+        .addColumn('at', 'text', (column) => column.notNull())
+        .addPrimaryKeyConstraint('medallion_alert_occurrences_pk', ['cause', 'occurrence'])
+        .execute();
+    },
+  },
 ];
 
 /**

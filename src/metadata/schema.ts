@@ -76,6 +76,32 @@ export interface TaskLogsTable {
   line: string;
 }
 
+/** One row per alert cause (migration 3). */
+export interface AlertsTable {
+  cause: string;
+  kind: string;
+  pipeline: string | null;
+  severity: string;
+  title: string;
+  text: string;
+  first_at: string;
+  last_at: string;
+  occurrences: number;
+  /** `occurrences` when the cause was last sent. */
+  sent_occurrences: number;
+  last_sent_at: string | null;
+  last_run_id: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+}
+
+/** The facts counted per cause, so that a report of the same one again is not counted twice (migration 3). */
+export interface AlertOccurrencesTable {
+  cause: string;
+  occurrence: string;
+  at: string;
+}
+
 export interface Database {
   medallion_migrations: MigrationsTable;
   medallion_pipelines: PipelinesTable;
@@ -83,4 +109,6 @@ export interface Database {
   medallion_task_instances: TaskInstancesTable;
   medallion_attempts: AttemptsTable;
   medallion_task_logs: TaskLogsTable;
+  medallion_alerts: AlertsTable;
+  medallion_alert_occurrences: AlertOccurrencesTable;
 }

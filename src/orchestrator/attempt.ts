@@ -91,6 +91,14 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
       : `${status} in ${durationMs} ms: ${report?.detail}`,
   );
   await log.flush();
+  // The task's next state is written with the attempt's end, in one transaction (see AttemptResult.task).
+  let next: Exclude<AttemptStatus, 'lost'> = status;
+  let nextTry: Date | undefined;
+  if (status === 'failed') {
+    const instance = await store.getTaskInstance(run.id, task.id);
+    nextTry = permanent ? undefined : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
+    next = nextTry ? 'up_for_retry' : 'failed';
+  }
   const finished = await store.finishAttempt(run.id, task.id, attempt.attempt, {
     state: status === 'failed' ? 'failed' : 'success',
     ...(reason !== undefined && { reason }),
@@ -99,6 +107,10 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     ...(report !== undefined && { output: report }),
     ...(failureData !== undefined && { output: { detail: reason, data: failureData } }),
     finishedAt: finishedAt.toISOString(),
+    task:
+      status === 'failed'
+        ? { state: next, nextTryAt: nextTry?.toISOString() ?? null }
+        : { state: next, fingerprint: fingerprint ?? null, nextTryAt: null },
   });
   if (!finished) return 'lost';
   deps.progress?.({
@@ -108,21 +120,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     durationMs,
     detail: status === 'failed' ? (reason ?? '') : (report?.detail ?? ''),
   });
-  if (status !== 'failed') {
-    await store.transitionTask(run.id, task.id, ['running'], status, {
-      fingerprint: fingerprint ?? null,
-      nextTryAt: null,
-    });
-    return status;
-  }
-  const instance = await store.getTaskInstance(run.id, task.id);
-  const retryAt = permanent
-    ? undefined
-    : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
-  await store.transitionTask(run.id, task.id, ['running'], retryAt ? 'up_for_retry' : 'failed', {
-    nextTryAt: retryAt?.toISOString() ?? null,
-  });
-  return retryAt ? 'up_for_retry' : 'failed';
+  return next;
 }
 
 function metrics(

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { describeError } from '../core/errors.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
@@ -72,8 +73,9 @@ export class Scheduler {
         tasks: new Map(planTasks(definition).map((task) => [task.id, task])),
       });
     }
+    const slots = options.slots ?? 4;
     this.executor = new LocalExecutor(
-      options.slots ?? 4,
+      slots,
       (job) =>
         runAttempt(job, {
           store: this.store,
@@ -85,6 +87,8 @@ export class Scheduler {
         }),
       () => this.wake(),
     );
+    // Every running try listens for the shutdown: more than Node's default 10 is no leak when slots allow it.
+    setMaxListeners(Math.max(10, slots), this.shutdown.signal);
   }
 
   /** Makes the loop pass again now (a try ended, a run was triggered). */
@@ -110,7 +114,7 @@ export class Scheduler {
     await this.recoverStale(now);
     for (const run of active.filter((candidate) => candidate.state === 'running'))
       await this.advance(run, now);
-    await this.dispatch(now);
+    await this.dispatch(now, active);
   }
 
   /**
@@ -201,16 +205,14 @@ export class Scheduler {
       const run = await this.store.getRun(attempt.runId);
       const task = run && this.pipelines.get(run.pipeline)?.tasks.get(attempt.taskId);
       if (!run || !task) continue;
-      const failed = await this.store.finishAttempt(run.id, task.id, attempt.attempt, {
+      const instance = await this.store.getTaskInstance(run.id, task.id);
+      const retryAt = nextTryAt(task.retry, attempt.attempt, now, instance?.maxTries);
+      // The attempt fails and its task moves on in one transaction; nothing when another scheduler did it first.
+      await this.store.finishAttempt(run.id, task.id, attempt.attempt, {
         state: 'failed',
         reason: `no heartbeat since ${attempt.heartbeatAt}: its process (${attempt.worker}) stopped`,
         finishedAt: now.toISOString(),
-      });
-      if (!failed) continue;
-      const instance = await this.store.getTaskInstance(run.id, task.id);
-      const retryAt = nextTryAt(task.retry, attempt.attempt, now, instance?.maxTries);
-      await this.store.transitionTask(run.id, task.id, ['running'], retryAt ? 'up_for_retry' : 'failed', {
-        nextTryAt: retryAt?.toISOString() ?? null,
+        task: { state: retryAt ? 'up_for_retry' : 'failed', nextTryAt: retryAt?.toISOString() ?? null },
       });
     }
   }
@@ -229,11 +231,11 @@ export class Scheduler {
       })),
       now,
     );
-    for (const taskId of decisions.upstreamFailed) {
-      await this.store.transitionTask(run.id, taskId, ['scheduled'], 'upstream_failed');
-    }
-    for (const taskId of decisions.queue) {
-      await this.store.transitionTask(run.id, taskId, ['scheduled', 'up_for_retry'], 'queued', {
+    // One statement for all of them: a fan-out queues hundreds of tasks in one pass.
+    if (decisions.upstreamFailed.length > 0)
+      await this.store.transitionTasks(run.id, decisions.upstreamFailed, ['scheduled'], 'upstream_failed');
+    if (decisions.queue.length > 0) {
+      await this.store.transitionTasks(run.id, decisions.queue, ['scheduled', 'up_for_retry'], 'queued', {
         nextTryAt: null,
       });
     }
@@ -252,14 +254,17 @@ export class Scheduler {
     });
   }
 
-  private async dispatch(now: Date): Promise<void> {
+  /** Claims queued tries for the free slots; their runs are those of this pass (`active`) or read again. */
+  private async dispatch(now: Date, active: readonly RunRecord[]): Promise<void> {
     const free = this.executor.freeSlots();
     if (free <= 0) return;
     const claimed = await this.store.claimTasks(this.worker, free, now.toISOString(), {
       pipelines: [...this.pipelines.keys()],
       ...(this.options.runIds && { runIds: this.options.runIds }),
     });
-    const runs = new Map<string, RunRecord | undefined>();
+    const runs = new Map<string, RunRecord | undefined>(
+      active.filter((run) => run.state === 'running').map((run) => [run.id, run]),
+    );
     for (const attempt of claimed) {
       if (!runs.has(attempt.runId)) runs.set(attempt.runId, await this.store.getRun(attempt.runId));
       const run = runs.get(attempt.runId);
