@@ -83,6 +83,11 @@ export interface TableDefinition {
   refine?: Refinement;
   /** Checks on each new version, audited before it is published (write–audit–publish). */
   expectations?: Expectation[];
+  /**
+   * What a new version whose columns differ from the current one's (added, removed, retyped) does: published
+   * with a warning from quality_check (`warn`, the default), or not published (`fail`).
+   */
+  schemaDrift?: 'warn' | 'fail';
   /** Overrides of the pipeline's task defaults for this table's task. */
   policy?: TaskPolicy;
 }
@@ -260,6 +265,7 @@ const tableSchema = z.object({
     })
     .optional(),
   expectations: z.array(expectationSchema).optional(),
+  schemaDrift: z.enum(['warn', 'fail']).optional(),
   policy: taskPolicySchema.optional(),
 });
 

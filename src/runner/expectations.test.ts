@@ -199,6 +199,29 @@ describe('expectations', () => {
     });
   });
 
+  it('keeps the current version when a new one changes the columns of a table that refuses schema drift', async () => {
+    const drifting = (schemaDrift: 'warn' | 'fail'): TableDefinition => ({
+      name: 'orders',
+      layer: 'gold',
+      schemaDrift,
+      sql: ({ param }) =>
+        `SELECT id, amount${param('bad') === 'TRUE' ? '::VARCHAR' : ''} AS amount FROM (${ORDERS})`,
+    });
+    const first = await run([drifting('fail')]);
+    expect(first.summary.error).toBeUndefined();
+    const refused = await run([drifting('fail')], first.root, { bad: true });
+    expect(refused.summary.status).toBe('failed');
+    expect(refused.summary.error).toMatch(
+      /gold\.orders: the new version's columns differ from the current one's: \+\[\] -\[\] ~\[amount\]/,
+    );
+    expect((await refused.layout.table({ layer: 'gold', table: 'orders' }).snapshot())?.version).toBe(0);
+
+    const warned = await run([drifting('warn')], first.root, { bad: true });
+    expect(warned.summary.status).toBe('success');
+    const profile = warned.summary.quality.find((entry) => entry.table === 'gold.orders');
+    expect(profile?.warnings).toContain('schema changed: +[] -[] ~[amount]');
+  });
+
   it('refuses a table check with the quarantine action, naming the field', () => {
     expect(() =>
       definePipeline({

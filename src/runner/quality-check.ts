@@ -1,7 +1,8 @@
 import { tableKey, type TableId } from '../core/graph.js';
 import { quoteIdent } from '../engine/delta-types.js';
-import { parseStats, type DeltaStructType } from '../table/delta-protocol.js';
+import { parseStats } from '../table/delta-protocol.js';
 import type { TableSnapshot } from '../table/delta-table.js';
+import { describeDrift, hasDrift, schemaDrift, type SchemaDrift } from '../table/schema-drift.js';
 import type { RunContext } from './run-context.js';
 import { registerInputs, viewName } from './table-task.js';
 
@@ -18,7 +19,7 @@ export interface TableProfile {
   dateRanges: Record<string, { min: string | null; max: string | null }>;
   /** Seconds since the version was committed. */
   ageSeconds: number;
-  schemaDrift: { added: string[]; removed: string[]; retyped: string[] };
+  schemaDrift: SchemaDrift;
   warnings: string[];
 }
 
@@ -33,21 +34,6 @@ function allTables(context: RunContext): { id: TableId; key: string[] }[] {
       key: table.key ?? [],
     })),
   ];
-}
-
-function schemaDrift(
-  previous: DeltaStructType | undefined,
-  current: DeltaStructType,
-): TableProfile['schemaDrift'] {
-  const before = new Map(
-    (previous?.fields ?? current.fields).map((field) => [field.name, JSON.stringify(field.type)]),
-  );
-  const after = new Map(current.fields.map((field) => [field.name, JSON.stringify(field.type)]));
-  return {
-    added: [...after.keys()].filter((name) => !before.has(name)),
-    removed: [...before.keys()].filter((name) => !after.has(name)),
-    retyped: [...after.keys()].filter((name) => before.has(name) && before.get(name) !== after.get(name)),
-  };
 }
 
 /** Profiles every table of the pipeline: volumes, nulls, duplicate keys, date ranges, freshness, drift. */
@@ -122,11 +108,7 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
     if (rows === 0) profile.warnings.push('table is empty');
     if (duplicateKeys > 0) profile.warnings.push(`${duplicateKeys} rows share a key (${key.join(', ')})`);
     const drift = profile.schemaDrift;
-    if (drift.added.length || drift.removed.length || drift.retyped.length) {
-      profile.warnings.push(
-        `schema changed: +[${drift.added.join(', ')}] -[${drift.removed.join(', ')}] ~[${drift.retyped.join(', ')}]`,
-      );
-    }
+    if (hasDrift(drift)) profile.warnings.push(`schema changed: ${describeDrift(drift)}`);
     profiles.push(profile);
   }
   return profiles;

@@ -104,6 +104,7 @@ export async function buildTable(
     runId: context.runId,
     task,
     ...(expectations.length > 0 && { audit }),
+    failOnSchemaDrift: definition.schemaDrift === 'fail',
   });
   // The quarantine mirrors the table's version: both are recomputed from the current inputs.
   if (output.quarantine) {

@@ -1,4 +1,6 @@
 import { rm } from 'node:fs/promises';
+import { MedallionError } from '../core/errors.js';
+import { describeDrift, hasDrift, schemaDrift } from '../table/schema-drift.js';
 import { sqlString, type DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import type { TxnAction } from '../table/delta-protocol.js';
@@ -14,6 +16,8 @@ export interface WriteOptions {
    * staged files are removed and nothing is committed.
    */
   audit?: (staged: string) => Promise<void>;
+  /** Refuse a version whose columns differ from the current version's (added, removed or retyped). */
+  failOnSchemaDrift?: boolean;
 }
 
 export interface WriteResult {
@@ -31,9 +35,20 @@ export async function writeTable(
 ): Promise<WriteResult> {
   const before = await table.snapshot();
   const staged = await engine.stage(relation, options.partitionBy ?? []);
-  if (options.audit) {
+  if (options.audit || options.failOnSchemaDrift) {
     try {
-      await options.audit(
+      const drift = schemaDrift(before?.schema, staged.schema);
+      if (options.failOnSchemaDrift && hasDrift(drift)) {
+        throw new SchemaDriftError(
+          `${options.task}: the new version's columns differ from the current one's: ${describeDrift(drift)}`,
+          {
+            context: { field: options.task },
+            hint: "the previous version stays current; if the change is wanted, set the table's schemaDrift to 'warn' for one run",
+            data: { schemaDrift: drift },
+          },
+        );
+      }
+      await options.audit?.(
         stagedRelation(
           staged.files.map((file) => file.localPath),
           relation,
@@ -55,6 +70,13 @@ export async function writeTable(
     info: { runId: options.runId, task: options.task },
   });
   return { ...result, rows: staged.rows };
+}
+
+/** A new version would change the table's columns and the table is configured to refuse that. */
+export class SchemaDriftError extends MedallionError {
+  override get permanent(): boolean {
+    return true;
+  }
 }
 
 /** The staged Parquet files as one relation (partition values read back from their hive paths). */
