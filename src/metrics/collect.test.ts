@@ -31,7 +31,11 @@ describe('metrics', () => {
         {
           name: 'layers',
           run: async () => ({
-            data: { layers: [{ layer: 'gold', objects: 3, bytes: 1234, newest: null, ageHours: null }] },
+            data: {
+              layers: [
+                { layer: 'gold', objects: 3, bytes: 1234, rows: 42, tables: 1, newest: null, ageHours: null },
+              ],
+            },
           }),
         },
       ],

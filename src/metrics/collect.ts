@@ -64,6 +64,14 @@ export async function collectMetrics(store: MetadataStore): Promise<MetricFamily
       samples: layers.map((layer) => ({ labels: { layer: layer.layer }, value: layer.objects })),
     },
     {
+      name: 'medallion_layer_rows',
+      help: 'Rows in the current versions of the tables of each lake layer at the latest layer check.',
+      type: 'gauge',
+      samples: layers
+        .filter((layer) => typeof layer.rows === 'number')
+        .map((layer) => ({ labels: { layer: layer.layer }, value: layer.rows ?? 0 })),
+    },
+    {
       name: 'medallion_layer_bytes',
       help: 'Bytes in each lake layer at the latest layer check.',
       type: 'gauge',

@@ -1,4 +1,6 @@
 import type { ObjectInfo } from '../storage/object-store.js';
+import { parseStats } from '../table/delta-protocol.js';
+import { DeltaTable } from '../table/delta-table.js';
 import type { LakeArea, LakeLayout } from '../table/lake-layout.js';
 
 /** What one area of the lake holds. */
@@ -6,6 +8,10 @@ export interface LayerVolume {
   layer: LakeArea;
   objects: number;
   bytes: number;
+  /** Rows in the current versions of the layer's Delta tables (null for landing, which holds files). */
+  rows: number | null;
+  /** Delta tables in the layer. */
+  tables: number;
   /** ISO instant of the newest object, or null when the layer is empty. */
   newest: string | null;
   /** Hours between the newest object and `now`, or null. */
@@ -35,7 +41,10 @@ export async function checkLayerHealth(
   thresholds: LayerHealthThresholds,
 ): Promise<LayerHealth> {
   const layers = await Promise.all(
-    LAYERS.map(async (layer) => volume(layer, await lake.stores.store(layer).list(''), now)),
+    LAYERS.map(async (layer) => ({
+      ...volume(layer, await lake.stores.store(layer).list(''), now),
+      ...(layer === 'landing' ? { rows: null, tables: 0 } : await tableRows(lake, layer)),
+    })),
   );
   const warnings: string[] = [];
   for (const [index, layer] of layers.entries()) {
@@ -59,7 +68,22 @@ export async function checkLayerHealth(
   return { layers, warnings };
 }
 
-function volume(layer: LakeArea, objects: ObjectInfo[], now: Date): LayerVolume {
+/** Rows of every Delta table directly under the layer, from the statistics of their current versions. */
+async function tableRows(lake: LakeLayout, layer: LakeArea): Promise<{ rows: number; tables: number }> {
+  const store = lake.stores.store(layer);
+  const names = (await store.listDelimited('')).prefixes.map((prefix) => prefix.replace(/\/$/, ''));
+  let rows = 0;
+  let tables = 0;
+  for (const name of names) {
+    const snapshot = await new DeltaTable(store, name).snapshot();
+    if (!snapshot) continue;
+    tables += 1;
+    rows += snapshot.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0);
+  }
+  return { rows, tables };
+}
+
+function volume(layer: LakeArea, objects: ObjectInfo[], now: Date): Omit<LayerVolume, 'rows' | 'tables'> {
   let newest: Date | null = null;
   let bytes = 0;
   for (const object of objects) {

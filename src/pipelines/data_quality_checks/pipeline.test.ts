@@ -33,6 +33,8 @@ describe('the data_quality_checks pipeline', () => {
       expect((await runPipeline({ pipeline: dataPipeline, source, lake })).status).toBe('success');
       const full = await health();
       expect(full.layers.every((layer) => layer.objects > 0 && layer.bytes > 0)).toBe(true);
+      expect(full.layers.map((layer) => layer.tables)).toEqual([0, 3, 3, 5]);
+      expect(full.layers.find((layer) => layer.layer === 'bronze')?.rows).toBeGreaterThan(1000);
       expect(full.warnings.filter((warning) => /empty|stuck|stale/.test(warning))).toEqual([]);
       const lines = (await store.readLog((await store.listRuns())[0]?.id ?? '', 'layer_health', 1)).lines;
       expect(lines.some((line) => /gold: \d+ objects/.test(line))).toBe(true);

@@ -28,8 +28,9 @@ export default definePipeline({
           maxAgeHours: Number(params.max_age_hours),
         });
         for (const layer of health.layers) {
+          const rows = layer.rows === null ? '' : `, ${layer.tables} tables, ${layer.rows} rows`;
           log(
-            `${layer.layer}: ${layer.objects} objects, ${layer.bytes} bytes, newest ${layer.newest ?? 'none'}`,
+            `${layer.layer}: ${layer.objects} objects, ${layer.bytes} bytes${rows}, newest ${layer.newest ?? 'none'}`,
           );
         }
         for (const warning of health.warnings) log(`warning: ${warning}`);
