@@ -495,23 +495,17 @@ export class S3ObjectStore implements ObjectStore {
    */
   async copyFrom(source: ObjectStore, fromKey: string, toKey: string): Promise<CopiedObject | undefined> {
     if (!(source instanceof S3ObjectStore) || !this.sharesServerWith(source)) return undefined;
-    return onCurrentVersion(source, fromKey, async ({ size, etag }) => ({
-      bytes: size,
-      sha256:
-        size <= this.maxCopyObjectBytes
-          ? await this.copyWhole(source, fromKey, etag, size, toKey)
-          : await this.copyInParts(source, fromKey, etag, size, toKey),
-    }));
+    return onCurrentVersion(source, fromKey, async ({ size, etag }) => {
+      const job = { source, fromKey, etag, size, toKey };
+      return {
+        bytes: size,
+        sha256: size <= this.maxCopyObjectBytes ? await this.copyWhole(job) : await this.copyInParts(job),
+      };
+    });
   }
 
   /** CopyObject with a SHA-256 computed by the server; returns it (hex). */
-  private async copyWhole(
-    source: S3ObjectStore,
-    fromKey: string,
-    etag: string,
-    size: number,
-    toKey: string,
-  ): Promise<string> {
+  private async copyWhole({ source, fromKey, etag, size, toKey }: CopyJob): Promise<string> {
     const Key = this.fullKey(toKey);
     let copied;
     try {
@@ -550,13 +544,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /** UploadPartCopy parts, while a GET of the same source version is hashed; returns the SHA-256 (hex). */
-  private async copyInParts(
-    source: S3ObjectStore,
-    fromKey: string,
-    etag: string,
-    size: number,
-    toKey: string,
-  ): Promise<string> {
+  private async copyInParts({ source, fromKey, etag, size, toKey }: CopyJob): Promise<string> {
     const partSize = Math.max(this.partSize, MIN_COPY_PART_SIZE, Math.ceil(size / MAX_PARTS));
     const copying = this.multipart(toKey, byteRanges(size, partSize), async (part) => {
       const { start, end } = part.range;
@@ -815,6 +803,15 @@ function fullObjectSha256(base64: string | undefined, type: string | undefined):
   if (!base64 || type === 'COMPOSITE' || base64.includes('-')) return undefined;
   const bytes = Buffer.from(base64, 'base64');
   return bytes.length === 32 ? bytes.toString('hex') : undefined;
+}
+
+/** One server-side copy: `fromKey` of `source` at version `etag` (`size` bytes) to `toKey`. */
+interface CopyJob {
+  source: S3ObjectStore;
+  fromKey: string;
+  etag: string;
+  size: number;
+  toKey: string;
 }
 
 interface PartJob {
