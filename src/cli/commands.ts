@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { openAlerter } from '../alerts/alerter.js';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { generateDemoData } from '../demo-data/generate.js';
@@ -24,6 +25,7 @@ interface RunFlags {
   db?: string;
   force?: boolean;
   withRetries?: boolean;
+  alerts?: string;
   json: boolean;
 }
 
@@ -38,9 +40,11 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
   }
   const settings = storeSettings();
   const store = await openDb(flags.db);
+  const alerter = flags.alerts ? await openAlerter(flags.alerts, store) : undefined;
   try {
     return await runPipeline({
       store,
+      ...(alerter && { observer: alerter }),
       force: flags.force ?? false,
       retries: flags.withRetries ?? false,
       pipeline,
@@ -55,6 +59,7 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
       },
     });
   } finally {
+    await alerter?.close();
     await store.close();
   }
 }

@@ -108,8 +108,11 @@ function withSchedulerOptions(command: Command): Command {
       'a task silent this long is failed and retried per policy',
       positiveInteger,
       30000,
-    );
+    )
+    .option('--alerts <file>', ALERTS_HELP);
 }
+
+const ALERTS_HELP = 'alert rules and channels: a .json file or an .mjs module (see README, Alerts)';
 
 const program = new Command()
   .name('medallion')
@@ -138,6 +141,7 @@ program
     "honour the tasks' retry policies (waiting their delays) instead of one try each",
     false,
   )
+  .option('--alerts <file>', ALERTS_HELP)
   .option('--json', 'print the run summary as one JSON document on stdout, and nothing else there', false)
   .action(lazily('runCommand'));
 

@@ -1,4 +1,5 @@
 import { ConfigError } from '../core/errors.js';
+import { openAlerter } from '../alerts/alerter.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
@@ -47,6 +48,7 @@ export interface SchedulerFlags {
   pollMs: number;
   heartbeatMs: number;
   staleAfterMs: number;
+  alerts?: string;
 }
 
 export interface StartedScheduler {
@@ -67,6 +69,7 @@ export async function startScheduler(flags: SchedulerFlags): Promise<StartedSche
   ]);
   const pipelines = await loadPipelines(flags.pipeline);
   const store = await openDb(flags.db);
+  const alerter = flags.alerts ? await openAlerter(flags.alerts, store) : undefined;
   const settings = storeSettings();
   const source = flags.source ?? pipelines.find((pipeline) => pipeline.defaultSource)?.defaultSource;
   if (!source) {
@@ -92,6 +95,7 @@ export async function startScheduler(flags: SchedulerFlags): Promise<StartedSche
     pollMs: flags.pollMs,
     heartbeatMs: flags.heartbeatMs,
     staleAfterMs: flags.staleAfterMs,
+    ...(alerter && { observer: alerter }),
     progress: (event) => {
       const line = progressLine(event);
       if (line) process.stderr.write(`${line}\n`);
@@ -110,6 +114,7 @@ export async function startScheduler(flags: SchedulerFlags): Promise<StartedSche
     .loop()
     .then(() => scheduler.drain())
     .finally(async () => {
+      await alerter?.close();
       await runner.close();
       await store.close();
     });

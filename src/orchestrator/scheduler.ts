@@ -6,7 +6,12 @@ import { nextTryAt } from '../core/retry-policy.js';
 import { decide, isDone } from '../core/run-state.js';
 import { dueIntervals } from '../core/schedule.js';
 import { planTasks, type PlannedTask } from '../core/task-plan.js';
-import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
+import type {
+  AttemptRecord,
+  MetadataStore,
+  RunRecord,
+  TaskInstanceRecord,
+} from '../metadata/metadata-store.js';
 import type { ProgressListener } from '../runner/progress.js';
 import { runAttempt } from './attempt.js';
 import { systemClock, type Clock } from './clock.js';
@@ -34,8 +39,23 @@ export interface SchedulerOptions {
   /** Only these runs are started and advanced (default: every run of the pipelines). */
   runIds?: readonly string[];
   progress?: ProgressListener;
+  /** Hears of finished runs and of the active ones on every pass (alerts). */
+  observer?: RunObserver;
   /** Errors of a loop pass (the loop goes on); default: printed on stderr. */
   onError?: (error: unknown) => void;
+}
+
+/** What watches runs besides the store (the alerter): it must not throw and may work in the background. */
+export interface RunObserver {
+  runFinished(
+    pipeline: PipelineDefinition,
+    run: RunRecord,
+    tasks: readonly TaskInstanceRecord[],
+    attempts: readonly AttemptRecord[],
+  ): Promise<unknown>;
+  /** The pipeline's queued and running runs, at each pass (for SLAs). */
+  checkSla(pipeline: PipelineDefinition, runs: readonly RunRecord[], now: Date): Promise<unknown>;
+  drain(): Promise<void>;
 }
 
 interface KnownPipeline {
@@ -110,6 +130,12 @@ export class Scheduler {
     const paused = new Set((await this.store.listPipelines()).filter((p) => p.paused).map((p) => p.name));
     if (this.options.createScheduledRuns !== false) await this.createDueRuns(now, paused);
     const active = await this.activeRuns();
+    if (this.options.observer) {
+      for (const { definition } of this.pipelines.values()) {
+        const mine = active.filter((run) => run.pipeline === definition.name);
+        if (mine.length > 0) void this.options.observer.checkSla(definition, mine, now);
+      }
+    }
     await this.startQueuedRuns(active, now, paused);
     await this.recoverStale(now);
     for (const run of active.filter((candidate) => candidate.state === 'running'))
@@ -141,6 +167,7 @@ export class Scheduler {
     if (options.abortRunning) this.shutdown.abort();
     this.wake();
     await this.executor.drain();
+    await this.options.observer?.drain();
   }
 
   /** Waits for the tries this process is running. */
@@ -242,16 +269,21 @@ export class Scheduler {
     if (!decisions.runOutcome) return;
     const tasks = await this.store.listTaskInstances(run.id);
     if (!tasks.every((task) => isDone(task.state))) return;
-    const summary = await this.options.runner.finishRun(
-      known.definition,
-      run,
-      tasks,
-      await this.store.listAttempts(run.id),
-    );
-    await this.store.transitionRun(run.id, ['running'], decisions.runOutcome, {
-      finishedAt: this.clock.now().toISOString(),
+    const attempts = await this.store.listAttempts(run.id);
+    const summary = await this.options.runner.finishRun(known.definition, run, tasks, attempts);
+    const finishedAt = this.clock.now().toISOString();
+    const ended = await this.store.transitionRun(run.id, ['running'], decisions.runOutcome, {
+      finishedAt,
       summary,
     });
+    if (ended) {
+      void this.options.observer?.runFinished(
+        known.definition,
+        { ...run, state: decisions.runOutcome, finishedAt, summary },
+        tasks,
+        attempts,
+      );
+    }
   }
 
   /** Claims queued tries for the free slots; their runs are those of this pass (`active`) or read again. */

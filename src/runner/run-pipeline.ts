@@ -2,7 +2,7 @@ import type { PipelineDefinition } from '../core/pipeline.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { triggerRun } from '../orchestrator/run-control.js';
-import { Scheduler } from '../orchestrator/scheduler.js';
+import { Scheduler, type RunObserver } from '../orchestrator/scheduler.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LakeStores } from '../table/lake-layout.js';
 import { PipelineTaskRunner } from './pipeline-task-runner.js';
@@ -37,6 +37,8 @@ export interface RunOptions {
   /** Where DuckDB spills and stages files; default: under the OS temp dir. */
   scratchDir?: string;
   progress?: ProgressListener;
+  /** Hears of the run's end (alerts). */
+  observer?: RunObserver;
 }
 
 /**
@@ -76,6 +78,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       slots: options.slots ?? 2,
       createScheduledRuns: false,
       runIds: [run.id],
+      ...(options.observer && { observer: options.observer }),
       ...(options.progress && { progress: options.progress }),
       // Only this process drives the run: no waiting between passes but for its own tries.
       pollMs: 200,
@@ -91,6 +94,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       return finished !== undefined;
     });
     await scheduler.drain();
+    await options.observer?.drain();
     if (!finished) throw new Error(`run ${run.id} did not finish`);
     options.progress?.({
       type: 'run-finished',

@@ -1,0 +1,82 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWebhookReceiver, type WebhookReceiver } from '../testing/alert-receivers.js';
+import { medallion } from '../testing/medallion-cli.js';
+
+let dir: string;
+let receiver: WebhookReceiver;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-alerts-cli-'));
+  await mkdir(path.join(dir, 'source'));
+  receiver = await startWebhookReceiver();
+  const api = pathToFileURL(path.resolve('dist/index.js')).href;
+  await writeFile(
+    path.join(dir, 'broken.mjs'),
+    `import { definePipeline } from '${api}';\n` +
+      `export default definePipeline({ name: 'broken', sources: [], tables: [], tasks: [\n` +
+      `  { name: 'load', run: async () => { throw new Error('the warehouse is down'); } },\n` +
+      `] });\n`,
+  );
+  await writeFile(
+    path.join(dir, 'alerts.json'),
+    JSON.stringify({
+      channels: { ops: { webhook: { url: receiver.url, timeoutMs: 2000, retries: 1 } } },
+      rules: [{ on: 'run_failed', channels: ['ops'] }],
+      groupWindow: '1h',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await receiver.close();
+});
+
+describe('alerts from the medallion command', () => {
+  it('posts one webhook message for a failing task, however often it fails within the group window', async () => {
+    const run = () =>
+      medallion([
+        'run',
+        '--pipeline',
+        path.join(dir, 'broken.mjs'),
+        '--source',
+        path.join(dir, 'source'),
+        '--lake',
+        path.join(dir, 'lake'),
+        '--db',
+        `sqlite:${path.join(dir, 'metadata.db')}`,
+        '--alerts',
+        path.join(dir, 'alerts.json'),
+      ]);
+    expect((await run()).code).toBe(1);
+    expect((await run()).code).toBe(1);
+    expect((await run()).code).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
+    expect(JSON.stringify(receiver.payloads()[0])).toMatch(/broken[\s\S]*load[\s\S]*the warehouse is down/);
+  });
+
+  it('refuses an alert file that names an unknown channel, naming the field', async () => {
+    await writeFile(
+      path.join(dir, 'bad-alerts.json'),
+      JSON.stringify({ channels: {}, rules: [{ on: 'run_failed', channels: ['nowhere'] }] }),
+    );
+    const result = await medallion([
+      'run',
+      '--pipeline',
+      path.join(dir, 'broken.mjs'),
+      '--source',
+      path.join(dir, 'source'),
+      '--lake',
+      path.join(dir, 'lake'),
+      '--db',
+      `sqlite:${path.join(dir, 'metadata.db')}`,
+      '--alerts',
+      path.join(dir, 'bad-alerts.json'),
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/rules\.0\.channels/);
+  });
+});
