@@ -156,6 +156,7 @@ export interface TaskOutcome {
   detail?: string;
   rowsIn?: number;
   rowsOut?: number;
+  rowsQuarantined?: number;
   bytesRead?: number;
   bytesWritten?: number;
   /** Anything the task wants kept with its attempt (JSON). */

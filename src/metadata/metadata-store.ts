@@ -58,6 +58,8 @@ export interface AttemptMetrics {
   durationMs: number;
   rowsIn?: number;
   rowsOut?: number;
+  /** Rows (records, for refined tables) the try sent to quarantine. */
+  rowsQuarantined?: number;
   bytesRead?: number;
   bytesWritten?: number;
   cpuMs?: number;

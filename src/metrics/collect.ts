@@ -99,6 +99,7 @@ const TASK_FIGURES = [
   ],
   ['rows_in', 'Rows the task’s latest try read.', (m) => m.rowsIn ?? NaN],
   ['rows_out', 'Rows the task’s latest try wrote.', (m) => m.rowsOut ?? NaN],
+  ['rows_quarantined', 'Rows the task’s latest try sent to quarantine.', (m) => m.rowsQuarantined ?? NaN],
   ['bytes_read', 'Bytes the task’s latest try read.', (m) => m.bytesRead ?? NaN],
   ['bytes_written', 'Bytes the task’s latest try wrote.', (m) => m.bytesWritten ?? NaN],
 ] as const satisfies readonly (readonly [

@@ -136,6 +136,7 @@ function metrics(
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     ...(report?.rowsIn !== undefined && { rowsIn: report.rowsIn }),
     ...(report?.rowsOut !== undefined && { rowsOut: report.rowsOut }),
+    ...(report?.rowsQuarantined !== undefined && { rowsQuarantined: report.rowsQuarantined }),
     ...(report?.bytesRead !== undefined && { bytesRead: report.bytesRead }),
     ...(report?.bytesWritten !== undefined && { bytesWritten: report.bytesWritten }),
   };

@@ -173,7 +173,7 @@ describe('expectations', () => {
   });
 
   it('keeps row accounting balanced when a refined table quarantines records by expectation', async () => {
-    const { summary } = await run([
+    const { summary, attempts } = await run([
       { name: 'raw_orders', layer: 'silver', sql: () => ORDERS },
       {
         name: 'orders',
@@ -197,6 +197,8 @@ describe('expectations', () => {
       quarantined: 1,
       quarantineReasons: { region_present: 1 },
     });
+    const metrics = attempts.find((attempt) => attempt.taskId === 'silver.orders')?.metrics;
+    expect(metrics).toMatchObject({ rowsIn: 6, rowsOut: 4, rowsQuarantined: 1 });
   });
 
   it('keeps the current version when a new one changes the columns of a table that refuses schema drift', async () => {

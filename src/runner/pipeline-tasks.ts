@@ -21,6 +21,7 @@ export interface DataTaskReport {
   detail: string;
   rowsIn?: number;
   rowsOut?: number;
+  rowsQuarantined?: number;
   bytesRead?: number;
   bytesWritten?: number;
   data: TaskData;
@@ -100,6 +101,7 @@ async function bronzeTask(context: RunContext, task: Task): Promise<DataTaskRepo
     detail,
     rowsIn: report.rowsIn,
     rowsOut: report.rowsOut,
+    rowsQuarantined: report.quarantined,
     bytesWritten: table.bytes - (before ? snapshotBytes(before) : 0),
     data: { table },
   };
@@ -122,7 +124,7 @@ async function tableTask(context: RunContext, task: Task): Promise<DataTaskRepor
     detail: accounting
       ? `${report.rows} rows (${accounting.rowsIn} in, ${accounting.deduplicated} deduplicated, ${accounting.quarantined} quarantined)`
       : `${report.rows} rows`,
-    ...(accounting && { rowsIn: accounting.rowsIn }),
+    ...(accounting && { rowsIn: accounting.rowsIn, rowsQuarantined: accounting.quarantined }),
     rowsOut: report.rows,
     bytesRead: inputs.reduce((sum, snapshot) => sum + (snapshot ? snapshotBytes(snapshot) : 0), 0),
     bytesWritten: table.bytes,
