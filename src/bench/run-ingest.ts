@@ -13,8 +13,7 @@ import { openLake, openSource, storeSettings } from '../cli/locations.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import { ingest } from '../runner/ingest.js';
-import { newRunId } from '../runner/run-pipeline.js';
-import type { RunContext } from '../runner/run-context.js';
+import { standaloneContext } from '../runner/run-context.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import type { IngestChildOutput } from './measure.js';
 import { OperationTally, timedLake, timedSource } from './timed-store.js';
@@ -53,20 +52,7 @@ const tally = new OperationTally();
 const source = timedSource(await openSource(values.source, settings), tally);
 const lake = timedLake(await openLake(values.lake, settings), tally);
 const engine = await DuckDbEngine.create({ scratchDir: values.scratch, memoryLimit: values['memory-limit'] });
-const startedAt = new Date();
-const context: RunContext = {
-  pipeline,
-  runId: newRunId(startedAt),
-  logicalDate: startedAt.toISOString().slice(0, 10),
-  dataInterval: { start: startedAt.toISOString(), end: startedAt.toISOString() },
-  params: {},
-  startedAt,
-  source,
-  lake: new LakeLayout(lake),
-  engine,
-  retryRejected: false,
-  progress: () => {},
-};
+const context = standaloneContext({ pipeline, source, lake: new LakeLayout(lake), engine });
 
 const cpuBefore = process.cpuUsage();
 tally.reset();

@@ -35,22 +35,26 @@ afterAll(async () => {
   await receiver.close();
 });
 
+/** `medallion run` of the always-failing pipeline, alerting as the named file of the test dir says. */
+function runBroken(alerts: string): ReturnType<typeof medallion> {
+  return medallion([
+    'run',
+    '--pipeline',
+    path.join(dir, 'broken.mjs'),
+    '--source',
+    path.join(dir, 'source'),
+    '--lake',
+    path.join(dir, 'lake'),
+    '--db',
+    `sqlite:${path.join(dir, 'metadata.db')}`,
+    '--alerts',
+    path.join(dir, alerts),
+  ]);
+}
+
 describe('alerts from the medallion command', () => {
   it('posts one webhook message for a failing task, however often it fails within the group window', async () => {
-    const run = () =>
-      medallion([
-        'run',
-        '--pipeline',
-        path.join(dir, 'broken.mjs'),
-        '--source',
-        path.join(dir, 'source'),
-        '--lake',
-        path.join(dir, 'lake'),
-        '--db',
-        `sqlite:${path.join(dir, 'metadata.db')}`,
-        '--alerts',
-        path.join(dir, 'alerts.json'),
-      ]);
+    const run = () => runBroken('alerts.json');
     expect((await run()).code).toBe(1);
     expect((await run()).code).toBe(1);
     expect((await run()).code).toBe(1);
@@ -63,19 +67,7 @@ describe('alerts from the medallion command', () => {
       path.join(dir, 'bad-alerts.json'),
       JSON.stringify({ channels: {}, rules: [{ on: 'run_failed', channels: ['nowhere'] }] }),
     );
-    const result = await medallion([
-      'run',
-      '--pipeline',
-      path.join(dir, 'broken.mjs'),
-      '--source',
-      path.join(dir, 'source'),
-      '--lake',
-      path.join(dir, 'lake'),
-      '--db',
-      `sqlite:${path.join(dir, 'metadata.db')}`,
-      '--alerts',
-      path.join(dir, 'bad-alerts.json'),
-    ]);
+    const result = await runBroken('bad-alerts.json');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/rules\.0\.channels/);
   });

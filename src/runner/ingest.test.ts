@@ -11,8 +11,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { LakeLayout, localLake, type LakeStores } from '../table/lake-layout.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
 import { ingest } from './ingest.js';
-import { newRunId } from './run-pipeline.js';
-import type { RunContext } from './run-context.js';
+import { standaloneContext } from './run-context.js';
 
 const MiB = 1024 * 1024;
 const server = s3ServerOrSkip('ingest on MinIO');
@@ -53,20 +52,7 @@ afterAll(async () => {
 });
 
 async function run(source: ObjectStore, lake: LakeStores) {
-  const startedAt = new Date();
-  const context: RunContext = {
-    pipeline,
-    runId: newRunId(startedAt),
-    logicalDate: startedAt.toISOString().slice(0, 10),
-    dataInterval: { start: startedAt.toISOString(), end: startedAt.toISOString() },
-    params: {},
-    startedAt,
-    source,
-    lake: new LakeLayout(lake),
-    engine,
-    retryRejected: false,
-    progress: () => {},
-  };
+  const context = standaloneContext({ pipeline, source, lake: new LakeLayout(lake), engine });
   return ingest(context);
 }
 

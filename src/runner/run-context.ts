@@ -1,3 +1,4 @@
+import { newRunId } from '../orchestrator/run-control.js';
 import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
 import type { DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -24,3 +25,21 @@ export interface RunContext {
 
 /** What a run is, without the means to do work: enough to render SQL and compute fingerprints. */
 export type RunInfo = Omit<RunContext, 'engine' | 'progress'>;
+
+/** A context for running one task on its own, outside a scheduled run (tools, benchmarks, tests): a manual run now. */
+export function standaloneContext(
+  parts: Pick<RunContext, 'pipeline' | 'source' | 'lake' | 'engine'>,
+  startedAt = new Date(),
+): RunContext {
+  const now = startedAt.toISOString();
+  return {
+    ...parts,
+    runId: newRunId(startedAt),
+    logicalDate: now.slice(0, 10),
+    dataInterval: { start: now, end: now },
+    params: {},
+    startedAt,
+    retryRejected: false,
+    progress: () => {},
+  };
+}

@@ -9,8 +9,6 @@ import { PipelineTaskRunner } from './pipeline-task-runner.js';
 import type { ProgressListener } from './progress.js';
 import type { RunSummary } from './run-summary.js';
 
-export { newRunId } from '../orchestrator/run-control.js';
-
 export interface RunOptions {
   pipeline: PipelineDefinition;
   source: ObjectStore;
