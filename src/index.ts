@@ -19,3 +19,6 @@ export type {
   TableDefinition,
 } from './core/pipeline.js';
 export { MedallionError, SourceFileError, ConfigError } from './core/errors.js';
+export { checkLayerHealth } from './runner/layer-health.js';
+export type { LayerHealth, LayerHealthThresholds, LayerVolume } from './runner/layer-health.js';
+export type { Expectation, ExpectationAction, ExpectationResult } from './core/expectations.js';

@@ -1,5 +1,4 @@
-import { definePipeline } from '../../index.js';
-import { checkLayerHealth } from '../../runner/layer-health.js';
+import { checkLayerHealth, definePipeline } from '../../index.js';
 
 /**
  * The seed's second DAG: every 12 hours, look at each layer of the lake — volume, freshness, data stuck between
