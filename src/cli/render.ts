@@ -86,6 +86,21 @@ export function renderSummary(summary: RunSummary): string {
     ),
   );
   if (reasons.length) out.push('', `Quarantined: ${reasons.join('; ')}`);
+  const checks = summary.tables.flatMap((entry) => entry.expectations ?? []);
+  const unmet = summary.tables.flatMap((entry) =>
+    (entry.expectations ?? [])
+      .filter((result) => !result.passed)
+      .map(
+        (result) =>
+          `${entry.layer}.${entry.table}: ${result.name} (${result.action}) ${formatNumber(result.failingRows)} row(s)`,
+      ),
+  );
+  if (checks.length) {
+    out.push(
+      '',
+      `Expectations: ${checks.length - unmet.length} of ${checks.length} met${unmet.length ? `; not met: ${unmet.join('; ')}` : ''} (details: medallion quality)`,
+    );
+  }
   if (summary.headline) {
     out.push(
       '',
