@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '../runner/progress.js';
+import type { ProgressEvent } from '../core/progress.js';
 import type { RunSummary } from '../runner/run-summary.js';
 
 const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });

@@ -2,7 +2,7 @@ import { describeError, isPermanent, MedallionError } from '../core/errors.js';
 import type { ParamValue } from '../core/pipeline.js';
 import { nextTryAt } from '../core/retry-policy.js';
 import type { AttemptMetrics, MetadataStore } from '../metadata/metadata-store.js';
-import type { ProgressListener } from '../runner/progress.js';
+import type { ProgressListener } from '../core/progress.js';
 import type { Clock } from './clock.js';
 import type { TaskJob, TaskReport, TaskRunner } from './task-runner.js';
 

@@ -12,7 +12,7 @@ import type {
   RunRecord,
   TaskInstanceRecord,
 } from '../metadata/metadata-store.js';
-import type { ProgressListener } from '../runner/progress.js';
+import type { ProgressListener } from '../core/progress.js';
 import { runAttempt } from './attempt.js';
 import { systemClock, type Clock } from './clock.js';
 import { LocalExecutor, type Executor } from './executor.js';

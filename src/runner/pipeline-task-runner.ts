@@ -11,7 +11,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 import { taskFingerprint } from './fingerprints.js';
 import { executeTask, tableSummary } from './pipeline-tasks.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../core/progress.js';
 import type { RunContext, RunInfo } from './run-context.js';
 import { assembleSummary } from './run-summary.js';
 

@@ -3,7 +3,7 @@ import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
 import type { DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LakeLayout } from '../table/lake-layout.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../core/progress.js';
 
 /** What every task of a run can use. */
 export interface RunContext {

@@ -6,7 +6,7 @@ import { Scheduler, type RunObserver } from '../orchestrator/scheduler.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { LakeStores } from '../table/lake-layout.js';
 import { PipelineTaskRunner } from './pipeline-task-runner.js';
-import type { ProgressListener } from './progress.js';
+import type { ProgressListener } from '../core/progress.js';
 import type { RunSummary } from './run-summary.js';
 
 export interface RunOptions {
