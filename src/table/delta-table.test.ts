@@ -167,3 +167,30 @@ describe('DeltaTable', () => {
     },
   );
 });
+
+describe('reading the log', () => {
+  it('fetches each commit once per process, however many table objects read it, and afresh once rewritten', async () => {
+    const counted = new LocalDiskStore(path.join(dir, 'counted'));
+    const gets: string[] = [];
+    const get = counted.get.bind(counted);
+    counted.get = async (key) => {
+      gets.push(key);
+      return get(key);
+    };
+    await write(new DeltaTable(counted, 'events'), 'SELECT 1 AS n', 'append');
+    await write(new DeltaTable(counted, 'events'), 'SELECT 2 AS n', 'append');
+    expect((await new DeltaTable(counted, 'events').snapshot())?.version).toBe(1);
+    gets.length = 0;
+    expect((await new DeltaTable(counted, 'events').snapshot())?.version).toBe(1);
+    expect((await new DeltaTable(counted, 'events').snapshot())?.version).toBe(1);
+    expect(gets.filter((key) => key.includes('_delta_log'))).toEqual([]);
+
+    // The table deleted and written again: its new commit 0 is read, not the remembered one.
+    await counted.delete((await counted.list('events/')).map((object) => object.key));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await write(new DeltaTable(counted, 'events'), 'SELECT 3 AS n, 4 AS m', 'append');
+    const snapshot = await new DeltaTable(counted, 'events').snapshot();
+    expect(snapshot?.version).toBe(0);
+    expect(snapshot?.schema.fields.map((field) => field.name)).toEqual(['n', 'm']);
+  });
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CommitConflictError } from '../core/errors.js';
-import { joinKey, ObjectExistsError, type ObjectStore } from '../storage/object-store.js';
+import { joinKey, ObjectExistsError, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import {
   commitFileName,
   LOG_DIR,
@@ -63,6 +63,23 @@ export interface CommitResult {
 
 const ENGINE_INFO = 'medallion/0.1.0';
 
+/**
+ * Commit files never change once written, so their parsed actions are shared by every DeltaTable of the process:
+ * a scheduler that reads a table's snapshot at every run then only fetches the commits made since. The key holds
+ * the object's size and time from the listing, so a table deleted and written again is read afresh.
+ */
+const sharedCommits = new Map<string, DeltaAction[]>();
+const SHARED_COMMITS_MAX = 50_000;
+
+function remember(key: string, actions: DeltaAction[]): void {
+  sharedCommits.delete(key);
+  sharedCommits.set(key, actions);
+  if (sharedCommits.size > SHARED_COMMITS_MAX) {
+    const oldest = sharedCommits.keys().next().value;
+    if (oldest !== undefined) sharedCommits.delete(oldest);
+  }
+}
+
 /** A Delta Lake table rooted at `root` in an object store. */
 export class DeltaTable {
   private readonly commits = new Map<number, DeltaAction[]>();
@@ -77,34 +94,49 @@ export class DeltaTable {
   }
 
   async versions(): Promise<number[]> {
+    return (await this.logObjects()).map((entry) => entry.version);
+  }
+
+  /** The commit files, oldest first. */
+  private async logObjects(): Promise<{ version: number; object: ObjectInfo }[]> {
     const objects = await this.store.list(joinKey(this.root, LOG_DIR) + '/');
     return objects
-      .map((object) => parseCommitVersion(object.key.slice(object.key.lastIndexOf('/') + 1)))
-      .filter((version): version is number => version !== undefined)
-      .sort((a, b) => a - b);
+      .map((object) => ({
+        version: parseCommitVersion(object.key.slice(object.key.lastIndexOf('/') + 1)),
+        object,
+      }))
+      .filter((entry): entry is { version: number; object: ObjectInfo } => entry.version !== undefined)
+      .sort((a, b) => a.version - b.version);
   }
 
   async exists(): Promise<boolean> {
     return (await this.versions()).length > 0;
   }
 
-  private async readCommit(version: number): Promise<DeltaAction[]> {
+  private async readCommit(version: number, listed?: ObjectInfo): Promise<DeltaAction[]> {
     const cached = this.commits.get(version);
     if (cached) return cached;
     const key = this.logKey(version);
-    const actions = parseActions((await this.store.get(key)).toString('utf8'), key);
+    const shared =
+      listed && `${this.store.location}\0${key}\0${listed.size}\0${listed.lastModified.getTime()}`;
+    const known = shared === undefined ? undefined : sharedCommits.get(shared);
+    const actions = known ?? parseActions((await this.store.get(key)).toString('utf8'), key);
     this.commits.set(version, actions);
+    if (shared !== undefined) remember(shared, actions);
     return actions;
   }
 
   /** The latest version, or the one asked for (time travel); undefined when the table does not exist. */
   async snapshot(version?: number): Promise<TableSnapshot | undefined> {
-    const versions = (await this.versions()).filter((v) => version === undefined || v <= version);
+    const entries = (await this.logObjects()).filter(
+      (entry) => version === undefined || entry.version <= version,
+    );
+    const versions = entries.map((entry) => entry.version);
     if (versions.length === 0) return undefined;
     if (version !== undefined && versions[versions.length - 1] !== version) {
       throw new Error(`${this.root}: version ${version} does not exist`);
     }
-    const logs = await Promise.all(versions.map((v) => this.readCommit(v)));
+    const logs = await Promise.all(entries.map((entry) => this.readCommit(entry.version, entry.object)));
     return replay(this.root, versions, logs);
   }
 
