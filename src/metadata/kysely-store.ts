@@ -364,6 +364,35 @@ export class KyselyMetadataStore implements MetadataStore {
     return changed.sort(compare);
   }
 
+  async rescheduleTasks(
+    runId: string,
+    tasks: readonly { taskId: string; from: TaskState; maxTries: number }[],
+  ): Promise<string[]> {
+    if (tasks.length === 0) return [];
+    return this.write(async (trx) => {
+      const changed: string[] = [];
+      for (const task of tasks) {
+        const result = await trx
+          .updateTable('medallion_task_instances')
+          .set(this.taskChanges('scheduled', { nextTryAt: null, maxTries: task.maxTries }))
+          .where('run_id', '=', runId)
+          .where('task_id', '=', task.taskId)
+          .where('state', '=', task.from)
+          .executeTakeFirst();
+        if (result.numUpdatedRows > 0n) changed.push(task.taskId);
+      }
+      if (changed.length > 0) {
+        await trx
+          .updateTable('medallion_runs')
+          .set({ state: 'queued' })
+          .where('id', '=', runId)
+          .where('state', 'in', ['failed', 'success'])
+          .execute();
+      }
+      return changed.sort(compare);
+    });
+  }
+
   /** The columns a task transition sets: the state, updatedAt, and the fields given. */
   private taskChanges(to: TaskState, fields: TaskTransitionFields): Updateable<TaskInstancesTable> {
     return {

@@ -407,6 +407,31 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       expect(await store.getTaskInstance('run-1', 't_0003')).toMatchObject({ state: 'failed', maxTries: 4 });
     });
 
+    it('reschedules tasks and queues their finished run again in one step, each task only from its state', async () => {
+      const { store } = await freshStore();
+      await store.createRun(newRun({ id: 'run-1' }));
+      await store.transitionRun('run-1', ['queued'], 'running');
+      await store.transitionTask('run-1', 'extract', ['scheduled'], 'failed');
+      await store.transitionTask('run-1', 'load', ['scheduled'], 'upstream_failed');
+      await store.transitionRun('run-1', ['running'], 'failed');
+      const changed = await store.rescheduleTasks('run-1', [
+        { taskId: 'load', from: 'upstream_failed', maxTries: 2 },
+        { taskId: 'extract', from: 'failed', maxTries: 3 },
+      ]);
+      expect(changed).toEqual(['extract', 'load']);
+      expect(await store.getTaskInstance('run-1', 'extract')).toMatchObject({
+        state: 'scheduled',
+        maxTries: 3,
+      });
+      expect(await store.getRun('run-1')).toMatchObject({ state: 'queued' });
+      // Nothing in the state given: nothing changes, and the run is left as it is.
+      await store.transitionRun('run-1', ['queued'], 'success');
+      expect(
+        await store.rescheduleTasks('run-1', [{ taskId: 'extract', from: 'failed', maxTries: 4 }]),
+      ).toEqual([]);
+      expect(await store.getRun('run-1')).toMatchObject({ state: 'success' });
+    });
+
     it('claims the longest-queued tasks first, counts tries, and ends attempts once', async () => {
       let now = T0;
       const { store } = await freshStore({ clock: () => new Date(now) });

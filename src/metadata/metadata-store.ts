@@ -255,6 +255,15 @@ export interface MetadataStore {
     to: TaskState,
     fields?: TaskTransitionFields,
   ): Promise<string[]>;
+  /**
+   * Sets the given task instances back to 'scheduled' (each only from the state given, with its new maxTries) and,
+   * when any changed, a finished run back to 'queued' — in one transaction, so that a process dying halfway cannot
+   * leave cleared tasks under a finished run. Returns the ids that changed, in task id order.
+   */
+  rescheduleTasks(
+    runId: string,
+    tasks: readonly { taskId: string; from: TaskState; maxTries: number }[],
+  ): Promise<string[]>;
 
   /**
    * Claims up to `limit` queued task instances, longest queued first: sets them running, increments their

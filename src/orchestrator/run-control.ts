@@ -157,20 +157,19 @@ export async function clearRun(
   );
   // What did not run because of the chosen tasks runs again with them; nothing else.
   const below = downstreamOf(chosen, [...plan.values()]);
-  const cleared: string[] = [];
-  for (const instance of instances) {
-    const rerunnable =
-      chosen.has(instance.taskId) || (instance.state === 'upstream_failed' && below.has(instance.taskId));
-    if (!rerunnable) continue;
-    const retries = plan.get(instance.taskId)?.retry.retries ?? 0;
-    const changed = await store.transitionTask(runId, instance.taskId, [instance.state], 'scheduled', {
-      nextTryAt: null,
-      maxTries: instance.tryNumber + retries + 1,
-    });
-    if (changed) cleared.push(instance.taskId);
-  }
-  if (cleared.length > 0) await store.transitionRun(runId, ['failed', 'success'], 'queued', {});
-  return cleared;
+  return store.rescheduleTasks(
+    runId,
+    instances
+      .filter(
+        (instance) =>
+          chosen.has(instance.taskId) || (instance.state === 'upstream_failed' && below.has(instance.taskId)),
+      )
+      .map((instance) => ({
+        taskId: instance.taskId,
+        from: instance.state,
+        maxTries: instance.tryNumber + (plan.get(instance.taskId)?.retry.retries ?? 0) + 1,
+      })),
+  );
 }
 
 /** Every task that depends, directly or not, on one of `roots`. */
