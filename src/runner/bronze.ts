@@ -80,6 +80,8 @@ export async function loadBronze(
       })),
     );
     for (const file of staged) {
+      // An earlier try committed these rows (and died before recording it): this one appended nothing.
+      if (committed.alreadyCommitted) continue;
       report.files.push({
         fileName: file.prepared.entry.fileName,
         records: file.prepared.records,
@@ -152,15 +154,19 @@ async function quarantineRejects(
   task: string,
   staged: StagedFile[],
 ): Promise<void> {
-  const rejects = staged.flatMap((file) =>
-    file.quarantined > 0 && file.prepared.rejects ? [file.prepared.rejects.quarantine] : [],
-  );
-  if (rejects.length === 0) return;
+  const files = staged.filter((file) => file.quarantined > 0 && file.prepared.rejects);
+  if (files.length === 0) return;
   await writeTable(
     context.engine,
-    `(${rejects.join(' UNION ALL ')})`,
+    `(${files.map((file) => file.prepared.rejects?.quarantine).join(' UNION ALL ')})`,
     context.lake.quarantine({ layer: 'bronze', table: source.bronzeTable }),
-    { mode: 'append', runId: context.runId, task },
+    {
+      mode: 'append',
+      runId: context.runId,
+      task,
+      // As for the rows: a retried load of the same file does not quarantine its rejects twice.
+      txns: files.map((file) => ({ appId: `medallion-landing-${file.prepared.entry.checksum}`, version: 0 })),
+    },
   );
 }
 
