@@ -1,4 +1,4 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,4 +193,61 @@ describe('reading the log', () => {
     expect(snapshot?.version).toBe(0);
     expect(snapshot?.schema.fields.map((field) => field.name)).toEqual(['n', 'm']);
   });
+});
+
+describe('checkpoints', () => {
+  it('writes one every 10 commits, from which a reader rebuilds the same version without the older commits', async () => {
+    const counted = new LocalDiskStore(path.join(dir, 'checkpointed'));
+    const table = new DeltaTable(counted, 'events');
+    for (let n = 0; n < 12; n += 1) {
+      const before = await table.snapshot();
+      const staged = await engine.stage(`(SELECT ${n} AS n, 'row ${n}' AS label)`, []);
+      await table.commit({
+        mode: 'append',
+        schema: staged.schema,
+        partitionColumns: [],
+        files: staged.files,
+        readVersion: before?.version ?? -1,
+        txns: [{ appId: `load-${n}`, version: 0 }],
+      });
+    }
+    const log = await readdir(path.join(counted.location, 'events', '_delta_log'));
+    expect(log).toContain('00000000000000000010.checkpoint.parquet');
+    expect(log).toContain('_last_checkpoint');
+
+    // Another process, as it were: the same files seen through another path, so nothing read so far is reused.
+    const link = path.join(dir, 'checkpointed-link');
+    await symlink(counted.location, link);
+    const other = new LocalDiskStore(link);
+    const gets: string[] = [];
+    const get = other.get.bind(other);
+    other.get = async (key) => {
+      gets.push(key);
+      return get(key);
+    };
+    const fresh = new DeltaTable(other, 'events');
+    const snapshot = await fresh.snapshot();
+    expect(snapshot?.version).toBe(11);
+    expect(snapshot?.files).toHaveLength(12);
+    expect(snapshot?.txns.get('load-0')).toBe(0);
+    expect(snapshot?.txns.get('load-11')).toBe(0);
+    expect(gets.map((key) => key.split('/').pop()).sort()).toEqual([
+      '00000000000000000010.json',
+      '00000000000000000011.json',
+    ]);
+    // Time travel before the checkpoint replays the commits.
+    expect((await fresh.snapshot(4))?.files).toHaveLength(5);
+    await engine.registerSnapshot('checkpointed', snapshot!, other, 'events');
+    expect(await engine.count('checkpointed')).toBe(12);
+  });
+
+  it.skipIf(skipWithoutDeltaRs())(
+    'leaves a checkpointed table that delta-rs reads with the same rows',
+    async () => {
+      const store = new LocalDiskStore(path.join(dir, 'checkpointed'));
+      const out = path.join(dir, 'checkpointed.parquet');
+      const read = exportWithDeltaRs(path.join(store.location, 'events'), out);
+      expect(read).toMatchObject({ version: 11, rows: 12 });
+    },
+  );
 });

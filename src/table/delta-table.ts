@@ -1,4 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CHECKPOINT_INTERVAL,
+  checkpointFileName,
+  parseCheckpointVersion,
+  readCheckpointFile,
+  writeCheckpointFile,
+} from './checkpoint.js';
 import { CommitConflictError } from '../core/errors.js';
 import { joinKey, ObjectExistsError, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import {
@@ -94,19 +104,18 @@ export class DeltaTable {
   }
 
   async versions(): Promise<number[]> {
-    return (await this.logObjects()).map((entry) => entry.version);
+    return (await this.logListing()).commits.map((entry) => entry.version);
   }
 
-  /** The commit files, oldest first. */
-  private async logObjects(): Promise<{ version: number; object: ObjectInfo }[]> {
+  /** The commit files and the checkpoint files, each oldest first. */
+  private async logListing(): Promise<{ commits: LogObject[]; checkpoints: LogObject[] }> {
     const objects = await this.store.list(joinKey(this.root, LOG_DIR) + '/');
-    return objects
-      .map((object) => ({
-        version: parseCommitVersion(object.key.slice(object.key.lastIndexOf('/') + 1)),
-        object,
-      }))
-      .filter((entry): entry is { version: number; object: ObjectInfo } => entry.version !== undefined)
-      .sort((a, b) => a.version - b.version);
+    const named = (parse: (name: string) => number | undefined): LogObject[] =>
+      objects
+        .map((object) => ({ version: parse(object.key.slice(object.key.lastIndexOf('/') + 1)), object }))
+        .filter((entry): entry is LogObject => entry.version !== undefined)
+        .sort((a, b) => a.version - b.version);
+    return { commits: named(parseCommitVersion), checkpoints: named(parseCheckpointVersion) };
   }
 
   async exists(): Promise<boolean> {
@@ -117,27 +126,81 @@ export class DeltaTable {
     const cached = this.commits.get(version);
     if (cached) return cached;
     const key = this.logKey(version);
+    const actions = await this.readShared(key, listed, async () =>
+      parseActions((await this.store.get(key)).toString('utf8'), key),
+    );
+    this.commits.set(version, actions);
+    return actions;
+  }
+
+  private async readCheckpoint(checkpoint: LogObject): Promise<DeltaAction[]> {
+    return this.readShared(checkpoint.object.key, checkpoint.object, async () =>
+      readCheckpointFile(await this.store.localPath(checkpoint.object.key)),
+    );
+  }
+
+  /** A log file's actions, from the process-wide cache when this very file (key, size, time) was read before. */
+  private async readShared(
+    key: string,
+    listed: ObjectInfo | undefined,
+    read: () => Promise<DeltaAction[]>,
+  ): Promise<DeltaAction[]> {
     const shared =
       listed && `${this.store.location}\0${key}\0${listed.size}\0${listed.lastModified.getTime()}`;
     const known = shared === undefined ? undefined : sharedCommits.get(shared);
-    const actions = known ?? parseActions((await this.store.get(key)).toString('utf8'), key);
-    this.commits.set(version, actions);
+    const actions = known ?? (await read());
     if (shared !== undefined) remember(shared, actions);
     return actions;
   }
 
   /** The latest version, or the one asked for (time travel); undefined when the table does not exist. */
   async snapshot(version?: number): Promise<TableSnapshot | undefined> {
-    const entries = (await this.logObjects()).filter(
-      (entry) => version === undefined || entry.version <= version,
-    );
+    const listing = await this.logListing();
+    const wanted = (entry: LogObject): boolean => version === undefined || entry.version <= version;
+    const entries = listing.commits.filter(wanted);
     const versions = entries.map((entry) => entry.version);
     if (versions.length === 0) return undefined;
     if (version !== undefined && versions[versions.length - 1] !== version) {
       throw new Error(`${this.root}: version ${version} does not exist`);
     }
-    const logs = await Promise.all(entries.map((entry) => this.readCommit(entry.version, entry.object)));
-    return replay(this.root, versions, logs);
+    // From the latest checkpoint on: its state, then its own commit again (for the timestamp) and those after.
+    const checkpoint = listing.checkpoints.filter(wanted).at(-1);
+    const replayed = checkpoint ? entries.filter((entry) => entry.version >= checkpoint.version) : entries;
+    const logs = await Promise.all(replayed.map((entry) => this.readCommit(entry.version, entry.object)));
+    return replay(this.root, versions, checkpoint ? [await this.readCheckpoint(checkpoint), ...logs] : logs);
+  }
+
+  /**
+   * Writes the checkpoint of `version` and points `_last_checkpoint` at it. Best effort: the commit is done, and
+   * a missing checkpoint only means readers replay more commits — so a failure is not the writer's failure.
+   */
+  private async checkpoint(version: number): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-checkpoint-'));
+    try {
+      const snapshot = await this.snapshot(version);
+      if (!snapshot) return;
+      const actions: DeltaAction[] = [
+        { protocol: { minReaderVersion: READER_VERSION, minWriterVersion: WRITER_VERSION } },
+        { metaData: snapshot.metadata },
+        ...[...snapshot.txns].map(([appId, txnVersion]) => ({
+          txn: { appId, version: txnVersion, lastUpdated: snapshot.timestamp },
+        })),
+        ...snapshot.files.map((add) => ({ add })),
+      ];
+      const file = path.join(dir, checkpointFileName(version));
+      await writeCheckpointFile(actions, file);
+      await this.store.putFile(file, joinKey(this.root, LOG_DIR, checkpointFileName(version)), {
+        move: true,
+      });
+      await this.store.put(
+        joinKey(this.root, LOG_DIR, '_last_checkpoint'),
+        JSON.stringify({ version, size: actions.length }),
+      );
+    } catch {
+      // Readers fall back to the commits.
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async commit(request: CommitRequest): Promise<CommitResult> {
@@ -161,6 +224,7 @@ export class DeltaTable {
       const version = readVersion + 1;
       try {
         await this.store.putIfAbsent(this.logKey(version), serializeActions(buildActions(request, current)));
+        if (version > 0 && version % CHECKPOINT_INTERVAL === 0) await this.checkpoint(version);
         return { version, alreadyCommitted: false };
       } catch (error) {
         if (!(error instanceof ObjectExistsError)) throw error;
@@ -176,6 +240,11 @@ export class DeltaTable {
       }
     }
   }
+}
+
+interface LogObject {
+  version: number;
+  object: ObjectInfo;
 }
 
 function isRecorded(snapshot: TableSnapshot, txn: TxnAction): boolean {

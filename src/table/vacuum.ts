@@ -1,0 +1,141 @@
+import { MedallionError } from '../core/errors.js';
+import { joinKey, type ObjectInfo } from '../storage/object-store.js';
+import { LOG_DIR } from './delta-protocol.js';
+import { decodeDeltaPath, DeltaTable } from './delta-table.js';
+import type { LakeArea, LakeLayout } from './lake-layout.js';
+
+/**
+ * VACUUM: deletes the data files no version still within the retention window needs. Overwritten silver and
+ * gold tables otherwise keep every old version's files forever.
+ */
+export interface VacuumOptions {
+  /** How far back versions stay readable (time travel), in ms. */
+  retainMs: number;
+  now: Date;
+  /** List what would be deleted, delete nothing. */
+  dryRun?: boolean;
+}
+
+export interface VacuumResult {
+  /** Store keys of the files deleted (or that would be, with dryRun), sorted. */
+  deleted: string[];
+  /** Their total size. */
+  bytes: number;
+  /** Data files left in place. */
+  kept: number;
+}
+
+/** Keys deleted per store.delete call. */
+const DELETE_BATCH = 1000;
+
+/** A path in `add.path` that is a URI or an absolute path rather than a path relative to the table root. */
+const ABSOLUTE_PATH = /^([a-z][a-z0-9+.-]*:|\/)/i;
+
+/**
+ * Deletes the Parquet files under the table root that (a) no retained version references — the current version,
+ * every version committed after `now − retainMs`, and the latest one committed at or before it, so that time
+ * travel to any instant within the window still works — and (b) were themselves last modified before
+ * `now − retainMs`, so that files a writer has uploaded but not yet committed are left alone. The log and hidden
+ * entries (`_…`, `.…`, partition directories excepted) are never touched.
+ */
+export async function vacuumTable(table: DeltaTable, options: VacuumOptions): Promise<VacuumResult> {
+  const cutoff = options.now.getTime() - options.retainMs;
+  const referenced = await retainedFiles(table, cutoff);
+  if (!referenced) return { deleted: [], bytes: 0, kept: 0 };
+  const { keys, partitionColumns } = referenced;
+  const prefix = `${joinKey(table.root)}/`;
+  const candidates = (await table.store.list(prefix)).filter((object) =>
+    isDataFile(object.key.slice(prefix.length), partitionColumns),
+  );
+  const doomed = candidates.filter(
+    (object) => !keys.has(object.key) && object.lastModified.getTime() < cutoff,
+  );
+  const deleted = doomed.map((object) => object.key);
+  if (!options.dryRun) {
+    for (let i = 0; i < deleted.length; i += DELETE_BATCH) {
+      await table.store.delete(deleted.slice(i, i + DELETE_BATCH));
+    }
+  }
+  return { deleted, bytes: totalSize(doomed), kept: candidates.length - doomed.length };
+}
+
+/** Store keys of every file a retained version references, or undefined when the table has no version. */
+async function retainedFiles(
+  table: DeltaTable,
+  cutoff: number,
+): Promise<{ keys: Set<string>; partitionColumns: string[] } | undefined> {
+  const versions = await table.versions();
+  const keys = new Set<string>();
+  const partitionColumns = new Set<string>();
+  // Newest first, down to (and including) the latest version committed at or before the cutoff.
+  for (const version of [...versions].reverse()) {
+    const snapshot = await table.snapshot(version);
+    if (!snapshot) break;
+    for (const column of snapshot.partitionColumns) partitionColumns.add(column);
+    for (const file of snapshot.files) {
+      if (ABSOLUTE_PATH.test(file.path)) {
+        throw new MedallionError(
+          `${table.root}: version ${version} names a data file by absolute path (${file.path}); vacuum only handles paths relative to the table`,
+          {
+            context: { file: joinKey(table.store.location, table.root) },
+            hint: 'this table was written by another engine: vacuum it with that engine',
+          },
+        );
+      }
+      keys.add(joinKey(table.root, decodeDeltaPath(file.path)));
+    }
+    if (snapshot.timestamp <= cutoff) break;
+  }
+  return versions.length === 0 ? undefined : { keys, partitionColumns: [...partitionColumns] };
+}
+
+/**
+ * A Parquet file of the table's data: not in the log, not hidden. As in Delta, a directory starting with `_` or
+ * `.` is hidden unless it is a partition directory (`column=value`) of a partition column.
+ */
+function isDataFile(relativeKey: string, partitionColumns: readonly string[]): boolean {
+  const segments = relativeKey.split('/');
+  const name = segments.pop() ?? '';
+  if (!name.endsWith('.parquet') || isHidden(name)) return false;
+  if (segments[0] === LOG_DIR) return false;
+  return segments.every(
+    (segment) => !isHidden(segment) || partitionColumns.some((column) => segment.startsWith(`${column}=`)),
+  );
+}
+
+function isHidden(name: string): boolean {
+  return name.startsWith('_') || name.startsWith('.');
+}
+
+function totalSize(objects: readonly ObjectInfo[]): number {
+  return objects.reduce((sum, object) => sum + object.size, 0);
+}
+
+export interface TableVacuumResult extends VacuumResult {
+  area: LakeArea;
+  /** The table's directory in its area, e.g. `orders` or `_manifest`. */
+  table: string;
+}
+
+/** The table layers of a lake; landing holds one table, the manifest. */
+const TABLE_AREAS = ['bronze', 'silver', 'gold', 'quarantine'] as const satisfies readonly LakeArea[];
+
+/**
+ * Vacuums every Delta table of the lake: each directory one level down in bronze, silver, gold and quarantine
+ * that has a `_delta_log`, and the landing manifest.
+ */
+export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Promise<TableVacuumResult[]> {
+  const tables: { area: LakeArea; table: DeltaTable }[] = [{ area: 'landing', table: lake.manifest() }];
+  for (const area of TABLE_AREAS) {
+    const store = lake.stores.store(area);
+    for (const prefix of (await store.listDelimited('')).prefixes) {
+      tables.push({ area, table: new DeltaTable(store, prefix.slice(0, -1)) });
+    }
+  }
+  const results: TableVacuumResult[] = [];
+  for (const { area, table } of tables) {
+    if (!(await table.exists())) continue;
+    results.push({ area, table: table.root, ...(await vacuumTable(table, options)) });
+  }
+  return results;
+}
