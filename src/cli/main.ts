@@ -7,12 +7,12 @@ import {
   logsCommand,
   RUN_STATES,
   runsCommand,
-  serveCommand,
   setPausedCommand,
   tasksCommand,
   triggerCommand,
 } from './orchestration-commands.js';
 import { qualityCommand } from './quality-command.js';
+import { serveCommand } from './serve-command.js';
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -268,6 +268,24 @@ withStoreOptions(
   'print the cleared tasks as JSON',
   true,
 ).action(clearCommand);
+
+program
+  .command('vacuum')
+  .description(
+    "delete the data files of table versions older than the retention (overwritten silver and gold tables' old files)",
+  )
+  .requiredOption('--lake <location>', 'the lake: a directory, s3://bucket/prefix, or s3://')
+  .option(
+    '--retain <duration>',
+    'keep every version readable this far back: 90m, 168h, 30d (at least 1h unless --force-short-retention)',
+    '168h',
+  )
+  .option('--force-short-retention', 'allow --retain under 1h (readers of older versions may break)', false)
+  .option('--dry-run', 'list what would be deleted, delete nothing', false)
+  .option('--json', 'print the result per table, with the keys, as JSON', false)
+  .action(async (flags: import('./vacuum-command.js').VacuumFlags) => {
+    await (await import('./vacuum-command.js')).vacuumCommand(flags);
+  });
 
 program
   .command('demo')
