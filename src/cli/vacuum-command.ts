@@ -1,0 +1,67 @@
+import { ConfigError } from '../core/errors.js';
+import { parseDuration } from '../core/schedule.js';
+import { LakeLayout } from '../table/lake-layout.js';
+import { vacuumLake } from '../table/vacuum.js';
+import { fail } from './exit.js';
+import { openLake, storeSettings } from './locations.js';
+import { formatNumber, table } from './render.js';
+
+export interface VacuumFlags {
+  lake: string;
+  retain: string;
+  dryRun: boolean;
+  forceShortRetention: boolean;
+  json: boolean;
+}
+
+const HOUR = 3_600_000;
+
+/** `--retain` in ms; under an hour only with `--force-short-retention`. */
+export function retentionMs(flags: Pick<VacuumFlags, 'retain' | 'forceShortRetention'>): number {
+  const retainMs = parseDuration(flags.retain, '--retain');
+  if (retainMs < HOUR && !flags.forceShortRetention) {
+    throw new ConfigError(`${flags.retain} is shorter than the 1h minimum retention`, {
+      context: { field: '--retain' },
+      hint:
+        'a short retention deletes files that readers of older versions (time travel, a query still running, ' +
+        'a writer about to commit) may need; pass --force-short-retention if that is what you want',
+    });
+  }
+  return retainMs;
+}
+
+/** `medallion vacuum`: deletes the data files of old table versions no longer within the retention window. */
+export async function vacuumCommand(flags: VacuumFlags): Promise<void> {
+  try {
+    const retainMs = retentionMs(flags);
+    const now = new Date();
+    const lake = new LakeLayout(await openLake(flags.lake, storeSettings()));
+    const results = await vacuumLake(lake, { retainMs, now, ...(flags.dryRun && { dryRun: true }) });
+    const tables = results.map((result) => ({ ...result, table: `${result.area}.${result.table}` }));
+    const files = tables.reduce((sum, result) => sum + result.deleted.length, 0);
+    const bytes = tables.reduce((sum, result) => sum + result.bytes, 0);
+    const cutoff = new Date(now.getTime() - retainMs).toISOString();
+    const verb = flags.dryRun ? 'would delete' : 'deleted';
+    if (flags.json) {
+      const report = { lake: lake.location, dryRun: flags.dryRun, retainMs, cutoff, tables };
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(
+      [
+        `${lake.location}: every version readable since ${cutoff} (--retain ${flags.retain}) kept; ${verb} ${formatNumber(files)} file(s), ${formatNumber(bytes)} bytes in ${tables.length} table(s)`,
+        table(
+          ['table', flags.dryRun ? 'would delete' : 'files deleted', 'bytes', 'files kept'],
+          tables.map((result) => [
+            result.table,
+            formatNumber(result.deleted.length),
+            formatNumber(result.bytes),
+            formatNumber(result.kept),
+          ]),
+        ),
+      ].join('\n') + '\n',
+    );
+  } catch (error) {
+    fail(error);
+  }
+}
