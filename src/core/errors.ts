@@ -46,7 +46,9 @@ export class MedallionError extends Error {
       byte !== undefined ? `byte ${byte}` : undefined,
     ].filter((part): part is string => part !== undefined);
     const subject = file ?? field;
-    const prefix = subject ? `${subject}${where.length ? ` (${where.join(', ')})` : ''}: ` : '';
+    // A message that already starts with its subject (e.g. `--retain: …`) does not get it twice.
+    const named = subject !== undefined && where.length === 0 && this.message.startsWith(`${subject}`);
+    const prefix = subject && !named ? `${subject}${where.length ? ` (${where.join(', ')})` : ''}: ` : '';
     return `${prefix}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './errors.js';
+import { ConfigError, describeError } from './errors.js';
 import {
   dueIntervals,
   intervalsBetween,
@@ -92,5 +92,15 @@ describe('validateSchedule', () => {
     expect(() => validateSchedule({ cron: '0 * * * *', timezone: 'Mars/Olympus' })).toThrow(ConfigError);
     expect(() => validateSchedule({ every: '6 hours' })).toThrow(/schedule.every/);
     expect(parseDuration('5m')).toBe(300_000);
+  });
+
+  it('names the field once when the error is printed', () => {
+    let printed = '';
+    try {
+      parseDuration('5x', '--retain');
+    } catch (error) {
+      printed = describeError(error);
+    }
+    expect(printed).toMatch(/^--retain: "5x" is not a duration\n  hint:/);
   });
 });
