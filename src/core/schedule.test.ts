@@ -101,6 +101,6 @@ describe('validateSchedule', () => {
     } catch (error) {
       printed = describeError(error);
     }
-    expect(printed).toMatch(/^--retain: "5x" is not a duration\n  hint:/);
+    expect(printed).toMatch(/^--retain: "5x" is not a duration\n {2}hint:/);
   });
 });
