@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { exportWithDeltaRs, skipWithoutDeltaRs } from '../testing/delta-rs.js';
+import { commitQuery } from '../testing/delta-tables.js';
 import { DeltaTable } from './delta-table.js';
 
 let dir: string;
@@ -18,21 +19,8 @@ beforeAll(async () => {
 });
 afterAll(() => engine.close());
 
-async function write(
-  table: DeltaTable,
-  sql: string,
-  mode: 'append' | 'overwrite',
-  partitionBy: string[] = [],
-) {
-  const before = await table.snapshot();
-  const staged = await engine.stage(`(${sql})`, partitionBy);
-  return table.commit({
-    mode,
-    schema: staged.schema,
-    partitionColumns: partitionBy,
-    files: staged.files,
-    readVersion: before?.version ?? -1,
-  });
+function write(table: DeltaTable, sql: string, mode: 'append' | 'overwrite', partitionBy: string[] = []) {
+  return commitQuery(engine, table, sql, mode, partitionBy);
 }
 
 async function rows(table: DeltaTable, version?: number): Promise<unknown[]> {
