@@ -5,6 +5,7 @@ import { ConfigError } from '../core/errors.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
+import { storeConnections } from './connections-command.js';
 import { EXIT, fail } from './exit.js';
 import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
@@ -38,8 +39,8 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
       hint: 'pass --source DIR or --source s3://bucket/prefix, or set defaultSource in the pipeline',
     });
   }
-  const settings = storeSettings();
   const store = await openDb(flags.db);
+  const settings = storeSettings(process.env, storeConnections(store));
   const alerter = flags.alerts ? await openAlerter(flags.alerts, store) : undefined;
   try {
     return await runPipeline({

@@ -4,7 +4,13 @@ import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { isS3Url, parseS3Url, s3ConfigFromEnv } from '../storage/s3-config.js';
+import {
+  isS3Url,
+  parseS3Url,
+  s3ConfigFromEnv,
+  splitS3Url,
+  type S3ConnectionConfig,
+} from '../storage/s3-config.js';
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../storage/s3.js';
 import {
   AREA_DIRECTORIES,
@@ -16,10 +22,13 @@ import {
 
 /**
  * Turns the `--source` and `--lake` arguments into stores: a directory, or an S3 URL reached with
- * the MEDALLION_S3_* / AWS_* settings of the environment. Problems are reported at start, once each.
+ * the MEDALLION_S3_* / AWS_* settings of the environment, or those of a named connection
+ * (`s3://NAME@bucket/prefix`). Problems are reported at start, once each.
  */
 export interface StoreSettings {
   env: NodeJS.ProcessEnv;
+  /** Looks a named connection up (`s3://NAME@…`); absent: named connections cannot be used. */
+  connections?: ConnectionResolver;
   /** Where objects read from S3 are cached for DuckDB. */
   cacheDir: string;
   cacheMaxBytes: number;
@@ -31,6 +40,9 @@ export interface StoreSettings {
     >
   >;
 }
+
+/** The settings of the connection of that name; a ConfigError naming it when there is none. */
+export type ConnectionResolver = (name: string) => Promise<S3ConnectionConfig>;
 
 const GiB = 1024 ** 3;
 
@@ -51,12 +63,16 @@ function envInteger(env: NodeJS.ProcessEnv, name: string, minimum: number): numb
  * MEDALLION_S3_PART_SIZE_MB (multipart part and download range size), MEDALLION_S3_CONCURRENCY (parts or
  * ranges in flight per transfer), MEDALLION_S3_MAX_ATTEMPTS (per request, with backoff and jitter).
  */
-export function storeSettings(env: NodeJS.ProcessEnv = process.env): StoreSettings {
+export function storeSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  connections?: ConnectionResolver,
+): StoreSettings {
   const partSizeMb = envInteger(env, 'MEDALLION_S3_PART_SIZE_MB', 5);
   const queueSize = envInteger(env, 'MEDALLION_S3_CONCURRENCY', 1);
   const maxAttempts = envInteger(env, 'MEDALLION_S3_MAX_ATTEMPTS', 1);
   return {
     env,
+    ...(connections && { connections }),
     cacheDir: env.MEDALLION_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'medallion', 'objects'),
     cacheMaxBytes: envInteger(env, 'MEDALLION_CACHE_MAX_BYTES', 1) ?? 20 * GiB,
     s3: {
@@ -67,11 +83,33 @@ export function storeSettings(env: NodeJS.ProcessEnv = process.env): StoreSettin
   };
 }
 
-function s3Store(bucket: string, prefix: string, settings: StoreSettings): S3ObjectStore {
+/** How to reach S3 for a location: its named connection's settings, or the environment's. */
+async function s3Connection(
+  connection: string | undefined,
+  settings: StoreSettings,
+): Promise<S3ConnectionConfig> {
+  if (connection === undefined) return s3ConfigFromEnv(settings.env);
+  if (!settings.connections) {
+    throw new ConfigError(
+      `connection "${connection}" cannot be used here: this command does not read connections`,
+      {
+        hint: 'use an s3://bucket/prefix URL with the MEDALLION_S3_* / AWS_* variables',
+      },
+    );
+  }
+  return settings.connections(connection);
+}
+
+function s3Store(
+  bucket: string,
+  prefix: string,
+  config: S3ConnectionConfig,
+  settings: StoreSettings,
+): S3ObjectStore {
   return new S3ObjectStore({
     bucket,
     prefix,
-    ...s3ConfigFromEnv(settings.env),
+    ...config,
     cacheDir: settings.cacheDir,
     cacheMaxBytes: settings.cacheMaxBytes,
     ...settings.s3,
@@ -80,8 +118,8 @@ function s3Store(bucket: string, prefix: string, settings: StoreSettings): S3Obj
 
 export async function openSource(location: string, settings: StoreSettings): Promise<ObjectStore> {
   if (isS3Url(location)) {
-    const { bucket, prefix } = parseS3Url(location);
-    const store = s3Store(bucket, prefix, settings);
+    const { bucket, prefix, connection } = parseS3Url(location);
+    const store = s3Store(bucket, prefix, await s3Connection(connection, settings), settings);
     await store.verify();
     return store;
   }
@@ -106,19 +144,22 @@ export async function openLake(location: string, settings: StoreSettings): Promi
     await mkdir(location, { recursive: true });
     return localLake(location);
   }
-  const [, bucketPart = '', rest = ''] = /^s3:\/\/([^/]*)\/?(.*)$/i.exec(location.trim()) ?? [];
+  const { connection, bucketPart, rest } = splitS3Url(location);
+  const user = connection === undefined ? '' : `${connection}@`;
   const perArea = bucketPart === '' || bucketPart.includes('{layer}');
   const placeOf = (area: LakeArea): { bucket: string; prefix: string } => {
     if (perArea) {
       const bucket = (bucketPart || '{layer}').replaceAll('{layer}', area === 'system' ? 'landing' : area);
-      const parsed = parseS3Url(`s3://${bucket}/${rest}`);
+      const parsed = parseS3Url(`s3://${user}${bucket}/${rest}`);
       return { bucket, prefix: area === 'system' ? `${parsed.prefix}_medallion/` : parsed.prefix };
     }
     const parsed = parseS3Url(location);
     return { bucket: parsed.bucket, prefix: `${parsed.prefix}${AREA_DIRECTORIES[area]}/` };
   };
+  for (const area of LAKE_AREAS) placeOf(area); // a bad location fails before any connection is looked up
+  const config = await s3Connection(connection, settings);
   const stores = new Map(
-    LAKE_AREAS.map((area) => [area, s3Store(placeOf(area).bucket, placeOf(area).prefix, settings)]),
+    LAKE_AREAS.map((area) => [area, s3Store(placeOf(area).bucket, placeOf(area).prefix, config, settings)]),
   );
   const buckets = new Map([...stores.values()].map((store) => [store.bucket, store]));
   for (const store of buckets.values()) await store.ensureBucket();

@@ -287,6 +287,48 @@ program
     await (await import('./vacuum-command.js')).vacuumCommand(flags);
   });
 
+const connections = program
+  .command('connections')
+  .description(
+    'named S3 connections for --source/--lake s3://NAME@bucket/prefix (secrets encrypted at rest)',
+  );
+
+connections
+  .command('add')
+  .description(
+    'add (or replace) a connection; its secret is encrypted with $MEDALLION_SECRET_KEY or .medallion/secret.key',
+  )
+  .argument('<name>', 'connection name: lower_snake_case or kebab-case')
+  .option('--endpoint <url>', 'S3 endpoint, e.g. http://127.0.0.1:9000 (default: AWS S3)')
+  .requiredOption('--region <region>', 'region, e.g. us-east-1')
+  .option('--path-style', 'path-style bucket addressing (default: on with --endpoint)')
+  .option('--no-path-style', 'virtual-hosted bucket addressing')
+  .requiredOption('--access-key-id <id>', 'access key id')
+  .option('--secret-from-env <var>', 'read the secret access key from this environment variable')
+  .option('--secret-stdin', 'read the secret access key from standard input')
+  .option('--db <url>', DB_HELP)
+  .action(async (name: string, flags: import('./connections-command.js').AddConnectionFlags) => {
+    await (await import('./connections-command.js')).addConnectionCommand(name, flags);
+  });
+
+connections
+  .command('list')
+  .description('list the connections: endpoint, region, access key id masked; never a secret')
+  .option('--db <url>', DB_HELP)
+  .option('--json', 'print the connections as JSON', false)
+  .action(async (flags: { db?: string; json: boolean }) => {
+    await (await import('./connections-command.js')).listConnectionsCommand(flags);
+  });
+
+connections
+  .command('remove')
+  .description('remove a connection')
+  .argument('<name>', 'connection name')
+  .option('--db <url>', DB_HELP)
+  .action(async (name: string, flags: { db?: string }) => {
+    await (await import('./connections-command.js')).removeConnectionCommand(name, flags);
+  });
+
 program
   .command('demo')
   .description(

@@ -63,14 +63,16 @@ export interface StartedScheduler {
 /** A scheduler over the given pipelines, executing their tasks in this process; stopped by SIGINT/SIGTERM. */
 export async function startScheduler(flags: SchedulerFlags): Promise<StartedScheduler> {
   // Loaded here, not on import: the commands that only read the metadata store start faster without them.
-  const [{ PipelineTaskRunner }, { openLake, openSource, storeSettings }] = await Promise.all([
-    import('../runner/pipeline-task-runner.js'),
-    import('./locations.js'),
-  ]);
+  const [{ PipelineTaskRunner }, { openLake, openSource, storeSettings }, { storeConnections }] =
+    await Promise.all([
+      import('../runner/pipeline-task-runner.js'),
+      import('./locations.js'),
+      import('./connections-command.js'),
+    ]);
   const pipelines = await loadPipelines(flags.pipeline);
   const store = await openDb(flags.db);
   const alerter = flags.alerts ? await openAlerter(flags.alerts, store) : undefined;
-  const settings = storeSettings();
+  const settings = storeSettings(process.env, storeConnections(store));
   const source = flags.source ?? pipelines.find((pipeline) => pipeline.defaultSource)?.defaultSource;
   if (!source) {
     throw new ConfigError('no source given', {

@@ -3,6 +3,7 @@ import { parseDuration } from '../core/schedule.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { vacuumLake } from '../table/vacuum.js';
 import { fail } from './exit.js';
+import { databaseConnections } from './connections-command.js';
 import { openLake, storeSettings } from './locations.js';
 import { formatNumber, table } from './render.js';
 
@@ -35,7 +36,9 @@ export async function vacuumCommand(flags: VacuumFlags): Promise<void> {
   try {
     const retainMs = retentionMs(flags);
     const now = new Date();
-    const lake = new LakeLayout(await openLake(flags.lake, storeSettings()));
+    const lake = new LakeLayout(
+      await openLake(flags.lake, storeSettings(process.env, databaseConnections(undefined))),
+    );
     const results = await vacuumLake(lake, { retainMs, now, ...(flags.dryRun && { dryRun: true }) });
     const tables = results.map((result) => ({ ...result, table: `${result.area}.${result.table}` }));
     const files = tables.reduce((sum, result) => sum + result.deleted.length, 0);

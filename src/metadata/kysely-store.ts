@@ -15,8 +15,10 @@ import type {
   AttemptRecord,
   AttemptResult,
   ClaimScope,
+  ConnectionRecord,
   LogPage,
   MetadataStore,
+  NewConnection,
   NewRun,
   PipelineRecord,
   RunFilter,
@@ -30,6 +32,7 @@ import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import type {
   AlertsTable,
   AttemptsTable,
+  ConnectionsTable,
   Database,
   PipelinesTable,
   RunsTable,
@@ -736,6 +739,45 @@ export class KyselyMetadataStore implements MetadataStore {
       .execute();
     return rows.map(toAlert);
   }
+
+  // ── connections ────────────────────────────────────────────────────────────────────────────────────────
+
+  async putConnection(connection: NewConnection): Promise<void> {
+    const now = this.now();
+    const values = {
+      kind: connection.kind,
+      config: JSON.stringify(connection.config),
+      secret: connection.secret,
+      updated_at: now,
+    };
+    await this.db
+      .insertInto('medallion_connections')
+      .values({ name: connection.name, ...values, created_at: now })
+      .onConflict((conflict) => conflict.column('name').doUpdateSet(values))
+      .execute();
+  }
+
+  async getConnection(name: string): Promise<ConnectionRecord | undefined> {
+    const row = await this.db
+      .selectFrom('medallion_connections')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toConnection(row);
+  }
+
+  async listConnections(): Promise<ConnectionRecord[]> {
+    const rows = await this.db.selectFrom('medallion_connections').selectAll().orderBy('name').execute();
+    return rows.map(toConnection);
+  }
+
+  async deleteConnection(name: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('medallion_connections')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
 }
 
 // ── rows ↔ records ─────────────────────────────────────────────────────────────────────────────────────
@@ -813,6 +855,17 @@ function toAlert(row: Selectable<AlertsTable>): AlertRecord {
     lastRunId: row.last_run_id,
     lastError: row.last_error,
     lastErrorAt: row.last_error_at,
+  };
+}
+
+function toConnection(row: Selectable<ConnectionsTable>): ConnectionRecord {
+  return {
+    name: row.name,
+    kind: row.kind,
+    config: parseJsonObject(row.config),
+    secret: row.secret,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 

@@ -4,6 +4,7 @@
  * (dist/metadata/open.js), so run `npm run build` first (`npm test` does).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MetadataStore, NewRun } from './metadata-store.js';
 import { MIGRATIONS } from './migrations.js';
+import { SecretBox } from '../security/secret-box.js';
 import { openMetadataStore } from './open.js';
 
 export interface ConformanceTarget {
@@ -857,6 +859,44 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       const alerts = await store.listAlerts();
       expect(alerts).toHaveLength(causes.length);
       for (const alert of alerts) expect(alert).toMatchObject({ occurrences: 2, sentOccurrences: 1 });
+    });
+
+    it('adds, replaces, lists and deletes named connections, keeping the sealed secret as given', async () => {
+      const { store, url } = await freshStore();
+      const box = new SecretBox(randomBytes(32));
+      const plain = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+      const config = { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1', forcePathStyle: true };
+      await store.putConnection({ name: 'minio', kind: 's3', config, secret: box.seal(plain) });
+      await store.putConnection({
+        name: 'aws-prod',
+        kind: 's3',
+        config: { region: 'eu-west-3' },
+        secret: null,
+      });
+      const stored = await store.getConnection('minio');
+      expect(stored).toMatchObject({ name: 'minio', kind: 's3', config });
+      expect(stored?.secret).not.toContain(plain);
+      expect(box.open(stored?.secret ?? '')).toBe(plain);
+      expect((await store.listConnections()).map((connection) => connection.name)).toEqual([
+        'aws-prod',
+        'minio',
+      ]);
+
+      await store.putConnection({ name: 'minio', kind: 's3', config: { region: 'us-west-2' }, secret: null });
+      const replaced = await store.getConnection('minio');
+      expect(replaced).toMatchObject({
+        config: { region: 'us-west-2' },
+        secret: null,
+        createdAt: stored?.createdAt,
+      });
+      expect(await another(url).then((other) => other.getConnection('aws-prod'))).toMatchObject({
+        config: { region: 'eu-west-3' },
+      });
+
+      expect(await store.deleteConnection('minio')).toBe(true);
+      expect(await store.deleteConnection('minio')).toBe(false);
+      expect(await store.getConnection('minio')).toBeUndefined();
+      expect((await store.listConnections()).map((connection) => connection.name)).toEqual(['aws-prod']);
     });
 
     it('rejects timestamps it cannot read', async () => {

@@ -195,6 +195,20 @@ export interface AlertFilter {
   limit?: number;
 }
 
+/** A named connection (e.g. to an S3 service); the store keeps the secret as given (encrypted by the caller). */
+export interface ConnectionRecord {
+  name: string;
+  kind: string;
+  /** What the connection needs besides its secret (JSON-serialisable, no secrets). */
+  config: Record<string, unknown>;
+  /** The sealed secret, or null when the connection has none. */
+  secret: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewConnection = Pick<ConnectionRecord, 'name' | 'kind' | 'config' | 'secret'>;
+
 export interface MetadataStore {
   /** Which database is behind the store. */
   readonly dialect: 'sqlite' | 'postgres';
@@ -308,4 +322,12 @@ export interface MetadataStore {
   recordAlertDelivery(cause: string, at: string, error: string | null): Promise<void>;
   /** Causes most recently reported first. */
   listAlerts(filter?: AlertFilter): Promise<AlertRecord[]>;
+
+  /** Adds the connection, or replaces the one of that name (keeping its createdAt). */
+  putConnection(connection: NewConnection): Promise<void>;
+  getConnection(name: string): Promise<ConnectionRecord | undefined>;
+  /** By name. */
+  listConnections(): Promise<ConnectionRecord[]>;
+  /** False when there was no connection of that name. */
+  deleteConnection(name: string): Promise<boolean>;
 }

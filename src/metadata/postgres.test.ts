@@ -42,6 +42,7 @@ describe.runIf(baseUrl !== undefined)('PostgreSQL openMetadataStore', () => {
         'medallion_alert_occurrences',
         'medallion_alerts',
         'medallion_attempts',
+        'medallion_connections',
         'medallion_migrations',
         'medallion_pipelines',
         'medallion_runs',

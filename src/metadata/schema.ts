@@ -102,6 +102,18 @@ export interface AlertOccurrencesTable {
   at: string;
 }
 
+/** Named connections to object stores (migration 4): config without secrets, the secret sealed. */
+export interface ConnectionsTable {
+  name: string;
+  kind: string;
+  /** JSON, no secrets. */
+  config: string;
+  /** The encrypted secret as the caller sealed it (the store never sees it in clear). */
+  secret: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   medallion_migrations: MigrationsTable;
   medallion_pipelines: PipelinesTable;
@@ -111,4 +123,5 @@ export interface Database {
   medallion_task_logs: TaskLogsTable;
   medallion_alerts: AlertsTable;
   medallion_alert_occurrences: AlertOccurrencesTable;
+  medallion_connections: ConnectionsTable;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../core/errors.js';
-import { parseS3Url, s3ConfigFromEnv } from './s3-config.js';
+import { parseS3Url, s3ConfigFromEnv, splitS3Url } from './s3-config.js';
 
 describe('parseS3Url', () => {
   it('splits a URL into bucket and a prefix ending in a slash', () => {
@@ -18,6 +18,43 @@ describe('parseS3Url', () => {
     expect(() => parseS3Url('s3:///prefix')).toThrow(/invalid bucket name ""/);
     expect(() => parseS3Url('s3://My_Bucket/x')).toThrow(/invalid bucket name "My_Bucket"/);
     expect(() => parseS3Url('s3://lake/a/../b')).toThrow(/"\." or "\.\." segments/);
+  });
+});
+
+describe('parseS3Url with a connection name', () => {
+  it('takes the name before @ as the connection to reach the bucket with', () => {
+    expect(parseS3Url('s3://minio-local@lake/raw/2024')).toEqual({
+      connection: 'minio-local',
+      bucket: 'lake',
+      prefix: 'raw/2024/',
+    });
+    expect(parseS3Url('s3://aws_prod@lake')).toEqual({ connection: 'aws_prod', bucket: 'lake', prefix: '' });
+    expect(splitS3Url('s3://minio@')).toEqual({ connection: 'minio', bucketPart: '', rest: '' });
+    expect(splitS3Url('s3://minio@acme-{layer}/x')).toEqual({
+      connection: 'minio',
+      bucketPart: 'acme-{layer}',
+      rest: 'x',
+    });
+    expect(splitS3Url('s3://acme-{layer}')).toEqual({ bucketPart: 'acme-{layer}', rest: '' });
+  });
+
+  it('rejects a password in the URL without repeating it', () => {
+    for (const url of ['s3://minio:hunter2-secret@lake/x', 's3://minio:hunter2-secret@', 's3://a:b@c@lake']) {
+      let message = '';
+      try {
+        parseS3Url(url);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain('put credentials in a connection, not in the URL');
+      expect(message).not.toContain('hunter2');
+    }
+  });
+
+  it('rejects connection names that are not lower_snake_case or kebab-case', () => {
+    expect(() => parseS3Url('s3://Minio@lake')).toThrow(/invalid connection name "Minio"/);
+    expect(() => parseS3Url('s3://-x@lake')).toThrow(/invalid connection name/);
+    expect(() => parseS3Url('s3://@lake')).toThrow(/invalid connection name ""/);
   });
 });
 

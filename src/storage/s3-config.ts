@@ -24,27 +24,74 @@ export function isS3Url(value: string): boolean {
   return /^s3:\/\//i.test(value);
 }
 
-/** `s3://bucket/some/prefix` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`. */
-export function parseS3Url(url: string): S3Location {
-  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(url.trim());
+/** A connection name in `s3://NAME@bucket`: lower_snake_case or kebab-case. */
+export const CONNECTION_NAME = /^[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*$/;
+
+/** The parts of an S3 URL before any check of the bucket: `s3://[NAME@]bucketPart[/rest]`. */
+export interface S3UrlParts {
+  /** The named connection to reach the bucket with; undefined: the environment's settings. */
+  connection?: string;
+  bucketPart: string;
+  rest: string;
+}
+
+/**
+ * Splits `s3://NAME@bucket/prefix`. Rejects a password in the URL (`NAME:secret@`) without echoing it, and
+ * connection names that are not lower_snake_case or kebab-case.
+ */
+export function splitS3Url(url: string): S3UrlParts {
+  const match = /^s3:\/\/(?:([^/@]*)@)?([^/]*)(?:\/(.*))?$/i.exec(url.trim());
   if (!match) {
+    if (/^s3:\/\/[^/]*@[^/]*@/i.test(url.trim()) || /^s3:\/\/[^/@]*:[^/@]*@/i.test(url.trim())) {
+      throw passwordInUrl();
+    }
     throw new ConfigError(`not an S3 URL: "${url}"`, {
-      hint: 'write it as s3://bucket or s3://bucket/prefix',
+      hint: 'write it as s3://bucket, s3://bucket/prefix or s3://CONNECTION@bucket/prefix',
     });
   }
-  const bucket = match[1] ?? '';
+  const [, userinfo, bucketPart = '', rest = ''] = match;
+  if (userinfo === undefined) return { bucketPart, rest };
+  if (userinfo.includes(':')) throw passwordInUrl();
+  if (!CONNECTION_NAME.test(userinfo)) {
+    throw new ConfigError(`invalid connection name "${userinfo}" in an S3 URL`, {
+      hint: 'connection names are lower_snake_case or kebab-case, e.g. s3://minio-local@bucket/prefix',
+    });
+  }
+  return { connection: userinfo, bucketPart, rest };
+}
+
+function passwordInUrl(): ConfigError {
+  // The URL is not quoted: what follows the ':' is a secret.
+  return new ConfigError(
+    'an S3 URL must not hold a password: put credentials in a connection, not in the URL',
+    {
+      hint: 'medallion connections add NAME … --secret-from-env VAR, then use s3://NAME@bucket/prefix',
+    },
+  );
+}
+
+/**
+ * `s3://bucket/some/prefix` → `{ bucket: 'bucket', prefix: 'some/prefix/' }`; `s3://NAME@bucket/prefix` also
+ * gives `connection: 'NAME'`.
+ */
+export function parseS3Url(url: string): S3Location & { connection?: string } {
+  const { connection, bucketPart: bucket, rest } = splitS3Url(url);
   if (!BUCKET_NAME.test(bucket) || bucket.includes('..')) {
     throw new ConfigError(`invalid bucket name "${bucket}" in "${url}"`, {
       hint: 'bucket names are 3-63 characters: lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit',
     });
   }
-  const segments = (match[2] ?? '').split('/').filter((segment) => segment !== '');
+  const segments = rest.split('/').filter((segment) => segment !== '');
   if (segments.some((segment) => segment === '.' || segment === '..')) {
     throw new ConfigError(`the prefix in "${url}" contains "." or ".." segments`, {
       hint: 'write the prefix as plain names separated by "/"',
     });
   }
-  return { bucket, prefix: segments.length > 0 ? `${segments.join('/')}/` : '' };
+  return {
+    ...(connection !== undefined && { connection }),
+    bucket,
+    prefix: segments.length > 0 ? `${segments.join('/')}/` : '',
+  };
 }
 
 export function formatS3Url(location: S3Location, key = ''): string {
@@ -54,16 +101,21 @@ export function formatS3Url(location: S3Location, key = ''): string {
 const TRUE = ['true', '1', 'yes', 'on'];
 const FALSE = ['false', '0', 'no', 'off'];
 
+/** An S3 endpoint setting: an http(s) URL. */
+export const S3_ENDPOINT = z
+  .string()
+  .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
+    message: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9000',
+  });
+
+/** An S3 region setting, e.g. us-east-1. */
+export const S3_REGION = z
+  .string()
+  .regex(/^[a-z0-9-]+$/, { message: 'must look like us-east-1 (lowercase letters, digits, -)' });
+
 const envSchema = z.object({
-  endpoint: z
-    .string()
-    .refine((value) => /^https?:\/\/[^/\s]+/.test(value) && URL.canParse(value), {
-      message: 'must be an http:// or https:// URL, e.g. http://127.0.0.1:9000',
-    })
-    .optional(),
-  region: z
-    .string()
-    .regex(/^[a-z0-9-]+$/, { message: 'must look like us-east-1 (lowercase letters, digits, -)' }),
+  endpoint: S3_ENDPOINT.optional(),
+  region: S3_REGION,
   pathStyle: z
     .string()
     .refine((value) => [...TRUE, ...FALSE].includes(value.toLowerCase()), {

@@ -119,7 +119,8 @@ export class S3ObjectStore implements ObjectStore {
     },
   ): S3ObjectStore {
     const { env, connection, ...rest } = options;
-    return new S3ObjectStore({ ...parseS3Url(url), ...(connection ?? s3ConfigFromEnv(env)), ...rest });
+    const { bucket, prefix } = parseS3Url(url);
+    return new S3ObjectStore({ bucket, prefix, ...(connection ?? s3ConfigFromEnv(env)), ...rest });
   }
 
   constructor(options: S3ObjectStoreOptions) {
