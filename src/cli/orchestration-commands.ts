@@ -3,6 +3,7 @@
  * They read and write the metadata store only; a scheduler (`medallion scheduler` or `medallion serve`)
  * executes the runs. Tables for people, `--json` for scripts; exit codes per EXIT.
  */
+import { latestAttempts } from '../core/run-state.js';
 import { MedallionError } from '../core/errors.js';
 import { parseParamPairs } from '../core/params.js';
 import type {
@@ -173,10 +174,9 @@ function tasksWithLatestAttempt(
   instances: TaskInstanceRecord[],
   attempts: AttemptRecord[],
 ): (TaskInstanceRecord & { latestAttempt: AttemptRecord | null })[] {
-  const latest = new Map<string, AttemptRecord>();
+  const latest = latestAttempts(attempts);
   const firstStart = new Map<string, string>();
   for (const attempt of attempts) {
-    if ((latest.get(attempt.taskId)?.attempt ?? 0) < attempt.attempt) latest.set(attempt.taskId, attempt);
     const first = firstStart.get(attempt.taskId);
     if (!first || attempt.startedAt < first) firstStart.set(attempt.taskId, attempt.startedAt);
   }

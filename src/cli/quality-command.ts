@@ -1,4 +1,5 @@
 import type { ExpectationResult } from '../core/expectations.js';
+import { latestAttempts } from '../core/run-state.js';
 import { MedallionError } from '../core/errors.js';
 import type { AttemptRecord, MetadataStore, RunRecord } from '../metadata/metadata-store.js';
 import { print, requireRun, withStore, type StoreFlags } from './orchestration-commands.js';
@@ -15,13 +16,8 @@ export interface QualityRow extends ExpectationResult {
 
 /** The expectation results each task's latest try kept: with its table on success, in its failure otherwise. */
 export function expectationRows(attempts: readonly AttemptRecord[]): QualityRow[] {
-  const latest = new Map<string, AttemptRecord>();
-  for (const attempt of attempts) {
-    const seen = latest.get(attempt.taskId);
-    if (!seen || seen.attempt < attempt.attempt) latest.set(attempt.taskId, attempt);
-  }
   const rows: QualityRow[] = [];
-  for (const attempt of latest.values()) {
+  for (const attempt of latestAttempts(attempts).values()) {
     const data = (
       attempt.output as { data?: { table?: { expectations?: unknown }; expectations?: unknown } } | null
     )?.data;

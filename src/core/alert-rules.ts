@@ -14,6 +14,7 @@
  * Each alert also names its `occurrence` (the run it is about, when there is one): the same cause reported again
  * for the same run — by a second scheduler, or on the next SLA check — is the same fact, not a new occurrence.
  */
+import { latestAttempts } from './run-state.js';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import type { ExpectationAction, ExpectationResult } from './expectations.js';
@@ -351,16 +352,6 @@ export function mergeAlerts(alerts: readonly Alert[]): Alert[] {
     if (alert.severity === 'error') seen.severity = 'error';
   }
   return [...byCause.values()];
-}
-
-/** Each task's latest attempt. */
-function latestAttempts<A extends AttemptFacts>(attempts: readonly A[]): Map<string, A> {
-  const latest = new Map<string, A>();
-  for (const attempt of attempts) {
-    const seen = latest.get(attempt.taskId);
-    if (!seen || attempt.attempt > seen.attempt) latest.set(attempt.taskId, attempt);
-  }
-  return latest;
 }
 
 function asRecord(value: unknown): Record<string, unknown> | undefined {

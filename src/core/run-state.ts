@@ -66,3 +66,15 @@ export function decide(tasks: readonly TaskView[], now: Date): Decisions {
   }
   return decisions;
 }
+
+/** Each task's latest try (the highest attempt number), by task id. */
+export function latestAttempts<A extends { taskId: string; attempt: number }>(
+  attempts: readonly A[],
+): Map<string, A> {
+  const latest = new Map<string, A>();
+  for (const attempt of attempts) {
+    const seen = latest.get(attempt.taskId);
+    if (!seen || attempt.attempt > seen.attempt) latest.set(attempt.taskId, attempt);
+  }
+  return latest;
+}

@@ -1,4 +1,5 @@
 import type { AttemptRecord, MetadataStore, RunRecord } from '../metadata/metadata-store.js';
+import { latestAttempts } from '../core/run-state.js';
 import type { LayerVolume } from '../runner/layer-health.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import type { MetricFamily, Sample } from './prometheus.js';
@@ -81,12 +82,7 @@ export async function collectMetrics(store: MetadataStore): Promise<MetricFamily
 }
 
 function latestTries(attempts: readonly AttemptRecord[]): AttemptRecord[] {
-  const latest = new Map<string, AttemptRecord>();
-  for (const attempt of attempts) {
-    const seen = latest.get(attempt.taskId);
-    if (!seen || seen.attempt < attempt.attempt) latest.set(attempt.taskId, attempt);
-  }
-  return [...latest.values()].filter((attempt) => attempt.metrics !== null);
+  return [...latestAttempts(attempts).values()].filter((attempt) => attempt.metrics !== null);
 }
 
 const TASK_FIGURES = [

@@ -1,4 +1,5 @@
 import type { ExpectationResult } from '../core/expectations.js';
+import { latestAttempts } from '../core/run-state.js';
 import type { AttemptRecord, RunRecord, TaskInstanceRecord } from '../metadata/metadata-store.js';
 import type { TaskData } from './pipeline-tasks.js';
 import type { TableProfile } from './quality-check.js';
@@ -66,11 +67,7 @@ export interface SummaryInputs {
 /** The run's summary, from what its tasks' latest tries reported. */
 export function assembleSummary(inputs: SummaryInputs): RunSummary {
   const { run } = inputs;
-  const latest = new Map<string, AttemptRecord>();
-  for (const attempt of inputs.attempts) {
-    const seen = latest.get(attempt.taskId);
-    if (!seen || seen.attempt < attempt.attempt) latest.set(attempt.taskId, attempt);
-  }
+  const latest = latestAttempts(inputs.attempts);
   const finishedAt = inputs.now ?? new Date();
   const startedAt = run.startedAt ?? run.createdAt;
   const summary: RunSummary = {
