@@ -1,6 +1,5 @@
 import type { ObjectInfo } from '../storage/object-store.js';
-import { parseStats } from '../table/delta-protocol.js';
-import { DeltaTable } from '../table/delta-table.js';
+import { snapshotRows } from '../table/delta-table.js';
 import type { LakeArea, LakeLayout } from '../table/lake-layout.js';
 
 /** What one area of the lake holds. */
@@ -70,15 +69,13 @@ export async function checkLayerHealth(
 
 /** Rows of every Delta table directly under the layer, from the statistics of their current versions. */
 async function tableRows(lake: LakeLayout, layer: LakeArea): Promise<{ rows: number; tables: number }> {
-  const store = lake.stores.store(layer);
-  const names = (await store.listDelimited('')).prefixes.map((prefix) => prefix.replace(/\/$/, ''));
   let rows = 0;
   let tables = 0;
-  for (const name of names) {
-    const snapshot = await new DeltaTable(store, name).snapshot();
+  for (const table of await lake.tablesIn(layer)) {
+    const snapshot = await table.snapshot();
     if (!snapshot) continue;
     tables += 1;
-    rows += snapshot.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0);
+    rows += snapshotRows(snapshot);
   }
   return { rows, tables };
 }

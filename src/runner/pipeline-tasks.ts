@@ -1,6 +1,5 @@
 import { referencedTables, tablesReferencedBy, type Task } from '../core/graph.js';
-import type { TableSnapshot } from '../table/delta-table.js';
-import { parseStats } from '../table/delta-protocol.js';
+import { snapshotRows, type TableSnapshot } from '../table/delta-table.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import { loadBronze } from './bronze.js';
 import { ingest } from './ingest.js';
@@ -140,7 +139,7 @@ export async function tableSummary(lake: LakeLayout, task: Task, rowsWritten: nu
     table: task.output.table,
     layer: task.output.layer,
     version: snapshot?.version ?? null,
-    rows: snapshot?.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0) ?? 0,
+    rows: snapshot ? snapshotRows(snapshot) : 0,
     rowsWritten,
     bytes: snapshot ? snapshotBytes(snapshot) : 0,
   };

@@ -15,6 +15,7 @@ import {
   commitFileName,
   LOG_DIR,
   parseActions,
+  parseStats,
   parseCommitVersion,
   READER_VERSION,
   serializeActions,
@@ -39,6 +40,11 @@ export interface TableSnapshot {
   txns: Map<string, number>;
   /** When this version was committed (ms since epoch). */
   timestamp: number;
+}
+
+/** Rows in a version, from its files' statistics (a file without them counts 0). */
+export function snapshotRows(snapshot: TableSnapshot): number {
+  return snapshot.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0);
 }
 
 /** A Parquet file written on local disk, ready to become part of the table. */

@@ -63,6 +63,14 @@ export class LakeLayout {
     return new DeltaTable(this.stores.store(id.layer), id.table);
   }
 
+  /** The directories one level down in the area, each as a table (one without a Delta log has no snapshot). */
+  async tablesIn(area: LakeArea): Promise<DeltaTable[]> {
+    const store = this.stores.store(area);
+    return (await store.listDelimited('')).prefixes.map(
+      (prefix) => new DeltaTable(store, prefix.slice(0, -1)),
+    );
+  }
+
   quarantineId(id: TableId): TableId {
     return { layer: 'quarantine', table: `${id.layer}_${id.table}` };
   }

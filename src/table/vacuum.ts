@@ -127,10 +127,7 @@ const TABLE_AREAS = ['bronze', 'silver', 'gold', 'quarantine'] as const satisfie
 export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Promise<TableVacuumResult[]> {
   const tables: { area: LakeArea; table: DeltaTable }[] = [{ area: 'landing', table: lake.manifest() }];
   for (const area of TABLE_AREAS) {
-    const store = lake.stores.store(area);
-    for (const prefix of (await store.listDelimited('')).prefixes) {
-      tables.push({ area, table: new DeltaTable(store, prefix.slice(0, -1)) });
-    }
+    for (const table of await lake.tablesIn(area)) tables.push({ area, table });
   }
   const results: TableVacuumResult[] = [];
   for (const { area, table } of tables) {
