@@ -116,7 +116,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   deps.progress?.({
     type: 'task-finished',
     task: task.id,
-    status: status === 'failed' ? 'failed' : status,
+    status,
     durationMs,
     detail: status === 'failed' ? (reason ?? '') : (report?.detail ?? ''),
   });

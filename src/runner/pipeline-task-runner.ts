@@ -40,7 +40,6 @@ export class PipelineTaskRunner implements TaskRunner {
   }
 
   async fingerprint(job: TaskJob): Promise<string | undefined> {
-    if (job.task.kind !== 'bronze' && job.task.kind !== 'table') return undefined;
     return taskFingerprint(this.runInfo(job), job.task);
   }
 
