@@ -65,9 +65,10 @@ async function benchScale(
   );
 
   log(`scale ${scale}: medallion (runPipeline in a child process)`);
-  let medallion: ScaleResult['medallion'];
-  try {
-    const { output, wallMs } = await runChild<MedallionChildOutput>('run-once.js', [
+  const medallion = await measureChild(
+    `scale ${scale}: medallion`,
+    'run-once.js',
+    [
       '--source',
       source,
       '--lake',
@@ -78,23 +79,19 @@ async function benchScale(
       options.memoryLimit,
       '--logical-date',
       logicalDate,
-    ]);
-    medallion = medallionMeasure(output, wallMs);
-    log(
-      `scale ${scale}: medallion ${medallion.status} in ${(medallion.totalMs / 1000).toFixed(2)} s, peak RSS ${Math.round(medallion.maxRssKb / 1024)} MiB`,
-    );
-  } catch (error) {
-    medallion = { error: error instanceof Error ? error.message : String(error) };
-    log(`scale ${scale}: medallion FAILED: ${medallion.error}`);
-  }
+    ],
+    (output: MedallionChildOutput, wallMs) => medallionMeasure(output, wallMs),
+    (measure) => measure.status,
+  );
   // The lake is not needed any more; at large scales it holds a copy of every source byte.
   await rm(path.join(dir, 'lake'), { recursive: true, force: true });
 
   const jsonMode = options.floorJson;
   log(`scale ${scale}: raw DuckDB floor (one SQL script in a child process, JSON read: ${jsonMode})`);
-  let floor: ScaleResult['floor'];
-  try {
-    const { output, wallMs } = await runChild<FloorChildOutput>('run-floor.js', [
+  const measured = await measureChild(
+    `scale ${scale}: floor`,
+    'run-floor.js',
+    [
       '--source',
       source,
       '--out',
@@ -107,20 +104,37 @@ async function benchScale(
       logicalDate,
       '--json-mode',
       jsonMode,
-    ]);
-    floor = floorMeasure(output, wallMs);
-    log(
-      `scale ${scale}: floor in ${(floor.totalMs / 1000).toFixed(2)} s, peak RSS ${Math.round(floor.maxRssKb / 1024)} MiB`,
-    );
-  } catch (error) {
-    floor = { error: error instanceof Error ? error.message : String(error), jsonMode };
-    log(`scale ${scale}: floor FAILED: ${floor.error}`);
-  }
+    ],
+    (output: FloorChildOutput, wallMs) => floorMeasure(output, wallMs),
+  );
+  const floor: ScaleResult['floor'] = 'error' in measured ? { ...measured, jsonMode } : measured;
   await rm(path.join(dir, 'floor'), { recursive: true, force: true });
 
   const result: ScaleResult = { scale, input, generateMs: generated.ms, medallion, floor };
   for (const problem of problems(result)) log(`scale ${scale}: ❌ ${problem}`);
   return result;
+}
+
+/** Runs a bench child, turns its output into a measure and logs the outcome; a failure becomes `{ error }`. */
+async function measureChild<Output, Measure extends { totalMs: number; maxRssKb: number }>(
+  label: string,
+  script: string,
+  args: string[],
+  measure: (output: Output, wallMs: number) => Measure,
+  outcome: (measure: Measure) => string = () => '',
+): Promise<Measure | { error: string }> {
+  try {
+    const { output, wallMs } = await runChild<Output>(script, args);
+    const result = measure(output, wallMs);
+    log(
+      `${label}${outcome(result) ? ` ${outcome(result)}` : ''} in ${(result.totalMs / 1000).toFixed(2)} s, peak RSS ${Math.round(result.maxRssKb / 1024)} MiB`,
+    );
+    return result;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`${label} FAILED: ${message}`);
+    return { error: message };
+  }
 }
 
 function schedulingOptions(options: BenchOptions): SchedulingOptions {
