@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { openLake, openSource, storeSettings } from '../cli/locations.js';
-import { progressLine } from '../cli/render.js';
+import { progressOnStderr } from '../cli/render.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { MedallionChildOutput } from './measure.js';
@@ -40,10 +40,7 @@ const summary = await runPipeline({
   memoryLimit: values['memory-limit'],
   ...(values['logical-date'] ? { logicalDate: values['logical-date'] } : {}),
   ...(values.scratch ? { scratchDir: values.scratch } : {}),
-  progress: (event) => {
-    const line = progressLine(event);
-    if (line) process.stderr.write(`    ${line}\n`);
-  },
+  progress: progressOnStderr('    '),
 });
 const cpu = process.cpuUsage();
 const output: MedallionChildOutput = {

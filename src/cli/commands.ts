@@ -11,7 +11,7 @@ import { scaffoldProject } from './init-project.js';
 import { loadPipeline } from './load-pipeline.js';
 import { openLake, openSource, storeSettings } from './locations.js';
 import { openDb, startScheduler, type SchedulerFlags } from './orchestration.js';
-import { progressLine, renderSummary } from './render.js';
+import { progressOnStderr, renderSummary } from './render.js';
 
 // In a module of their own, so that main.ts and the light commands need not load what the runner needs.
 export { EXIT, fail } from './exit.js';
@@ -54,10 +54,7 @@ async function execute(flags: RunFlags): Promise<RunSummary> {
       retryRejected: flags.retryRejected,
       ...(flags.logicalDate ? { logicalDate: flags.logicalDate } : {}),
       ...(flags.memoryLimit ? { memoryLimit: flags.memoryLimit } : {}),
-      progress: (event) => {
-        const line = progressLine(event);
-        if (line) process.stderr.write(`${line}\n`);
-      },
+      progress: progressOnStderr(),
     });
   } finally {
     await alerter?.close();

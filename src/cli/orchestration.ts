@@ -5,7 +5,7 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Scheduler } from '../orchestrator/scheduler.js';
 import { loadPipeline } from './load-pipeline.js';
-import { progressLine } from './render.js';
+import { progressOnStderr } from './render.js';
 
 /** Where runs are kept when neither --db nor MEDALLION_DB says: a SQLite file under the working directory. */
 export const DEFAULT_DB = 'sqlite:.medallion/metadata.db';
@@ -84,10 +84,7 @@ export async function startScheduler(flags: SchedulerFlags): Promise<StartedSche
     source: await openSource(source, settings),
     lake: await openLake(flags.lake, settings),
     ...(flags.memoryLimit && { memoryLimit: flags.memoryLimit }),
-    progress: (event) => {
-      const line = progressLine(event);
-      if (line) process.stderr.write(`${line}\n`);
-    },
+    progress: progressOnStderr(),
   });
   const scheduler = new Scheduler({
     store,
@@ -98,10 +95,7 @@ export async function startScheduler(flags: SchedulerFlags): Promise<StartedSche
     heartbeatMs: flags.heartbeatMs,
     staleAfterMs: flags.staleAfterMs,
     ...(alerter && { observer: alerter }),
-    progress: (event) => {
-      const line = progressLine(event);
-      if (line) process.stderr.write(`${line}\n`);
-    },
+    progress: progressOnStderr(),
   });
   const stop = (): void => {
     process.stderr.write('medallion scheduler: stopping after the running tasks\n');

@@ -49,6 +49,14 @@ export function progressLine(event: ProgressEvent): string | undefined {
   }
 }
 
+/** A progress listener that writes each event's line on stderr, after `indent`. */
+export function progressOnStderr(indent = ''): (event: ProgressEvent) => void {
+  return (event) => {
+    const line = progressLine(event);
+    if (line) process.stderr.write(`${indent}${line}\n`);
+  };
+}
+
 /** The run summary for people: rows per table, accounting, headline, time per task. */
 export function renderSummary(summary: RunSummary): string {
   const out: string[] = [];
