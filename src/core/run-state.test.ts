@@ -11,6 +11,7 @@ describe('decide', () => {
     expect(decide(chain(['success', 'scheduled', 'scheduled']), now)).toEqual({
       queue: ['t1'],
       upstreamFailed: [],
+      cancel: [],
     });
     expect(decide(chain(['skipped', 'scheduled']), now).queue).toEqual(['t1']);
   });
@@ -19,6 +20,30 @@ describe('decide', () => {
     expect(decide(chain(['failed', 'scheduled', 'scheduled']), now)).toEqual({
       queue: [],
       upstreamFailed: ['t1', 't2'],
+      cancel: [],
+      runOutcome: 'failed',
+    });
+  });
+
+  it('starts nothing in a stopped run, cancels what waits for a try, and ends it once its tries are over', () => {
+    const tasks = chain(['running', 'scheduled', 'up_for_retry', 'queued']);
+    expect(decide(tasks, now, 'cancelled')).toEqual({
+      queue: [],
+      upstreamFailed: [],
+      cancel: ['t1', 't2', 't3'],
+    });
+    expect(decide(chain(['failed', 'cancelled', 'scheduled']), now, 'failed')).toEqual({
+      queue: [],
+      upstreamFailed: [],
+      cancel: ['t2'],
+      runOutcome: 'failed',
+    });
+    expect(decide(chain(['success', 'cancelled']), now, 'cancelled').runOutcome).toBe('cancelled');
+  });
+
+  it('counts a cancelled task as blocking what depends on it', () => {
+    expect(decide(chain(['cancelled', 'scheduled']), now)).toMatchObject({
+      upstreamFailed: ['t1'],
       runOutcome: 'failed',
     });
   });

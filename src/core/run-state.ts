@@ -3,16 +3,35 @@
  * next. The scheduler applies these decisions to the metadata store.
  */
 export type TaskState =
-  'scheduled' | 'queued' | 'running' | 'success' | 'failed' | 'up_for_retry' | 'skipped' | 'upstream_failed';
+  | 'scheduled'
+  | 'queued'
+  | 'running'
+  | 'success'
+  | 'failed'
+  | 'up_for_retry'
+  | 'skipped'
+  | 'upstream_failed'
+  /** Never ran (or its retry never came) because its run was stopped. */
+  | 'cancelled';
 
-export type RunState = 'queued' | 'running' | 'success' | 'failed';
+export type RunState = 'queued' | 'running' | 'success' | 'failed' | 'cancelled';
 
-const DONE: ReadonlySet<TaskState> = new Set(['success', 'failed', 'skipped', 'upstream_failed']);
+/** How a stopped run ends: `failed` when its process was interrupted, `cancelled` when someone cancelled it. */
+export type StopState = 'failed' | 'cancelled';
+
+const DONE: ReadonlySet<TaskState> = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'cancelled']);
 const SATISFIES_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['success', 'skipped']);
-const BLOCKS_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['failed', 'upstream_failed']);
+const BLOCKS_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['failed', 'upstream_failed', 'cancelled']);
+/** Task states that wait for a try which a stopped run will never give them. */
+const AWAITING_A_TRY: ReadonlySet<TaskState> = new Set(['scheduled', 'queued', 'up_for_retry']);
+const RUN_DONE: ReadonlySet<RunState> = new Set(['success', 'failed', 'cancelled']);
 
 export function isDone(state: TaskState): boolean {
   return DONE.has(state);
+}
+
+export function isRunFinished(state: RunState): boolean {
+  return RUN_DONE.has(state);
 }
 
 export interface TaskView {
@@ -28,12 +47,18 @@ export interface Decisions {
   queue: string[];
   /** Tasks that cannot run because something upstream failed. */
   upstreamFailed: string[];
+  /** Tasks that will not run because the run was stopped. */
+  cancel: string[];
   /** The run's state once these decisions are applied, when it is over. */
-  runOutcome?: 'success' | 'failed';
+  runOutcome?: 'success' | 'failed' | 'cancelled';
 }
 
-/** What to do next with a run's tasks at `now`. */
-export function decide(tasks: readonly TaskView[], now: Date): Decisions {
+/**
+ * What to do next with a run's tasks at `now`. A run being stopped (`stop`) starts nothing more: what waits for
+ * a try is cancelled, and once its running tries have ended it ends in the stop's state.
+ */
+export function decide(tasks: readonly TaskView[], now: Date, stop?: StopState): Decisions {
+  if (stop) return decideStopping(tasks, stop);
   const states = new Map(tasks.map((task) => [task.id, task.state]));
   // Upstream failure propagates through the whole graph in one decision.
   let changed = true;
@@ -47,7 +72,7 @@ export function decide(tasks: readonly TaskView[], now: Date): Decisions {
       }
     }
   }
-  const decisions: Decisions = { queue: [], upstreamFailed: [] };
+  const decisions: Decisions = { queue: [], upstreamFailed: [], cancel: [] };
   for (const task of tasks) {
     const state = states.get(task.id);
     if (state === 'upstream_failed' && task.state !== 'upstream_failed')
@@ -65,6 +90,12 @@ export function decide(tasks: readonly TaskView[], now: Date): Decisions {
       : 'failed';
   }
   return decisions;
+}
+
+function decideStopping(tasks: readonly TaskView[], stop: StopState): Decisions {
+  const cancel = tasks.filter((task) => AWAITING_A_TRY.has(task.state)).map((task) => task.id);
+  const running = tasks.some((task) => task.state === 'running');
+  return { queue: [], upstreamFailed: [], cancel, ...(!running && { runOutcome: stop }) };
 }
 
 /** Each task's latest try (the highest attempt number), by task id. */

@@ -15,6 +15,7 @@ import type { MetadataStore, NewRun } from './metadata-store.js';
 import { MIGRATIONS } from './migrations.js';
 import { SecretBox } from '../security/secret-box.js';
 import { openMetadataStore } from './open.js';
+import { describeRunControlConformance } from './run-control.conformance.js';
 
 export interface ConformanceTarget {
   /** A URL for openMetadataStore naming a fresh, empty database (or schema) no other test uses. */
@@ -574,7 +575,7 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       await store.createRun(newRun({ id: 'run-1' }));
       await queueAll(store, 'run-1');
       expect(await store.claimTasks('worker-a', 2, at(0))).toHaveLength(2);
-      expect(await store.heartbeat('run-1', 'load', 1, at(60))).toBe(true);
+      expect(await store.heartbeat('run-1', 'load', 1, at(60))).toBe('running');
       expect(await store.staleAttempts(at(0))).toEqual([]);
       const stale = await store.staleAttempts(at(30));
       expect(stale.map((attempt) => [attempt.taskId, attempt.attempt, attempt.heartbeatAt])).toEqual([
@@ -592,12 +593,12 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
           finishedAt: at(90),
         }),
       ).toBe(true);
-      expect(await store.heartbeat('run-1', 'extract', 1, at(95))).toBe(false);
+      expect(await store.heartbeat('run-1', 'extract', 1, at(95))).toBe('ended');
       expect(await store.finishAttempt('run-1', 'extract', 1, { state: 'success', finishedAt: at(96) })).toBe(
         false,
       );
       expect((await store.staleAttempts(at(1000))).map((attempt) => attempt.taskId)).toEqual(['load']);
-      expect(await store.heartbeat('run-1', 'load', 7, at(95))).toBe(false);
+      expect(await store.heartbeat('run-1', 'load', 7, at(95))).toBe('ended');
     });
 
     it("ends an attempt and moves its task on together, or neither when the attempt's end was recorded", async () => {
@@ -906,5 +907,7 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
       ).rejects.toThrow(/logicalDate is not a timestamp/);
       await expect(store.claimTasks('w', 1, 'soon')).rejects.toThrow(/now is not a timestamp/);
     });
+
+    describeRunControlConformance(async () => (await freshStore()).store);
   });
 }

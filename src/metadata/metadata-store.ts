@@ -7,207 +7,36 @@
  * what it is given, so string order is time order.
  */
 import type { RunState, TaskState } from '../core/run-state.js';
-
-export type { RunState, TaskState } from '../core/run-state.js';
-
-export type RunTrigger = 'schedule' | 'manual' | 'backfill';
-
-export type AttemptState = 'running' | 'success' | 'failed';
-
-export interface PipelineRecord {
-  name: string;
-  definitionHash: string;
-  paused: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RunRecord {
-  id: string;
-  pipeline: string;
-  /** ISO timestamp: the logical date the run is for (the start of its data interval for scheduled runs). */
-  logicalDate: string;
-  dataIntervalStart: string;
-  dataIntervalEnd: string;
-  trigger: RunTrigger;
-  params: Record<string, unknown>;
-  state: RunState;
-  /** Run every task even when its inputs are unchanged since its last success. */
-  force: boolean;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  summary: unknown;
-}
-
-export interface TaskInstanceRecord {
-  runId: string;
-  taskId: string;
-  state: TaskState;
-  /** Tries started so far (0 before the first claim); the current attempt's number once running. */
-  tryNumber: number;
-  maxTries: number;
-  /** For up_for_retry: when the next try may start. */
-  nextTryAt: string | null;
-  /** What the task's inputs looked like for its latest try (for skipping unchanged work). */
-  fingerprint: string | null;
-  updatedAt: string;
-}
-
-export interface AttemptMetrics {
-  durationMs: number;
-  rowsIn?: number;
-  rowsOut?: number;
-  /** Rows (records, for refined tables) the try sent to quarantine. */
-  rowsQuarantined?: number;
-  bytesRead?: number;
-  bytesWritten?: number;
-  cpuMs?: number;
-  peakRssBytes?: number;
-}
-
-export interface AttemptRecord {
-  runId: string;
-  taskId: string;
-  /** 1-based; equals the task instance's tryNumber when the attempt was claimed. */
-  attempt: number;
-  state: AttemptState;
-  worker: string;
-  startedAt: string;
-  heartbeatAt: string;
-  finishedAt: string | null;
-  reason: string | null;
-  metrics: AttemptMetrics | null;
-  /** What the task reported when it finished (JSON), for the run's summary. */
-  output: unknown;
-}
-
-export type NewRun = Pick<
+import type {
+  AlertDecision,
+  AlertFilter,
+  AlertOccurrence,
+  AlertRecord,
+  AttemptRecord,
+  AttemptResult,
+  ClaimScope,
+  ConnectionRecord,
+  HeartbeatAnswer,
+  LeaseRecord,
+  LeaseRequest,
+  LogPage,
+  NewConnection,
+  NewProcess,
+  NewRun,
+  PipelineRecord,
+  ProcessRecord,
+  RunEnd,
+  RunFilter,
   RunRecord,
-  'id' | 'pipeline' | 'logicalDate' | 'dataIntervalStart' | 'dataIntervalEnd' | 'trigger' | 'params'
-> & {
-  force?: boolean;
-  /** The run's task instances, created in state 'scheduled' in the same transaction as the run. */
-  tasks: { taskId: string; maxTries: number }[];
-};
+  RunStop,
+  RunTransitionFields,
+  RunTrigger,
+  StartRunResult,
+  TaskInstanceRecord,
+  TaskTransitionFields,
+} from './records.js';
 
-export interface RunFilter {
-  pipeline?: string;
-  states?: RunState[];
-  limit?: number;
-}
-
-export interface RunTransitionFields {
-  startedAt?: string;
-  finishedAt?: string;
-  summary?: unknown;
-}
-
-export interface TaskTransitionFields {
-  nextTryAt?: string | null;
-  fingerprint?: string | null;
-  /** Raise (or lower) the number of tries allowed, e.g. when clearing a failed task. */
-  maxTries?: number;
-}
-
-export interface AttemptResult {
-  state: 'success' | 'failed';
-  reason?: string;
-  metrics?: AttemptMetrics;
-  output?: unknown;
-  finishedAt: string;
-  /**
-   * The task instance's next state, from running, written in the same transaction as the attempt's end: were
-   * they two writes, a process dying between them would leave a running task without a running attempt, which
-   * no scheduler recovers (its run would never end).
-   */
-  task?: TaskTransitionFields & { state: TaskState };
-}
-
-/** Which task instances a claimer takes: those of these pipelines' runs, or of these runs only. */
-export interface ClaimScope {
-  pipelines?: readonly string[];
-  runIds?: readonly string[];
-}
-
-export interface LogPage {
-  lines: string[];
-  /** Lines are numbered from 1; pass this back as `afterLine` to read what was appended since. */
-  nextLine: number;
-}
-
-/** One report of an alert cause, for recordAlert. */
-export interface AlertOccurrence {
-  /** Stable key: repeats of one cause are grouped (see src/core/alert-rules.ts). */
-  cause: string;
-  /**
-   * What makes a report of this cause the same fact again (e.g. the run it is about): a cause is counted once
-   * per occurrence key, however many processes report it. Absent: every report is a new occurrence.
-   */
-  occurrence?: string | null;
-  at: string;
-  /** Occurrences within this long of the cause's last send are counted, not sent. */
-  groupWindowMs: number;
-  kind: string;
-  pipeline?: string | null;
-  severity: string;
-  title: string;
-  text: string;
-  runId?: string | null;
-}
-
-export interface AlertDecision {
-  /** Send this report now: the cause's first, or its first once the group window since the last send is over. */
-  send: boolean;
-  /** This occurrence key was recorded already: nothing was counted (and send is false). */
-  repeat: boolean;
-  /** Occurrences of the cause so far, this one included. */
-  occurrences: number;
-  /** Occurrences since the cause was last sent, this one included (when send: what this alert stands for). */
-  grouped: number;
-  firstAt: string;
-  /** When the cause was sent before this report (null: never). */
-  previousSentAt: string | null;
-}
-
-export interface AlertRecord {
-  cause: string;
-  kind: string;
-  pipeline: string | null;
-  severity: string;
-  /** The latest report's. */
-  title: string;
-  text: string;
-  firstAt: string;
-  lastAt: string;
-  occurrences: number;
-  /** `occurrences` when the cause was last sent. */
-  sentOccurrences: number;
-  lastSentAt: string | null;
-  lastRunId: string | null;
-  /** Why the last send failed on some channel (null when it went out). */
-  lastError: string | null;
-  lastErrorAt: string | null;
-}
-
-export interface AlertFilter {
-  pipeline?: string;
-  limit?: number;
-}
-
-/** A named connection (e.g. to an S3 service); the store keeps the secret as given (encrypted by the caller). */
-export interface ConnectionRecord {
-  name: string;
-  kind: string;
-  /** What the connection needs besides its secret (JSON-serialisable, no secrets). */
-  config: Record<string, unknown>;
-  /** The sealed secret, or null when the connection has none. */
-  secret: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type NewConnection = Pick<ConnectionRecord, 'name' | 'kind' | 'config' | 'secret'>;
+export type * from './records.js';
 
 export interface MetadataStore {
   /** Which database is behind the store. */
@@ -245,6 +74,23 @@ export interface MetadataStore {
   latestLogicalDate(pipeline: string, triggers?: RunTrigger[]): Promise<string | undefined>;
   /** Compare-and-set: changes the state only when it is currently one of `from`; returns whether it changed. */
   transitionRun(id: string, from: RunState[], to: RunState, fields?: RunTransitionFields): Promise<boolean>;
+  /**
+   * Starts a queued run (queued → running, with its start time) and, with `lease`, takes the lease in the same
+   * transaction: the run does not start while another unfinished run holds an unexpired lease of that key.
+   */
+  startRun(id: string, now: string, lease?: LeaseRequest): Promise<StartRunResult>;
+  /**
+   * Asks a run to stop: a queued run ends at once in `stop.state` (its tasks cancelled); a running one records the
+   * request, which its scheduler and the heartbeats of its tries act on. Returns the run as it is now (undefined
+   * when unknown); a finished run, or one already asked, is left as it is.
+   */
+  requestStop(id: string, stop: Omit<RunStop, 'requestedAt'>, now: string): Promise<RunRecord | undefined>;
+  /**
+   * Ends a queued or running run at once, for when no process will: what waits for a try is cancelled, running
+   * tries fail with the reason (their tasks too), its leases are released — in one transaction. False when the run
+   * had already finished.
+   */
+  endRun(id: string, end: RunEnd): Promise<boolean>;
 
   /** In task id order. */
   listTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
@@ -285,8 +131,8 @@ export interface MetadataStore {
    * task (FOR UPDATE SKIP LOCKED on PostgreSQL; an immediate write transaction on SQLite).
    */
   claimTasks(worker: string, limit: number, now: string, scope?: ClaimScope): Promise<AttemptRecord[]>;
-  /** Records that the attempt is alive; false when it is no longer running (finished, or failed as stale). */
-  heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<boolean>;
+  /** Records that the attempt is alive, and says whether to go on (see HeartbeatAnswer). */
+  heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<HeartbeatAnswer>;
   /**
    * Ends a running attempt (and, with `result.task`, moves its running task instance on, atomically); false when
    * the attempt was not running (already finished, or failed as stale), and then nothing changes.
@@ -308,8 +154,25 @@ export interface MetadataStore {
     limit?: number,
   ): Promise<LogPage>;
 
-  /** The fingerprint of the task's most recent successful try in any run of the pipeline. */
-  lastSuccessFingerprint(pipeline: string, taskId: string): Promise<string | undefined>;
+  /**
+   * The fingerprint of the task's most recent successful try in the pipeline's runs on this lake (in any run of
+   * the pipeline when `lake` is not given).
+   */
+  lastSuccessFingerprint(pipeline: string, taskId: string, lake?: string): Promise<string | undefined>;
+
+  /** Renews the run's lease; false when another run holds it now (it had expired and was taken). */
+  renewLease(key: string, runId: string, holder: string, now: string, ttlMs: number): Promise<boolean>;
+  /** Gives up every lease the run holds. */
+  releaseLeases(runId: string): Promise<void>;
+  getLease(key: string): Promise<LeaseRecord | undefined>;
+
+  /** Records the process, or that it is still alive (its heartbeat), replacing what it said before. */
+  recordProcess(process: NewProcess, now: string): Promise<void>;
+  /** Records that the process stopped cleanly. */
+  stopProcess(id: string, now: string): Promise<void>;
+  getProcess(id: string): Promise<ProcessRecord | undefined>;
+  /** Processes most recently seen first, those that stopped cleanly left out unless asked for. */
+  listProcesses(options?: { includeStopped?: boolean }): Promise<ProcessRecord[]>;
 
   /**
    * Counts one report of an alert cause and says whether to send it — the cause's first report, or the first

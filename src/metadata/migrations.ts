@@ -186,6 +186,47 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 5,
+    name: 'run locations, owners and stops; leases; processes',
+    async up(db) {
+      for (const column of [
+        'source_location',
+        'lake_location',
+        'definition_hash',
+        'owner',
+        'stop_state',
+        'stop_reason',
+        'stop_requested_at',
+      ]) {
+        await db.schema.alterTable('medallion_runs').addColumn(column, 'text').execute();
+      }
+      await db.schema
+        .createTable('medallion_leases')
+        .addColumn('key', 'text', (column) => column.primaryKey())
+        .addColumn('run_id', 'text', (column) => column.notNull())
+        .addColumn('holder', 'text', (column) => column.notNull())
+        .addColumn('acquired_at', 'text', (column) => column.notNull())
+        .addColumn('expires_at', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createTable('medallion_processes')
+        .addColumn('id', 'text', (column) => column.primaryKey())
+        .addColumn('kind', 'text', (column) => column.notNull())
+        .addColumn('host', 'text', (column) => column.notNull())
+        .addColumn('pid', 'integer', (column) => column.notNull())
+        .addColumn('started_at', 'text', (column) => column.notNull())
+        .addColumn('heartbeat_at', 'text', (column) => column.notNull())
+        .addColumn('stopped_at', 'text')
+        .addColumn('pipelines', 'text', (column) => column.notNull())
+        .execute();
+      await db.schema
+        .createIndex('medallion_processes_by_heartbeat')
+        .on('medallion_processes')
+        .column('heartbeat_at')
+        .execute();
+    },
+  },
 ];
 
 /**

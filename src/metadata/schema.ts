@@ -3,8 +3,8 @@
  * UTC text, JSON is text, booleans are 0/1 integers, and every number fits a 32-bit integer (so `pg` returns
  * numbers, not strings).
  */
-import type { RunState, TaskState } from '../core/run-state.js';
-import type { AttemptState, RunTrigger } from './metadata-store.js';
+import type { RunState, StopState, TaskState } from '../core/run-state.js';
+import type { AttemptState, ProcessKind, RunTrigger } from './records.js';
 
 export interface MigrationsTable {
   version: number;
@@ -38,6 +38,16 @@ export interface RunsTable {
   summary: string | null;
   /** 0 or 1: run every task even when its inputs are unchanged (migration 2). */
   force: number;
+  /** Where the run reads and writes (migration 5); null before. */
+  source_location: string | null;
+  lake_location: string | null;
+  definition_hash: string | null;
+  /** The process that drives the run alone (migration 5). */
+  owner: string | null;
+  /** A request to stop the run (migration 5). */
+  stop_state: StopState | null;
+  stop_reason: string | null;
+  stop_requested_at: string | null;
 }
 
 export interface TaskInstancesTable {
@@ -114,6 +124,28 @@ export interface ConnectionsTable {
   updated_at: string;
 }
 
+/** One lease per pipeline and lake: the run allowed to write it (migration 5). */
+export interface LeasesTable {
+  key: string;
+  run_id: string;
+  holder: string;
+  acquired_at: string;
+  expires_at: string;
+}
+
+/** Schedulers and other processes that execute work, with their heartbeats (migration 5). */
+export interface ProcessesTable {
+  id: string;
+  kind: ProcessKind;
+  host: string;
+  pid: number;
+  started_at: string;
+  heartbeat_at: string;
+  stopped_at: string | null;
+  /** JSON: [{ name, definitionHash }]. */
+  pipelines: string;
+}
+
 export interface Database {
   medallion_migrations: MigrationsTable;
   medallion_pipelines: PipelinesTable;
@@ -124,4 +156,6 @@ export interface Database {
   medallion_alerts: AlertsTable;
   medallion_alert_occurrences: AlertOccurrencesTable;
   medallion_connections: ConnectionsTable;
+  medallion_leases: LeasesTable;
+  medallion_processes: ProcessesTable;
 }
