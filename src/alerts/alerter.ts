@@ -9,6 +9,7 @@ import {
   finishedRunAlerts,
   groupWindowMs,
   layerSizeAlerts,
+  parseAlertConfig,
   slaAlerts,
   type Alert,
   type AlertConfig,
@@ -227,10 +228,17 @@ export class Alerter {
 }
 
 /** The alerter for a configuration file (`--alerts FILE`: .json or .mjs) over the metadata store. */
+/** An alerter from a configuration file, or from a configuration given inline (in `file`, for messages). */
 export async function openAlerter(
-  file: string,
+  source: string | { file: string } | { inline: unknown; file: string },
   store: AlerterOptions['store'],
   options: Omit<AlerterOptions, 'config' | 'store'> = {},
 ): Promise<Alerter> {
-  return new Alerter({ config: await loadAlertConfig(file), store, ...options });
+  const config =
+    typeof source === 'string'
+      ? await loadAlertConfig(source)
+      : 'inline' in source
+        ? parseAlertConfig(source.inline, source.file)
+        : await loadAlertConfig(source.file);
+  return new Alerter({ config, store, ...options });
 }

@@ -8,9 +8,10 @@ import { ConfigError, MedallionError } from '../core/errors.js';
 import type { ConnectionRecord, MetadataStore } from '../metadata/metadata-store.js';
 import { openSecretBox, type SecretBox } from '../security/secret-box.js';
 import { CONNECTION_NAME, S3_ENDPOINT, S3_REGION, type S3ConnectionConfig } from '../storage/s3-config.js';
+import type { Project } from '../project/project.js';
 import type { ConnectionResolver } from './locations.js';
-import { openDb } from './orchestration.js';
-import { note, print, withStore, type StoreFlags } from './orchestration-commands.js';
+import { note, print } from './output.js';
+import { openStore, withStore, type StoreFlags } from './project-context.js';
 import { table } from './render.js';
 
 /** What an S3 connection keeps in clear: everything but the secret access key. */
@@ -84,10 +85,10 @@ export function storeConnections(
   };
 }
 
-/** For commands without a store of their own: opens the metadata database (--db) only when a connection is named. */
-export function databaseConnections(db: string | undefined): ConnectionResolver {
+/** For commands without a store of their own: opens the metadata database only when a connection is named. */
+export function databaseConnections(project: Project, flags: StoreFlags): ConnectionResolver {
   return async (name) => {
-    const store = await openDb(db);
+    const store = await openStore(project, flags);
     try {
       return await storeConnections(store)(name);
     } finally {

@@ -1,7 +1,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import { ORDERS_CSV, PIPELINE_MODULE, PROJECT_README } from './project-template.js';
+import { ORDERS_CSV, PIPELINE_MODULE, PROJECT_FILE, PROJECT_README } from './project-template.js';
 
 /** Writes a small, runnable pipeline project into `dir`, which must be new or empty. */
 export async function scaffoldProject(dir: string): Promise<string[]> {
@@ -10,6 +10,7 @@ export async function scaffoldProject(dir: string): Promise<string[]> {
     throw new ConfigError(`${dir} is not empty`, { context: { file: dir }, hint: 'choose a new directory' });
   }
   const files: [string, string][] = [
+    ['medallion.config.json', PROJECT_FILE],
     ['pipeline.mjs', PIPELINE_MODULE],
     ['source/orders-2024-01.csv', ORDERS_CSV],
     ['README.md', PROJECT_README],

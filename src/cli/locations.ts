@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import type { LocationOpener } from '../runner/pipeline-task-runner.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import {
@@ -170,5 +171,13 @@ export async function openLake(location: string, settings: StoreSettings): Promi
       if (!store) throw new Error(`no store for lake area ${area}`);
       return store;
     },
+  };
+}
+
+/** Opens the locations runs record, with these settings (environment and named connections). */
+export function locationOpener(settings: StoreSettings): LocationOpener {
+  return {
+    source: (location) => openSource(location, settings),
+    lake: (location) => openLake(location, settings),
   };
 }

@@ -1,18 +1,13 @@
 #!/usr/bin/env node
+/**
+ * The `medallion` command. Only commander is loaded up front: each command's module (and what it needs: DuckDB,
+ * the S3 client, a database driver) is imported when that command runs, so that `--version`, `runs` or `tasks`
+ * start at once.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT } from './exit.js';
-import {
-  backfillCommand,
-  clearCommand,
-  logsCommand,
-  RUN_STATES,
-  runsCommand,
-  setPausedCommand,
-  tasksCommand,
-  triggerCommand,
-} from './orchestration-commands.js';
-import { qualityCommand } from './quality-command.js';
-import { serveCommand } from './serve-command.js';
+
+/** Exit codes (as in exit.ts, which this module does not load up front). */
+const USAGE_EXIT = 2;
 
 function positiveNumber(value: string): number {
   const parsed = Number(value);
@@ -61,77 +56,108 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-/**
- * A command of commands.ts, loaded when it runs: it brings DuckDB, the runner and the S3 client, which the
- * commands that only read the metadata store (runs, tasks, logs…) do without.
- */
-function lazily(name: keyof typeof import('./commands.js')) {
-  return async (...args: unknown[]): Promise<void> => {
-    const action = (await import('./commands.js'))[name] as (...args: unknown[]) => Promise<void>;
+type Modules = {
+  commands: typeof import('./commands.js');
+  run: typeof import('./run-commands.js');
+  inspect: typeof import('./inspect-commands.js');
+  pipelines: typeof import('./pipeline-commands.js');
+  quality: typeof import('./quality-command.js');
+  serve: typeof import('./serve-command.js');
+  vacuum: typeof import('./vacuum-command.js');
+  connections: typeof import('./connections-command.js');
+};
+
+const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
+  commands: () => import('./commands.js'),
+  run: () => import('./run-commands.js'),
+  inspect: () => import('./inspect-commands.js'),
+  pipelines: () => import('./pipeline-commands.js'),
+  quality: () => import('./quality-command.js'),
+  serve: () => import('./serve-command.js'),
+  vacuum: () => import('./vacuum-command.js'),
+  connections: () => import('./connections-command.js'),
+};
+
+/** An action that loads its module when the command runs. */
+function lazily<K extends keyof Modules>(
+  module: K,
+  pick: (loaded: Modules[K]) => (...args: never[]) => Promise<void>,
+): (...args: unknown[]) => Promise<void> {
+  return async (...args) => {
+    const action = pick(await loaders[module]()) as (...args: unknown[]) => Promise<void>;
     await action(...args);
   };
 }
 
 const DB_HELP =
-  'metadata database: sqlite:PATH or postgres://… (default: $MEDALLION_DB or sqlite:.medallion/metadata.db)';
-const PIPELINE_HELP =
-  'a pipeline module, repeatable (default: the shipped medallion_data_pipeline and data_quality_checks)';
-
+  "metadata database: sqlite:PATH or postgres://… (default: $MEDALLION_DB, the project file's, or the lake's)";
+const LAKE_DB_HELP = 'without a project file or --db: the lake whose metadata database to use';
+const PIPELINE_HELP = 'a pipeline: its name in the project (or a shipped one), or a module file; repeatable';
+const LAKE_HELP =
+  "the lake: a directory, s3://bucket/prefix, or s3:// for a bucket per layer (default: the project's)";
+const SOURCE_HELP =
+  "source files: a directory or s3://bucket/prefix (default: the project's, or the pipeline's)";
 const FORCE_HELP = 'run every task, even those whose inputs are unchanged since their last success';
-const PARAM_HELP = 'a run parameter the pipeline declares, repeatable';
+const PARAM_HELP = 'a run parameter the pipeline declares (NAME=VALUE), repeatable';
+const ALERTS_HELP = "alert rules and channels: a .json file or an .mjs module (default: the project file's)";
 
 /**
- * The options every run-control command ends with: `--pipeline` for those that read definitions, `--db`, and
- * `--json` (what it prints).
+ * The options every store command ends with: `--pipeline` for those that read definitions, `--db` and `--lake`
+ * (which database), and `--json` (what it prints).
  */
 function withStoreOptions(command: Command, json: string, definitions = false): Command {
-  if (definitions) command.option('--pipeline <file>', PIPELINE_HELP, collect, []);
+  if (definitions) command.option('--pipeline <pipeline>', PIPELINE_HELP, collect, []);
+  // Commands that create runs have a --lake of their own (the run's, whose database is then the default).
+  if (!command.options.some((option) => option.long === '--lake'))
+    command.option('--lake <location>', LAKE_DB_HELP);
   return command.option('--db <url>', DB_HELP).option('--json', json, false);
 }
 
-/** What `scheduler` and `serve` share: where the pipelines, the data and the runs are, and how work is run. */
+/** What `scheduler` and `serve` share: which pipelines, where their scheduled runs go, and how work is run. */
 function withSchedulerOptions(command: Command): Command {
   return command
-    .requiredOption('--lake <location>', 'the lake: a directory, s3://bucket/prefix, or s3://')
-    .option('--source <location>', "source files (default: the pipeline's)")
-    .option(
-      '--pipeline <file...>',
-      'pipeline modules (default: the shipped medallion_data_pipeline and data_quality_checks)',
-    )
+    .option('--pipeline <pipeline>', `${PIPELINE_HELP} (default: the project's pipelines)`, collect, [])
+    .option('--lake <location>', `${LAKE_HELP}, for the runs this process schedules`)
+    .option('--source <location>', SOURCE_HELP)
     .option('--db <url>', DB_HELP)
-    .option('--slots <n>', 'tasks run at once by this process', positiveInteger, 4)
+    .option('--slots <n>', 'tasks run at once by this process (default 4)', positiveInteger)
     .option('--memory-limit <size>', "DuckDB's memory limit per run, e.g. 1GB")
-    .option('--poll-ms <ms>', 'how often the database is read for work', positiveInteger, 1000)
-    .option('--heartbeat-ms <ms>', 'how often a running task records that it is alive', positiveInteger, 5000)
+    .option('--poll-ms <ms>', 'how often the database is read for work (default 1000)', positiveInteger)
+    .option(
+      '--heartbeat-ms <ms>',
+      'how often running tasks and this process record that they are alive (default 5000)',
+      positiveInteger,
+    )
     .option(
       '--stale-after-ms <ms>',
-      'a task silent this long is failed and retried per policy',
+      'a task or process silent this long is taken for dead (default 30000)',
       positiveInteger,
-      30000,
     )
     .option('--alerts <file>', ALERTS_HELP);
 }
-
-const ALERTS_HELP = 'alert rules and channels: a .json file or an .mjs module (see README, Alerts)';
 
 const program = new Command()
   .name('medallion')
   .description('Lakehouse pipelines: landing → bronze → silver → gold Delta tables, in one program')
   .version('0.1.0')
-  .showHelpAfterError()
+  .option(
+    '--config <file>',
+    'the project file (default: $MEDALLION_CONFIG, or medallion.config.json here or above)',
+  )
   // Usage errors exit 2 like every other bad-input error; a failed run exits 1.
-  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT.usage));
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : USAGE_EXIT))
+  .hook('preAction', async (root) => {
+    (await import('./project-context.js')).useConfigFlag(root.opts<{ config?: string }>().config);
+  });
 
 program
   .command('run')
-  .description('ingest new source files and refresh every table of the pipeline')
-  .option('--source <location>', "source files: a directory or s3://bucket/prefix (default: the pipeline's)")
-  .requiredOption(
-    '--lake <location>',
-    'the lake: a directory, s3://bucket/prefix, or s3:// for one bucket per layer (created when missing)',
-  )
-  .option('--pipeline <file>', 'pipeline module (default: the shipped medallion_data_pipeline)')
+  .description('ingest new source files and refresh every table of a pipeline, here and now')
+  .option('--pipeline <pipeline>', "which pipeline: a name or a module file (default: the project's one)")
+  .option('--source <location>', SOURCE_HELP)
+  .option('--lake <location>', LAKE_HELP)
   .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default today)', isoDate)
+  .option('--param <name=value>', PARAM_HELP, collect, [])
   .option('--retry-rejected', 'load files an earlier run rejected again', false)
   .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 1GB")
   .option('--db <url>', DB_HELP)
@@ -141,9 +167,10 @@ program
     "honour the tasks' retry policies (waiting their delays) instead of one try each",
     false,
   )
+  .option('--no-wait', 'when another run of the pipeline holds the lake, exit 2 naming it instead of waiting')
   .option('--alerts <file>', ALERTS_HELP)
   .option('--json', 'print the run summary as one JSON document on stdout, and nothing else there', false)
-  .action(lazily('runCommand'));
+  .action(lazily('commands', (m) => m.runCommand));
 
 withSchedulerOptions(
   program
@@ -151,7 +178,7 @@ withSchedulerOptions(
     .description(
       'run pipelines on their schedules, and the runs others trigger, until stopped (SIGINT/SIGTERM)',
     ),
-).action(lazily('schedulerCommand'));
+).action(lazily('commands', (m) => m.schedulerCommand));
 
 withSchedulerOptions(
   program
@@ -160,15 +187,23 @@ withSchedulerOptions(
       'the scheduler plus the HTTP API (bearer token: $MEDALLION_API_TOKEN, else one printed at start), until stopped',
     ),
 )
-  .option('--port <n>', 'HTTP port (0: any free one)', port, 8080)
-  .option('--host <address>', 'address to listen on', '127.0.0.1')
-  .action(serveCommand);
+  .option('--port <n>', 'HTTP port (0: any free one; default 8080)', port)
+  .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+  .action(lazily('serve', (m) => m.serveCommand));
+
+withStoreOptions(
+  program.command('pipelines').description('the pipelines: schedule, next run, last run, success rate, lake'),
+  'print the pipelines as JSON',
+  true,
+).action(lazily('pipelines', (m) => m.pipelinesCommand));
 
 withStoreOptions(
   program
     .command('trigger')
     .description('queue a manual run of a pipeline for a scheduler; prints its id')
     .argument('<pipeline>', 'pipeline name')
+    .option('--lake <location>', LAKE_HELP)
+    .option('--source <location>', SOURCE_HELP)
     .option('--param <name=value>', PARAM_HELP, collect, [])
     .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default now)', isoDate)
     .option('--force', FORCE_HELP, false)
@@ -176,17 +211,25 @@ withStoreOptions(
     .option('--poll-ms <ms>', 'with --wait: how often the run is looked at', positiveInteger, 500),
   'print the run record as JSON',
   true,
-).action(triggerCommand);
+).action(lazily('run', (m) => m.triggerCommand));
 
 withStoreOptions(
   program
     .command('runs')
     .description('list runs, newest logical date first')
-    .option('--pipeline-name <name>', "only this pipeline's runs")
-    .addOption(new Option('--state <state>', 'only runs in this state').choices(RUN_STATES))
+    .option('--pipeline <name>', "only this pipeline's runs")
+    .addOption(
+      new Option('--state <state>', 'only runs in this state').choices([
+        'queued',
+        'running',
+        'success',
+        'failed',
+        'cancelled',
+      ]),
+    )
     .option('--limit <n>', 'at most this many', positiveInteger, 20),
   'print the run records as JSON',
-).action(runsCommand);
+).action(lazily('inspect', (m) => m.runsCommand));
 
 withStoreOptions(
   program
@@ -194,7 +237,7 @@ withStoreOptions(
     .description("a run's tasks: state, tries, duration and reason of the latest try")
     .argument('<run>', 'run id'),
   'print the run and its tasks as JSON',
-).action(tasksCommand);
+).action(lazily('inspect', (m) => m.tasksCommand));
 
 withStoreOptions(
   program
@@ -203,9 +246,9 @@ withStoreOptions(
       'what the expectations found in a run: passed, warned, quarantined or failed, with an example row',
     )
     .argument('[run]', 'run id (default: the latest finished run)')
-    .option('--pipeline-name <name>', 'the latest finished run of this pipeline'),
+    .option('--pipeline <name>', 'the latest finished run of this pipeline'),
   'print the results as JSON',
-).action(qualityCommand);
+).action(lazily('quality', (m) => m.qualityCommand));
 
 withStoreOptions(
   program
@@ -221,7 +264,7 @@ withStoreOptions(
     )
     .option('--poll-ms <ms>', 'with --follow: how often the log is read', positiveInteger, 500),
   'print the try and its lines as one JSON document (at the end with --follow)',
-).action(logsCommand);
+).action(lazily('inspect', (m) => m.logsCommand));
 
 for (const paused of [true, false]) {
   withStoreOptions(
@@ -235,8 +278,12 @@ for (const paused of [true, false]) {
       .argument('<pipeline>', 'pipeline name'),
     'print the result as JSON',
     true,
-  ).action((name: string, flags: { db?: string; pipeline: string[]; json: boolean }) =>
-    setPausedCommand(name, flags, paused),
+  ).action(
+    lazily(
+      'pipelines',
+      (m) => (name: string, flags: Parameters<typeof m.setPausedCommand>[1]) =>
+        m.setPausedCommand(name, flags, paused),
+    ),
   );
 }
 
@@ -253,28 +300,48 @@ withStoreOptions(
       dateOrInstant,
     )
     .requiredOption('--to <date>', 'last interval start: YYYY-MM-DD (UTC) or an ISO instant', dateOrInstant)
+    .option('--lake <location>', LAKE_HELP)
+    .option('--source <location>', SOURCE_HELP)
     .option('--param <name=value>', PARAM_HELP, collect, [])
     .option('--force', FORCE_HELP, false),
   'print the runs as JSON',
   true,
-).action(backfillCommand);
+).action(lazily('run', (m) => m.backfillCommand));
 
 withStoreOptions(
   program
     .command('clear')
-    .description('run the failed tasks of a run again (and those that did not run because of them)')
+    .description(
+      'run the failed or cancelled tasks of a run again (and those that did not run because of them), on its own lake',
+    )
     .argument('<run>', 'run id')
-    .option('--task <task>', 'only this failed task, repeatable (default: every failed task)', collect, []),
+    .option(
+      '--task <task>',
+      'only this task, repeatable (default: every failed or cancelled task)',
+      collect,
+      [],
+    ),
   'print the cleared tasks as JSON',
   true,
-).action(clearCommand);
+).action(lazily('run', (m) => m.clearCommand));
+
+withStoreOptions(
+  program
+    .command('cancel')
+    .description('stop a run wherever it runs: its running tasks are interrupted, the others never start')
+    .argument('<run>', 'run id')
+    .option('--wait', 'wait until the run has stopped', false)
+    .option('--poll-ms <ms>', 'with --wait: how often the run is looked at', positiveInteger, 500),
+  'print the run as JSON',
+).action(lazily('run', (m) => m.cancelCommand));
 
 program
   .command('vacuum')
   .description(
     "delete the data files of table versions older than the retention (overwritten silver and gold tables' old files)",
   )
-  .requiredOption('--lake <location>', 'the lake: a directory, s3://bucket/prefix, or s3://')
+  .option('--lake <location>', "the lake (default: the project's one lake)")
+  .option('--db <url>', `${DB_HELP} (for named connections)`)
   .option(
     '--retain <duration>',
     'keep every version readable this far back: 90m, 168h, 30d (at least 1h unless --force-short-retention)',
@@ -283,9 +350,7 @@ program
   .option('--force-short-retention', 'allow --retain under 1h (readers of older versions may break)', false)
   .option('--dry-run', 'list what would be deleted, delete nothing', false)
   .option('--json', 'print the result per table, with the keys, as JSON', false)
-  .action(async (flags: import('./vacuum-command.js').VacuumFlags) => {
-    await (await import('./vacuum-command.js')).vacuumCommand(flags);
-  });
+  .action(lazily('vacuum', (m) => m.vacuumCommand));
 
 const connections = program
   .command('connections')
@@ -307,27 +372,23 @@ connections
   .option('--secret-from-env <var>', 'read the secret access key from this environment variable')
   .option('--secret-stdin', 'read the secret access key from standard input')
   .option('--db <url>', DB_HELP)
-  .action(async (name: string, flags: import('./connections-command.js').AddConnectionFlags) => {
-    await (await import('./connections-command.js')).addConnectionCommand(name, flags);
-  });
+  .option('--lake <location>', LAKE_DB_HELP)
+  .action(lazily('connections', (m) => m.addConnectionCommand));
 
-connections
-  .command('list')
-  .description('list the connections: endpoint, region, access key id masked; never a secret')
-  .option('--db <url>', DB_HELP)
-  .option('--json', 'print the connections as JSON', false)
-  .action(async (flags: { db?: string; json: boolean }) => {
-    await (await import('./connections-command.js')).listConnectionsCommand(flags);
-  });
+withStoreOptions(
+  connections
+    .command('list')
+    .description('list the connections: endpoint, region, access key id masked; never a secret'),
+  'print the connections as JSON',
+).action(lazily('connections', (m) => m.listConnectionsCommand));
 
 connections
   .command('remove')
   .description('remove a connection')
   .argument('<name>', 'connection name')
   .option('--db <url>', DB_HELP)
-  .action(async (name: string, flags: { db?: string }) => {
-    await (await import('./connections-command.js')).removeConnectionCommand(name, flags);
-  });
+  .option('--lake <location>', LAKE_DB_HELP)
+  .action(lazily('connections', (m) => m.removeConnectionCommand));
 
 program
   .command('demo')
@@ -337,7 +398,7 @@ program
   .option('--dir <dir>', 'working directory of the demo', '.medallion')
   .option('--scale <scale>', 'sample data scale', positiveNumber, 1)
   .option('--json', 'print the run summary as JSON', false)
-  .action(lazily('demoCommand'));
+  .action(lazily('commands', (m) => m.demoCommand));
 
 program
   .command('demo-data')
@@ -345,12 +406,31 @@ program
   .option('--scale <scale>', 'size: 1 ≈ 9,000 contracts and 50,000 establishments', positiveNumber, 1)
   .option('--seed <seed>', 'random seed', integer, 42)
   .requiredOption('--out <dir>', 'output directory')
-  .action(lazily('demoDataCommand'));
+  .action(lazily('commands', (m) => m.demoDataCommand));
 
 program
   .command('init')
-  .description('scaffold a new pipeline project you can edit and run')
+  .description(
+    'scaffold a new project (medallion.config.json, a pipeline, sample files) you can edit and run',
+  )
   .argument('<dir>', 'directory to create')
-  .action(lazily('initCommand'));
+  .action(lazily('commands', (m) => m.initCommand));
+
+/** A usage error is one line, then where to read more: not the whole help. */
+function oneLineUsageErrors(command: Command, path: string): void {
+  command.configureOutput({
+    outputError: (message, write) =>
+      write(`medallion: ${message.replace(/^error: /, '').trimEnd()}\nsee ${path} --help\n`),
+  });
+  for (const sub of command.commands) oneLineUsageErrors(sub, `${path} ${sub.name()}`);
+}
+oneLineUsageErrors(program, 'medallion');
+
+// `medallion run | head`: a reader that goes away is not the run's failure.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
 
 await program.parseAsync();

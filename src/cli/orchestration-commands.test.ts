@@ -61,7 +61,16 @@ function db(name: string): string[] {
 
 /** `medallion trigger jobs` with these flags. */
 function triggerJobs(database: string[], ...args: string[]): ReturnType<typeof medallion> {
-  return medallion(['trigger', 'jobs', '--pipeline', jobs, ...database, ...args]);
+  return medallion([
+    'trigger',
+    'jobs',
+    '--pipeline',
+    jobs,
+    '--lake',
+    path.join(dir, 'lake'),
+    ...database,
+    ...args,
+  ]);
 }
 
 /** `medallion scheduler` over the jobs pipeline, polling fast. */
@@ -170,7 +179,7 @@ describe('the run control commands', () => {
     const [table, runsJson, none, badState, tasks, tasksJson, clear, missing, missingLogs] =
       await Promise.all([
         medallion(['runs', ...database]),
-        medallion(['runs', ...database, '--pipeline-name', 'jobs', '--json']),
+        medallion(['runs', ...database, '--pipeline', 'jobs', '--json']),
         medallion(['runs', ...database, '--state', 'failed']),
         medallion(['runs', ...database, '--state', 'lost']),
         medallion(['tasks', runId, ...database]),
@@ -293,6 +302,8 @@ describe('the run control commands', () => {
       'daily',
       '--pipeline',
       daily,
+      '--lake',
+      path.join(dir, 'lake'),
       ...database,
       '--from',
       '2024-01-01',
@@ -321,6 +332,8 @@ describe('the run control commands', () => {
       'jobs',
       '--pipeline',
       jobs,
+      '--lake',
+      path.join(dir, 'lake'),
       ...database,
       '--from',
       '2024-01-01',

@@ -1,53 +1,24 @@
-import { ConfigError } from '../core/errors.js';
 import { openAlerter } from '../alerts/alerter.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
-import type { MetadataStore } from '../metadata/metadata-store.js';
+import type { MetadataStore, ProcessKind } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Scheduler } from '../orchestrator/scheduler.js';
-import { loadPipeline } from './load-pipeline.js';
+import type { Project } from '../project/project.js';
+import { note } from './output.js';
+import { openProject } from './project-context.js';
 import { progressOnStderr } from './render.js';
-
-/** Where runs are kept when neither --db nor MEDALLION_DB says: a SQLite file under the working directory. */
-export const DEFAULT_DB = 'sqlite:.medallion/metadata.db';
-
-export function dbUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return flag ?? (env.MEDALLION_DB || DEFAULT_DB);
-}
-
-export function openDb(flag: string | undefined): Promise<MetadataStore> {
-  return openMetadataStore(dbUrl(flag));
-}
-
-/** The pipelines named by --pipeline (repeatable), or the two shipped ones. */
-export async function loadPipelines(files: readonly string[] | undefined): Promise<PipelineDefinition[]> {
-  if (files && files.length > 0) return Promise.all(files.map((file) => loadPipeline(file)));
-  return [
-    await loadPipeline(undefined),
-    (await import('../pipelines/data_quality_checks/pipeline.js')).default,
-  ];
-}
-
-export function findPipeline(pipelines: readonly PipelineDefinition[], name: string): PipelineDefinition {
-  const pipeline = pipelines.find((candidate) => candidate.name === name);
-  if (!pipeline) {
-    throw new ConfigError(`no pipeline named ${name}`, {
-      context: { field: 'pipeline' },
-      hint: `known pipelines: ${pipelines.map((candidate) => candidate.name).join(', ')} (load others with --pipeline FILE)`,
-    });
-  }
-  return pipeline;
-}
 
 export interface SchedulerFlags {
   db?: string;
+  /** Pipeline names or module files; default: the project's pipelines. */
   pipeline?: string[];
   source?: string;
-  lake: string;
-  slots: number;
+  lake?: string;
+  slots?: number;
   memoryLimit?: string;
-  pollMs: number;
-  heartbeatMs: number;
-  staleAfterMs: number;
+  pollMs?: number;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
   alerts?: string;
 }
 
@@ -55,64 +26,110 @@ export interface StartedScheduler {
   scheduler: Scheduler;
   /** The scheduler's store, open until `done` settles. */
   store: MetadataStore;
+  project: Project;
   pipelines: PipelineDefinition[];
   /** Settles once the scheduler has stopped, its tries have ended and the store is closed. */
   done: Promise<void>;
 }
 
-/** A scheduler over the given pipelines, executing their tasks in this process; stopped by SIGINT/SIGTERM. */
-export async function startScheduler(flags: SchedulerFlags): Promise<StartedScheduler> {
+/**
+ * A scheduler over the project's pipelines (or those --pipeline names), executing tasks in this process against
+ * each run's own locations; stopped by SIGINT/SIGTERM. The runs its schedules create get the locations the
+ * project (or --lake/--source) gives each pipeline.
+ */
+export async function startScheduler(flags: SchedulerFlags, kind: ProcessKind): Promise<StartedScheduler> {
   // Loaded here, not on import: the commands that only read the metadata store start faster without them.
-  const [{ PipelineTaskRunner }, { openLake, openSource, storeSettings }, { storeConnections }] =
-    await Promise.all([
+  const [{ PipelineTaskRunner }, { locationOpener, storeSettings }, { storeConnections }] = await Promise.all(
+    [
       import('../runner/pipeline-task-runner.js'),
       import('./locations.js'),
       import('./connections-command.js'),
-    ]);
-  const pipelines = await loadPipelines(flags.pipeline);
-  const store = await openDb(flags.db);
-  const alerter = flags.alerts ? await openAlerter(flags.alerts, store) : undefined;
-  const settings = storeSettings(process.env, storeConnections(store));
-  const source = flags.source ?? pipelines.find((pipeline) => pipeline.defaultSource)?.defaultSource;
-  if (!source) {
-    throw new ConfigError('no source given', {
-      context: { field: '--source' },
-      hint: 'pass --source DIR or --source s3://bucket/prefix, or set defaultSource in the pipeline',
-    });
-  }
-  const runner = new PipelineTaskRunner({
-    source: await openSource(source, settings),
-    lake: await openLake(flags.lake, settings),
-    ...(flags.memoryLimit && { memoryLimit: flags.memoryLimit }),
-    progress: progressOnStderr(),
-  });
-  const scheduler = new Scheduler({
-    store,
-    pipelines,
-    runner,
-    slots: flags.slots,
-    pollMs: flags.pollMs,
-    heartbeatMs: flags.heartbeatMs,
-    staleAfterMs: flags.staleAfterMs,
-    ...(alerter && { observer: alerter }),
-    progress: progressOnStderr(),
-  });
-  const stop = (): void => {
-    process.stderr.write('medallion scheduler: stopping after the running tasks\n');
-    void scheduler.stop();
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.stderr.write(
-    `medallion scheduler ${scheduler.worker}: ${pipelines.map((pipeline) => pipeline.name).join(', ')}; ${flags.slots} slot(s)\n`,
+    ],
   );
-  const done = scheduler
-    .loop()
-    .then(() => scheduler.drain())
-    .finally(async () => {
-      await alerter?.close();
-      await runner.close();
-      await store.close();
+  const project = await openProject();
+  const pipelines = await project.pipelines(flags.pipeline);
+  const store = await openMetadataStore(
+    project.databaseUrl(flags.db, flags.lake && project.lakeFromFlag(flags.lake)),
+  );
+  try {
+    const alerts = project.alerts(flags.alerts);
+    const alerter = alerts ? await openAlerter(alerts, store) : undefined;
+    const open = locationOpener(storeSettings(process.env, storeConnections(store)));
+    await checkLocations(project, pipelines, flags, open);
+    const settings = { ...project.scheduler(), ...definedOnly(flags) };
+    const runner = new PipelineTaskRunner({ open, ...project.engine(flags), progress: progressOnStderr() });
+    const scheduler = new Scheduler({
+      store,
+      pipelines,
+      runner,
+      kind,
+      locations: (pipeline) => project.locations(pipeline, flags),
+      slots: settings.slots ?? 4,
+      pollMs: settings.pollMs ?? 1_000,
+      heartbeatMs: settings.heartbeatMs ?? 5_000,
+      staleAfterMs: settings.staleAfterMs ?? 30_000,
+      ...(alerter && { observer: alerter }),
+      progress: progressOnStderr(),
     });
-  return { scheduler, store, pipelines, done };
+    const stop = (): void => {
+      note(`medallion ${kind}: stopping after the running tasks`);
+      void scheduler.stop();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await scheduler.announce();
+    note(
+      `medallion scheduler ${scheduler.worker}: ${pipelines.map((pipeline) => pipeline.name).join(', ')}; ` +
+        `${settings.slots ?? 4} slot(s)${project.file ? `; project ${project.file.file}` : ''}`,
+    );
+    const done = scheduler
+      .loop()
+      .then(() => scheduler.finish())
+      .finally(async () => {
+        await alerter?.close();
+        await runner.close();
+        await store.close();
+      });
+    return { scheduler, store, project, pipelines, done };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens the locations of each pipeline once at start, so that a bad one (wrong credentials, a missing bucket) is
+ * said now rather than at the first scheduled run; and says which scheduled pipelines get no runs for want of a lake.
+ */
+async function checkLocations(
+  project: Project,
+  pipelines: readonly PipelineDefinition[],
+  flags: SchedulerFlags,
+  open: import('../runner/pipeline-task-runner.js').LocationOpener,
+): Promise<void> {
+  for (const pipeline of pipelines) {
+    const locations = project.locations(pipeline, flags);
+    if (!locations) {
+      if (pipeline.schedule) {
+        note(
+          `medallion: ${pipeline.name} has a schedule but no lake: its scheduled runs are not created ` +
+            `(give it a lake in the project file, or pass --lake); triggered runs carry their own`,
+        );
+      }
+      continue;
+    }
+    await open.lake(locations.lake);
+    if (locations.source !== null) await open.source(locations.source);
+  }
+}
+
+/** The flags given, without those left undefined (so that they do not hide the project file's values). */
+function definedOnly(
+  flags: SchedulerFlags,
+): Partial<Record<'slots' | 'pollMs' | 'heartbeatMs' | 'staleAfterMs', number>> {
+  return Object.fromEntries(
+    (['slots', 'pollMs', 'heartbeatMs', 'staleAfterMs'] as const)
+      .filter((key) => flags[key] !== undefined)
+      .map((key) => [key, flags[key]]),
+  );
 }

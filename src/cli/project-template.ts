@@ -2,7 +2,7 @@
 
 export const PIPELINE_MODULE = `// @ts-check
 // A medallion pipeline: sources land as bronze tables; silver and gold tables are SQL over them.
-// Run: medallion run --pipeline pipeline.mjs --source source --lake lake
+// Run it from this directory: medallion run (medallion.config.json binds it to ./source and ./lake)
 
 /** @type {import('medallion').PipelineDefinition} */
 export default {
@@ -68,15 +68,32 @@ A-1004,not a date,Barbara,12.00
 A-1005,2024-01-04 08:00:00,,99.99
 `;
 
+/** The project file: the pipeline, where it reads and writes, and where its run history is kept. */
+export const PROJECT_FILE = `${JSON.stringify(
+  {
+    database: 'sqlite:.medallion/metadata.db',
+    source: 'source',
+    lake: 'lake',
+    pipelines: { shop_orders: { module: 'pipeline.mjs' } },
+  },
+  null,
+  2,
+)}
+`;
+
 export const PROJECT_README = `# shop_orders — a medallion pipeline
 
+- \`medallion.config.json\` is the project file: it names the pipeline module, where its source files are, where
+  its lake is, and where run history is kept. Every \`medallion\` command run in this directory (or below) uses it.
 - \`pipeline.mjs\` declares the source files, the silver and gold tables (SQL run by DuckDB) and the rules
   (deduplication, quarantine) that keep every input row accounted for.
 - \`source/\` holds the input files; add \`orders-*.csv\` files and run again: only new files are ingested.
 
-Run it:
+Run it, then look at what happened:
 
-    medallion run --pipeline pipeline.mjs --source source --lake lake
+    medallion run
+    medallion runs
+    medallion tasks RUN_ID
 
 The tables are Delta Lake tables under \`lake/bronze\`, \`lake/silver\`, \`lake/gold\`; rejected rows are in
 \`lake/quarantine\`, each with its reason.

@@ -2,11 +2,13 @@ import type { ExpectationResult } from '../core/expectations.js';
 import { latestAttempts } from '../core/run-state.js';
 import { MedallionError } from '../core/errors.js';
 import type { AttemptRecord, MetadataStore, RunRecord } from '../metadata/metadata-store.js';
-import { print, requireRun, withStore, type StoreFlags } from './orchestration-commands.js';
+import { print, requireRun } from './output.js';
+import { withStore, type StoreFlags } from './project-context.js';
 import { table } from './render.js';
 
 export interface QualityFlags extends StoreFlags {
-  pipelineName?: string;
+  /** The latest finished run of this pipeline. */
+  pipeline?: string;
 }
 
 export interface QualityRow extends ExpectationResult {
@@ -32,7 +34,7 @@ export function expectationRows(attempts: readonly AttemptRecord[]): QualityRow[
 async function latestFinishedRun(store: MetadataStore, pipeline: string | undefined): Promise<RunRecord> {
   const [run] = await store.listRuns({
     ...(pipeline && { pipeline }),
-    states: ['success', 'failed'],
+    states: ['success', 'failed', 'cancelled'],
     limit: 1,
   });
   if (!run) {
@@ -51,7 +53,7 @@ function outcome(result: ExpectationResult): string {
 /** `medallion quality [RUN]`: what the expectations found in a run (default: the latest finished one). */
 export async function qualityCommand(runId: string | undefined, flags: QualityFlags): Promise<void> {
   await withStore(flags, async (store) => {
-    const run = runId ? await requireRun(store, runId) : await latestFinishedRun(store, flags.pipelineName);
+    const run = runId ? await requireRun(store, runId) : await latestFinishedRun(store, flags.pipeline);
     const rows = expectationRows(await store.listAttempts(run.id));
     print(
       flags.json,

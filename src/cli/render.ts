@@ -46,6 +46,10 @@ export function progressLine(event: ProgressEvent): string | undefined {
       return `  ${{ success: '✔', skipped: '↷', failed: '✘' }[event.status]} ${event.task} (${seconds(event.durationMs)}): ${event.detail}`;
     case 'run-finished':
       return `${event.status === 'success' ? '✔' : '✘'} run ${event.runId} ${event.status} in ${seconds(event.durationMs)}`;
+    case 'run-waiting':
+      return `⏸ ${event.pipeline} ${event.runId}: ${event.reason}`;
+    case 'run-abandoned':
+      return `✘ ${event.pipeline} ${event.runId} ended as failed: ${event.reason}`;
   }
 }
 

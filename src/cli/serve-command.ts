@@ -12,12 +12,14 @@ import type { MetadataStore } from '../metadata/metadata-store.js';
 import { collectMetrics } from '../metrics/collect.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { fail } from './exit.js';
-import { note, RUN_STATES } from './orchestration-commands.js';
+import { RUN_STATES } from './inspect-commands.js';
 import { startScheduler, type SchedulerFlags, type StartedScheduler } from './orchestration.js';
+import { note } from './output.js';
+import { openProject } from './project-context.js';
 
 export interface ServeFlags extends SchedulerFlags {
-  port: number;
-  host: string;
+  port?: number;
+  host?: string;
 }
 
 /** What the API answers from. */
@@ -199,7 +201,7 @@ function apiToken(env: NodeJS.ProcessEnv = process.env): string {
 /** The scheduler, or (when it cannot start) the server closed and the error passed on. */
 async function startSchedulerOrClose(flags: ServeFlags, close: () => void): Promise<StartedScheduler> {
   try {
-    return await startScheduler(flags);
+    return await startScheduler(flags, 'serve');
   } catch (error) {
     close();
     throw error;
@@ -210,8 +212,13 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
   try {
     const api: { context?: ApiContext } = {};
     const server = createServer(apiHandler(apiToken(), () => api.context));
+    const configured = (await openProject()).serve();
     // Listening first: a port already taken ends the command before the scheduler claims any work.
-    const address = await listen(server, flags.port, flags.host);
+    const address = await listen(
+      server,
+      flags.port ?? configured.port ?? 8080,
+      flags.host ?? configured.host ?? '127.0.0.1',
+    );
     let closed = false;
     const close = (): void => {
       if (closed) return;

@@ -77,6 +77,20 @@ export class AccountingError extends MedallionError {
   }
 }
 
+/** The run a try belongs to is being stopped (cancelled, or its process interrupted): the try ends now. */
+export class RunStoppedError extends MedallionError {
+  constructor(
+    readonly stop: 'failed' | 'cancelled',
+    reason: string,
+  ) {
+    super(reason);
+  }
+
+  override get permanent(): boolean {
+    return true;
+  }
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof MedallionError) return error.describe();
   if (error instanceof Error) return error.message;

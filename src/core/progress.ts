@@ -11,6 +11,10 @@ export type ProgressEvent =
       durationMs: number;
       detail: string;
     }
-  | { type: 'run-finished'; runId: string; status: 'success' | 'failed'; durationMs: number };
+  | { type: 'run-finished'; runId: string; status: 'success' | 'failed' | 'cancelled'; durationMs: number }
+  /** A run this process does not start or execute for now, and why (a lock, another definition…). */
+  | { type: 'run-waiting'; runId: string; pipeline: string; reason: string }
+  /** A run whose process is gone, ended as failed. */
+  | { type: 'run-abandoned'; runId: string; pipeline: string; reason: string };
 
 export type ProgressListener = (event: ProgressEvent) => void;

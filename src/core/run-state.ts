@@ -19,7 +19,13 @@ export type RunState = 'queued' | 'running' | 'success' | 'failed' | 'cancelled'
 /** How a stopped run ends: `failed` when its process was interrupted, `cancelled` when someone cancelled it. */
 export type StopState = 'failed' | 'cancelled';
 
-const DONE: ReadonlySet<TaskState> = new Set(['success', 'failed', 'skipped', 'upstream_failed', 'cancelled']);
+const DONE: ReadonlySet<TaskState> = new Set([
+  'success',
+  'failed',
+  'skipped',
+  'upstream_failed',
+  'cancelled',
+]);
 const SATISFIES_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['success', 'skipped']);
 const BLOCKS_DOWNSTREAM: ReadonlySet<TaskState> = new Set(['failed', 'upstream_failed', 'cancelled']);
 /** Task states that wait for a try which a stopped run will never give them. */

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import cronstrue from 'cronstrue';
 import { ConfigError } from './errors.js';
 
 /**
@@ -128,4 +129,28 @@ export function intervalsBetween(schedule: Schedule, from: Date, to: Date): Data
     start = end;
   }
   return intervals;
+}
+
+/**
+ * When the next run is created: at the end of the first interval after the latest logical date run (or of the
+ * first interval of all). At or before `now`, it is due now.
+ */
+export function nextRunAt(schedule: Schedule, lastLogicalDate: Date | undefined, now: Date): Date {
+  const startDate = new Date(schedule.startDate);
+  const due = dueIntervals(schedule, lastLogicalDate, now).at(-1);
+  if (due) return due.end;
+  const start = lastLogicalDate
+    ? nextPoint(schedule.spec, startDate, lastLogicalDate)
+    : pointAtOrAfter(schedule.spec, startDate, startDate);
+  return nextPoint(schedule.spec, startDate, start);
+}
+
+/** The schedule for people: "At 06:00 (Europe/Paris)", "every 6h". */
+export function describeSchedule(spec: ScheduleSpec): string {
+  if ('every' in spec) return `every ${spec.every}`;
+  const words = cronstrue.toString(spec.cron, {
+    use24HourTimeFormat: true,
+    throwExceptionOnParseError: false,
+  });
+  return `${words}${spec.timezone && spec.timezone !== 'UTC' ? ` (${spec.timezone})` : ' (UTC)'}`;
 }

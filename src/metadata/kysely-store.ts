@@ -172,8 +172,9 @@ export class KyselyMetadataStore implements MetadataStore {
   rescheduleTasks(
     runId: string,
     list: readonly { taskId: string; from: TaskState; maxTries: number }[],
+    options?: { definitionHash?: string },
   ): Promise<string[]> {
-    return tasks.rescheduleTasks(this.core, runId, list);
+    return tasks.rescheduleTasks(this.core, runId, list, options);
   }
   lastSuccessFingerprint(pipeline: string, taskId: string, lake?: string): Promise<string | undefined> {
     return tasks.lastSuccessFingerprint(this.core, pipeline, taskId, lake);

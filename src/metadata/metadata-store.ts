@@ -123,6 +123,8 @@ export interface MetadataStore {
   rescheduleTasks(
     runId: string,
     tasks: readonly { taskId: string; from: TaskState; maxTries: number }[],
+    /** The definition the run is planned from from now on (when it changed since it was created). */
+    options?: { definitionHash?: string },
   ): Promise<string[]>;
 
   /**

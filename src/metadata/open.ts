@@ -4,8 +4,6 @@
  */
 import { ConfigError, describeError, MedallionError } from '../core/errors.js';
 import type { MetadataStore } from './metadata-store.js';
-import { openPostgresStore } from './postgres.js';
-import { openSqliteStore } from './sqlite.js';
 
 export type MetadataLocation =
   { kind: 'sqlite'; path: string } | { kind: 'postgres'; connectionString: string; schema?: string };
@@ -69,10 +67,14 @@ export async function openMetadataStore(
   options: OpenMetadataStoreOptions = {},
 ): Promise<MetadataStore> {
   const location = parseMetadataUrl(url);
+  // Each driver is loaded when used: a command on SQLite need not load pg, nor one on PostgreSQL SQLite.
   const store =
     location.kind === 'sqlite'
-      ? openSqliteStore(location.path, { clock: options.clock, busyTimeoutMs: options.busyTimeoutMs })
-      : openPostgresStore(location.connectionString, {
+      ? (await import('./sqlite.js')).openSqliteStore(location.path, {
+          clock: options.clock,
+          busyTimeoutMs: options.busyTimeoutMs,
+        })
+      : (await import('./postgres.js')).openPostgresStore(location.connectionString, {
           clock: options.clock,
           schema: location.schema,
           poolSize: options.poolSize,

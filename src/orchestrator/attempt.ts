@@ -1,4 +1,4 @@
-import { describeError, isPermanent, MedallionError } from '../core/errors.js';
+import { describeError, isPermanent, MedallionError, RunStoppedError } from '../core/errors.js';
 import type { ParamValue } from '../core/pipeline.js';
 import { nextTryAt } from '../core/retry-policy.js';
 import type { AttemptMetrics, MetadataStore } from '../metadata/metadata-store.js';
@@ -13,11 +13,13 @@ export interface AttemptDeps {
   /** How often a running try records that it is alive (and flushes its log). */
   heartbeatMs: number;
   progress?: ProgressListener;
-  /** Aborts every running try (the process is stopping). */
+  /** Aborts the try (the process is stopping, or its run is stopped from here). */
   shutdown?: AbortSignal;
+  /** The run's lake: skip-unchanged compares with the task's last success on that lake. */
+  lake?: string | undefined;
 }
 
-export type AttemptStatus = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'lost';
+export type AttemptStatus = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'cancelled' | 'lost';
 
 class TimeoutError extends Error {}
 
@@ -32,7 +34,8 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   const startedAt = clock.now();
   const cpuBefore = process.cpuUsage();
   const controller = new AbortController();
-  const abortOnShutdown = (): void => controller.abort(new Error('the process is stopping'));
+  const abortOnShutdown = (): void =>
+    controller.abort(deps.shutdown?.reason ?? new Error('the process is stopping'));
   deps.shutdown?.addEventListener('abort', abortOnShutdown, { once: true });
   const log = new LogBuffer(store, job);
   const stopHeartbeat = startHeartbeat(job, deps, log, controller);
@@ -44,13 +47,14 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   let reason: string | undefined;
   let fingerprint: string | undefined;
   let permanent = false;
+  let stoppedAs: RunStoppedError['stop'] | undefined;
   let failureData: unknown;
   try {
     fingerprint = await deps.runner.fingerprint(job);
     const unchanged =
       fingerprint !== undefined &&
       !run.force &&
-      fingerprint === (await store.lastSuccessFingerprint(run.pipeline, task.id));
+      fingerprint === (await store.lastSuccessFingerprint(run.pipeline, task.id, deps.lake));
     if (unchanged) {
       status = 'skipped';
       report = await deps.runner.describeSkipped(job);
@@ -72,12 +76,11 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     }
   } catch (error) {
     status = 'failed';
-    permanent = isPermanent(error);
+    const cause: unknown = controller.signal.aborted ? controller.signal.reason : error;
+    permanent = isPermanent(cause);
+    if (cause instanceof RunStoppedError) stoppedAs = cause.stop;
     if (error instanceof MedallionError && error.data !== undefined) failureData = error.data;
-    reason =
-      error instanceof TimeoutError
-        ? error.message
-        : describeError(controller.signal.aborted ? controller.signal.reason : error);
+    reason = error instanceof TimeoutError ? error.message : describeError(cause);
   } finally {
     stopHeartbeat();
     deps.shutdown?.removeEventListener('abort', abortOnShutdown);
@@ -94,7 +97,8 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   // The task's next state is written with the attempt's end, in one transaction (see AttemptResult.task).
   let next: Exclude<AttemptStatus, 'lost'> = status;
   let nextTry: Date | undefined;
-  if (status === 'failed') {
+  if (stoppedAs === 'cancelled') next = 'cancelled';
+  else if (status === 'failed') {
     const instance = await store.getTaskInstance(run.id, task.id);
     nextTry = permanent ? undefined : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
     next = nextTry ? 'up_for_retry' : 'failed';
@@ -175,14 +179,21 @@ function startHeartbeat(
       await deps.clock.sleep(deps.heartbeatMs, stop.signal);
       if (stop.signal.aborted) return;
       try {
-        const alive = await deps.store.heartbeat(
+        const answer = await deps.store.heartbeat(
           job.run.id,
           job.task.id,
           job.attempt.attempt,
           deps.clock.now().toISOString(),
         );
         await log.flush();
-        if (!alive) controller.abort(new Error('the try was failed elsewhere (its heartbeat had stopped)'));
+        if (answer === 'ended') {
+          controller.abort(new Error('the try was failed elsewhere (its heartbeat had stopped)'));
+        } else if (answer === 'stopping') {
+          const stop = (await deps.store.getRun(job.run.id))?.stop;
+          controller.abort(
+            new RunStoppedError(stop?.state ?? 'failed', stop?.reason ?? 'the run was stopped'),
+          );
+        }
       } catch {
         // A missed heartbeat is retried at the next beat; the scheduler tolerates several.
       }

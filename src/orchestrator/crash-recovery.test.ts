@@ -15,6 +15,7 @@ import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
+import { medallion } from '../testing/medallion-cli.js';
 import {
   BUILT_INDEX_URL,
   killSchedulerProcesses,
@@ -25,7 +26,6 @@ import {
   writePipelineModule,
   type SchedulerProcess,
 } from '../testing/scheduler-process.js';
-import { triggerRun } from './run-control.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -61,8 +61,26 @@ function schedulerFlags(space: Workspace, pipelineFile: string): string[] {
   ];
 }
 
-async function loadModule(file: string): Promise<PipelineDefinition> {
-  return ((await import(pathToFileURL(file).href)) as { default: PipelineDefinition }).default;
+/**
+ * Queues a manual run as a user does (`medallion trigger`): the run records its lake and source, and the definition
+ * Node loads from the module (vitest's own import rewrites the module's functions, so its fingerprint would differ).
+ */
+async function trigger(space: Workspace, pipelineFile: string): Promise<RunRecord> {
+  const { name } = ((await import(pathToFileURL(pipelineFile).href)) as { default: PipelineDefinition })
+    .default;
+  const flags = [
+    '--pipeline',
+    pipelineFile,
+    '--lake',
+    space.lake,
+    '--source',
+    space.source,
+    '--db',
+    space.db,
+  ];
+  const result = await medallion(['trigger', name, ...flags, '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as RunRecord;
 }
 
 /** Waits for the run to end; on a timeout, says what the scheduler printed and where the run's tasks are. */
@@ -132,7 +150,7 @@ export default definePipeline({
     );
     const readEffects = (): string[] =>
       existsSync(effects) ? readFileSync(effects, 'utf8').trim().split('\n').filter(Boolean) : [];
-    const run = await triggerRun(space.store, await loadModule(pipelineFile), { now: new Date() });
+    const run = await trigger(space, pipelineFile);
 
     const first = startSchedulerProcess(schedulerFlags(space, pipelineFile));
     const deadWorker = await first.worker();
@@ -221,7 +239,7 @@ KyselyMetadataStore.prototype.finishAttempt = async function (runId, taskId, att
 };
 `,
     );
-    const run = await triggerRun(space.store, await loadModule(pipelineFile), { now: new Date() });
+    const run = await trigger(space, pipelineFile);
 
     const first = startSchedulerProcess(schedulerFlags(space, pipelineFile), {
       nodeArgs: ['--import', pathToFileURL(hook).href],
@@ -263,7 +281,7 @@ export default definePipeline({
 });
 `,
     );
-    const run = await triggerRun(space.store, await loadModule(pipelineFile), { now: new Date() });
+    const run = await trigger(space, pipelineFile);
     const dead = new Set<string>();
     for (const lifetimeMs of [300, 550, 200, 450]) {
       const scheduler = startSchedulerProcess([...schedulerFlags(space, pipelineFile), '--slots', '4']);
@@ -343,7 +361,7 @@ const { schedule: _schedule, ...rest } = example;
 export default definePipeline({ ...rest, taskDefaults: { retries: 1, retryDelay: '1s' } });
 `,
     );
-    const run = await triggerRun(space.store, await loadModule(pipelineFile), { now: new Date() });
+    const run = await trigger(space, pipelineFile);
     const taskTxn = (taskId: string) => `medallion-task-${run.id}-${taskId}`;
 
     const first = startSchedulerProcess(schedulerFlags(space, pipelineFile));

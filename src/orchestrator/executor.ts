@@ -15,6 +15,8 @@ export interface Executor {
 /** Runs tries in this process, at most `slots` at once; `onSettled` hears of each end (to schedule the next). */
 export class LocalExecutor implements Executor {
   private readonly running = new Set<Promise<void>>();
+  /** Tries running per run id. */
+  private readonly perRun = new Map<string, number>();
 
   constructor(
     private readonly slots: number,
@@ -29,7 +31,14 @@ export class LocalExecutor implements Executor {
     return this.slots - this.running.size;
   }
 
+  /** Whether a try of the run is running here. */
+  isRunning(runId: string): boolean {
+    return (this.perRun.get(runId) ?? 0) > 0;
+  }
+
   dispatch(job: TaskJob): void {
+    const runId = job.run.id;
+    this.perRun.set(runId, (this.perRun.get(runId) ?? 0) + 1);
     const settled = this.execute(job)
       .then(() => undefined)
       .catch((error: unknown) => {
@@ -40,6 +49,9 @@ export class LocalExecutor implements Executor {
       })
       .finally(() => {
         this.running.delete(settled);
+        const left = (this.perRun.get(runId) ?? 1) - 1;
+        if (left > 0) this.perRun.set(runId, left);
+        else this.perRun.delete(runId);
         this.onSettled();
       });
     this.running.add(settled);

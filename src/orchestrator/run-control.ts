@@ -4,7 +4,13 @@ import { resolveParams } from '../core/params.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { intervalsBetween, type DataInterval, type Schedule } from '../core/schedule.js';
 import { planTasks, type PlannedTask } from '../core/task-plan.js';
-import type { MetadataStore, NewRun, RunRecord, RunTrigger } from '../metadata/metadata-store.js';
+import type {
+  MetadataStore,
+  NewRun,
+  RunLocations,
+  RunRecord,
+  RunTrigger,
+} from '../metadata/metadata-store.js';
 
 /**
  * What people (and the CLI) do to runs besides waiting for the schedule: trigger, backfill, clear, pause. Each
@@ -24,6 +30,11 @@ export function definitionHash(pipeline: PipelineDefinition): string {
     typeof value === 'function' ? value.toString() : value,
   );
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The lock two runs of one pipeline on one lake share: one of them writes the lake at a time. */
+export function leaseKey(pipeline: string, lake: string): string {
+  return `${pipeline}@${lake}`;
 }
 
 export async function registerPipelines(
@@ -48,9 +59,19 @@ export function scheduleOf(pipeline: PipelineDefinition): Schedule | undefined {
   };
 }
 
-export interface RunRequest {
+/** Where and by whom a new run is run: fixed at its creation. */
+export interface RunPlacement {
+  /** Where it reads and writes (absent: only a runner that needs none can execute it). */
+  locations?: RunLocations;
+  /** The process that drives it alone (`medallion run`); absent: any scheduler. */
+  owner?: string;
+}
+
+export interface RunRequest extends RunPlacement {
   trigger: RunTrigger;
   interval: DataInterval;
+  /** The fingerprint of the definition (default: computed from it). */
+  definitionHash?: string;
   params?: Record<string, unknown>;
   force?: boolean;
   /** Honour the tasks' retry policies (default true); false: one try each. */
@@ -69,6 +90,9 @@ export function newRun(pipeline: PipelineDefinition, request: RunRequest): NewRu
     trigger: request.trigger,
     params: resolveParams(pipeline.params, request.params ?? {}),
     force: request.force ?? false,
+    ...(request.locations && { locations: request.locations }),
+    definitionHash: request.definitionHash ?? definitionHash(pipeline),
+    ...(request.owner && { owner: request.owner }),
     tasks: planTasks(pipeline).map((task) => ({
       taskId: task.id,
       maxTries: request.retries === false ? 1 : task.retry.retries + 1,
@@ -76,7 +100,7 @@ export function newRun(pipeline: PipelineDefinition, request: RunRequest): NewRu
   };
 }
 
-export interface TriggerOptions {
+export interface TriggerOptions extends RunPlacement {
   params?: Record<string, unknown>;
   /** The instant the run stands for (default: now). */
   logicalDate?: Date;
@@ -99,6 +123,8 @@ export async function triggerRun(
       ...(options.params && { params: options.params }),
       ...(options.force !== undefined && { force: options.force }),
       ...(options.retries !== undefined && { retries: options.retries }),
+      ...(options.locations && { locations: options.locations }),
+      ...(options.owner && { owner: options.owner }),
       now: options.now,
     }),
   );
@@ -116,7 +142,7 @@ export async function backfill(
   from: Date,
   to: Date,
   now: Date,
-  options: { params?: Record<string, unknown>; force?: boolean } = {},
+  options: { params?: Record<string, unknown>; force?: boolean; locations?: RunLocations } = {},
 ): Promise<{ run: RunRecord; created: boolean }[]> {
   const schedule = scheduleOf(pipeline);
   if (!schedule) {
@@ -133,8 +159,9 @@ export async function backfill(
 }
 
 /**
- * Makes the failed tasks of a run (and those that did not run because of them) run again, each with a fresh
- * allowance of retries; the run is queued again when it had finished. Returns the task ids cleared.
+ * Makes the failed (or cancelled) tasks of a run, and those that did not run because of them, run again, each with
+ * a fresh allowance of retries; the run is queued again when it had finished, planned from the pipeline's current
+ * definition (its task list must not have changed). Returns the task ids cleared.
  */
 export async function clearRun(
   store: MetadataStore,
@@ -149,9 +176,24 @@ export async function clearRun(
     if (!plan.has(taskId)) throw new MedallionError(`run ${runId} has no task ${taskId}`);
   }
   const instances = await store.listTaskInstances(runId);
+  const hash = definitionHash(pipeline);
+  if (run.definitionHash !== null && run.definitionHash !== hash) {
+    const planned = [...plan.keys()].sort().join(',');
+    if (
+      planned !==
+      instances
+        .map((instance) => instance.taskId)
+        .sort()
+        .join(',')
+    ) {
+      throw new MedallionError(`the tasks of ${pipeline.name} changed since run ${runId} was planned`, {
+        hint: `trigger a new run: \`medallion trigger ${pipeline.name}\``,
+      });
+    }
+  }
   const chosen = new Set(
     instances
-      .filter((instance) => instance.state === 'failed')
+      .filter((instance) => instance.state === 'failed' || instance.state === 'cancelled')
       .map((instance) => instance.taskId)
       .filter((taskId) => options.tasks === undefined || options.tasks.includes(taskId)),
   );
@@ -169,6 +211,7 @@ export async function clearRun(
         from: instance.state,
         maxTries: instance.tryNumber + (plan.get(instance.taskId)?.retry.retries ?? 0) + 1,
       })),
+    { definitionHash: hash },
   );
 }
 

@@ -70,6 +70,7 @@ function scheduler(definition: PipelineDefinition, options: { slots?: number } =
     slots: options.slots ?? 4,
     heartbeatMs: 5_000,
     staleAfterMs: 30_000,
+    locations: () => ({ source: null, lake: '/lake' }),
   });
 }
 

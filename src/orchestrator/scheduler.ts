@@ -1,22 +1,26 @@
 import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
-import { describeError } from '../core/errors.js';
+import { describeError, RunStoppedError } from '../core/errors.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
+import type { ProgressListener } from '../core/progress.js';
 import { nextTryAt } from '../core/retry-policy.js';
-import { decide, isDone } from '../core/run-state.js';
+import { decide, isDone, type StopState } from '../core/run-state.js';
 import { dueIntervals } from '../core/schedule.js';
 import { planTasks, type PlannedTask } from '../core/task-plan.js';
 import type {
   AttemptRecord,
   MetadataStore,
+  ProcessKind,
+  RunLocations,
   RunRecord,
   TaskInstanceRecord,
 } from '../metadata/metadata-store.js';
-import type { ProgressListener } from '../core/progress.js';
+import { RunAdmission } from './admission.js';
 import { runAttempt } from './attempt.js';
 import { systemClock, type Clock } from './clock.js';
-import { LocalExecutor, type Executor } from './executor.js';
-import { newRun, registerPipelines, scheduleOf } from './run-control.js';
+import { LocalExecutor } from './executor.js';
+import { failAbandonedRuns, localProbe, type LivenessProbe } from './liveness.js';
+import { definitionHash, leaseKey, newRun, registerPipelines, scheduleOf } from './run-control.js';
 import type { TaskRunner } from './task-runner.js';
 
 export interface SchedulerOptions {
@@ -26,16 +30,22 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Tries run at once by this process (default 4). */
   slots?: number;
-  /** This process's name in attempts (default host:pid:random). */
+  /** This process's name in attempts and in the processes table (default host:pid:random). */
   worker?: string;
-  /** How often a running try records that it is alive (default 5 s). */
+  /** What this process is, for `medallion workers` and liveness checks (default scheduler). */
+  kind?: ProcessKind;
+  /** How often a running try (and this process) records that it is alive (default 5 s). */
   heartbeatMs?: number;
-  /** A running try whose heartbeat is older than this is failed and retried per policy (default 30 s). */
+  /** A try or process silent this long is taken for dead (default 30 s). */
   staleAfterMs?: number;
+  /** How long a run's lock on its lake lasts unless renewed (default staleAfterMs). */
+  leaseTtlMs?: number;
   /** How often the store is read for work when nothing wakes the scheduler sooner (default 1 s). */
   pollMs?: number;
   /** Create the runs schedules make due (default true; false for `medallion run`, which drives one run). */
   createScheduledRuns?: boolean;
+  /** Where the runs a schedule creates read and write; undefined: that pipeline gets no scheduled runs. */
+  locations?: (pipeline: PipelineDefinition) => RunLocations | undefined;
   /** Only these runs are started and advanced (default: every run of the pipelines). */
   runIds?: readonly string[];
   progress?: ProgressListener;
@@ -43,6 +53,8 @@ export interface SchedulerOptions {
   observer?: RunObserver;
   /** Errors of a loop pass (the loop goes on); default: printed on stderr. */
   onError?: (error: unknown) => void;
+  /** Tells dead processes on this host at once (tests replace it). */
+  probe?: LivenessProbe;
 }
 
 /** What watches runs besides the store (the alerter): it must not throw and may work in the background. */
@@ -60,36 +72,54 @@ export interface RunObserver {
 
 interface KnownPipeline {
   definition: PipelineDefinition;
+  hash: string;
   tasks: Map<string, PlannedTask>;
 }
 
+/** Whether the pipeline writes tables (then one run at a time writes a lake); custom tasks alone take no lock. */
+function writesTables(pipeline: PipelineDefinition): boolean {
+  return pipeline.sources.length + pipeline.tables.length > 0;
+}
+
 /**
- * The scheduler: creates the runs schedules make due, starts queued runs within maxActiveRuns, applies the
- * run/task state machine (core/run-state.ts) to the store, fails tries whose heartbeat stopped, and hands queued
- * tries to the executor. Every change is a compare-and-set in the store, so several schedulers on one database
- * never create, start or claim the same thing twice.
+ * The scheduler: creates the runs schedules make due, starts queued runs within maxActiveRuns and the lock of
+ * their lake, applies the run/task state machine (core/run-state.ts) to the store, fails tries whose heartbeat
+ * stopped and runs whose process is gone, and hands queued tries of the runs it can execute to the executor. Every
+ * change is a compare-and-set in the store, so several schedulers on one database never create, start or claim
+ * the same thing twice.
  */
 export class Scheduler {
   readonly worker: string;
   private readonly store: MetadataStore;
   private readonly clock: Clock;
   private readonly pipelines = new Map<string, KnownPipeline>();
-  private readonly executor: Executor;
+  private readonly executor: LocalExecutor;
   private readonly options: SchedulerOptions;
+  private readonly admission: RunAdmission;
   private readonly shutdown = new AbortController();
+  /** Per run with tries here: aborted when the run is stopped from this process. */
+  private readonly runStops = new Map<string, AbortController>();
+  /** Runs whose lease this process renews, with when it expires (ms). */
+  private readonly leases = new Map<string, number>();
+  /** What was last said about a run that waits, so that it is said once. */
+  private readonly waiting = new Map<string, string>();
+  private readonly startedAt: Date;
   private wakeUp = new AbortController();
   private woken = false;
   private registered = false;
   private stopping = false;
+  private lastAnnounced = -Infinity;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.worker = options.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
     for (const definition of options.pipelines) {
       this.pipelines.set(definition.name, {
         definition,
+        hash: definitionHash(definition),
         tasks: new Map(planTasks(definition).map((task) => [task.id, task])),
       });
     }
@@ -101,20 +131,53 @@ export class Scheduler {
           store: this.store,
           runner: options.runner,
           clock: this.clock,
-          heartbeatMs: options.heartbeatMs ?? 5_000,
-          shutdown: this.shutdown.signal,
+          heartbeatMs: this.heartbeatMs,
+          shutdown: AbortSignal.any([this.shutdown.signal, this.runStop(job.run.id).signal]),
+          lake: job.run.locations?.lake,
           ...(options.progress && { progress: options.progress }),
         }),
       () => this.wake(),
     );
+    this.admission = new RunAdmission(
+      (run) => this.blocker(run),
+      (run, reason) => this.say(run, `not executed by this process: ${reason}`),
+    );
     // Every running try listens for the shutdown: more than Node's default 10 is no leak when slots allow it.
     setMaxListeners(Math.max(10, slots), this.shutdown.signal);
+  }
+
+  private get heartbeatMs(): number {
+    return this.options.heartbeatMs ?? 5_000;
+  }
+
+  private get staleAfterMs(): number {
+    return this.options.staleAfterMs ?? 30_000;
   }
 
   /** Makes the loop pass again now (a try ended, a run was triggered). */
   wake(): void {
     this.woken = true;
     this.wakeUp.abort();
+  }
+
+  /** Records this process in the store (and, at most every heartbeat, that it is still alive). */
+  async announce(now = this.clock.now(), force = true): Promise<void> {
+    if (!force && now.getTime() - this.lastAnnounced < this.heartbeatMs) return;
+    await this.store.recordProcess(
+      {
+        id: this.worker,
+        kind: this.options.kind ?? 'scheduler',
+        host: hostname(),
+        pid: process.pid,
+        startedAt: this.startedAt.toISOString(),
+        pipelines: [...this.pipelines.values()].map((known) => ({
+          name: known.definition.name,
+          definitionHash: known.hash,
+        })),
+      },
+      now.toISOString(),
+    );
+    this.lastAnnounced = now.getTime();
   }
 
   /** One pass: create, start, recover, advance, dispatch. */
@@ -127,9 +190,22 @@ export class Scheduler {
       this.registered = true;
     }
     const now = this.clock.now();
+    await this.announce(now, false);
     const paused = new Set((await this.store.listPipelines()).filter((p) => p.paused).map((p) => p.name));
     if (this.options.createScheduledRuns !== false) await this.createDueRuns(now, paused);
-    const active = await this.activeRuns();
+    const all = await this.store.listRuns({ states: ['queued', 'running'] });
+    const abandoned = await failAbandonedRuns(
+      this.store,
+      all.filter((run) => run.owner !== null && run.owner !== this.worker),
+      {
+        now,
+        staleAfterMs: this.staleAfterMs,
+        probe: this.options.probe ?? localProbe,
+        ...(this.options.progress && { progress: this.options.progress }),
+      },
+    );
+    const ended = new Set(abandoned.map((run) => run.id));
+    const active = all.filter((run) => !ended.has(run.id) && this.inScope(run)).reverse();
     if (this.options.observer) {
       for (const { definition } of this.pipelines.values()) {
         const mine = active.filter((run) => run.pipeline === definition.name);
@@ -138,9 +214,14 @@ export class Scheduler {
     }
     await this.startQueuedRuns(active, now, paused);
     await this.recoverStale(now);
-    for (const run of active.filter((candidate) => candidate.state === 'running'))
-      await this.advance(run, now);
-    await this.dispatch(now, active);
+    const runnable: RunRecord[] = [];
+    for (const run of active.filter((candidate) => candidate.state === 'running')) {
+      if (!(await this.holdLease(run, now))) continue;
+      if (!(await this.advance(run, now))) runnable.push(run);
+    }
+    await this.reportForeign(all, now);
+    await this.dispatch(now, runnable);
+    await this.letGoOfEndedRuns(new Set(runnable.map((run) => run.id)));
   }
 
   /**
@@ -164,10 +245,21 @@ export class Scheduler {
   /** Ends the loop; running tries are told to stop and awaited. */
   async stop(options: { abortRunning?: boolean } = {}): Promise<void> {
     this.stopping = true;
-    if (options.abortRunning) this.shutdown.abort();
+    if (options.abortRunning) this.shutdown.abort(new Error('the process is stopping'));
     this.wake();
     await this.executor.drain();
     await this.options.observer?.drain();
+  }
+
+  /**
+   * Stops a run: recorded in the store (so that every process running its tries stops them at their next
+   * heartbeat, and its scheduler ends it in `state`), and this process's own tries of it are stopped at once.
+   */
+  async stopRun(runId: string, state: StopState, reason: string): Promise<RunRecord | undefined> {
+    const run = await this.store.requestStop(runId, { state, reason }, this.clock.now().toISOString());
+    this.runStops.get(runId)?.abort(new RunStoppedError(state, run?.stop?.reason ?? reason));
+    this.wake();
+    return run;
   }
 
   /** Waits for the tries this process is running. */
@@ -175,23 +267,60 @@ export class Scheduler {
     return this.executor.drain();
   }
 
-  private inScope(run: RunRecord): boolean {
-    return this.pipelines.has(run.pipeline) && (!this.options.runIds || this.options.runIds.includes(run.id));
+  /** Waits for this process's tries, then records that it stopped (so that nobody waits for it). */
+  async finish(): Promise<void> {
+    await this.executor.drain();
+    await this.store.stopProcess(this.worker, this.clock.now().toISOString());
   }
 
-  private async activeRuns(): Promise<RunRecord[]> {
-    const runs = await this.store.listRuns({ states: ['queued', 'running'] });
-    return runs.filter((run) => this.inScope(run)).reverse();
+  private runStop(runId: string): AbortController {
+    let controller = this.runStops.get(runId);
+    if (!controller) {
+      controller = new AbortController();
+      setMaxListeners(Math.max(10, this.options.slots ?? 4), controller.signal);
+      this.runStops.set(runId, controller);
+    }
+    return controller;
+  }
+
+  private inScope(run: RunRecord): boolean {
+    return (
+      this.pipelines.has(run.pipeline) &&
+      (!this.options.runIds || this.options.runIds.includes(run.id)) &&
+      (run.owner === null || run.owner === this.worker)
+    );
+  }
+
+  /** A line about a run, once per thing said. */
+  private say(run: RunRecord, reason: string): void {
+    if (this.waiting.get(run.id) === reason) return;
+    this.waiting.set(run.id, reason);
+    this.options.progress?.({ type: 'run-waiting', runId: run.id, pipeline: run.pipeline, reason });
+  }
+
+  /** Why this process may not execute the run's tasks, or undefined when it may. */
+  private async blocker(run: RunRecord): Promise<string | undefined> {
+    const known = this.pipelines.get(run.pipeline);
+    if (!known) return `pipeline ${run.pipeline} is not loaded here`;
+    if (run.definitionHash !== null && run.definitionHash !== known.hash) {
+      return (
+        `the run was planned from another definition of ${run.pipeline} (${run.definitionHash}; this process ` +
+        `has ${known.hash}): run a process with the same pipeline code, or trigger a new run`
+      );
+    }
+    return this.options.runner.cannotRun?.(known.definition, run);
   }
 
   private async createDueRuns(now: Date, paused: ReadonlySet<string>): Promise<void> {
-    for (const { definition } of this.pipelines.values()) {
+    for (const { definition, hash } of this.pipelines.values()) {
       const schedule = scheduleOf(definition);
       if (!schedule || paused.has(definition.name)) continue;
+      const locations = this.options.locations?.(definition);
+      if (!locations) continue;
       const last = await this.store.latestLogicalDate(definition.name, ['schedule']);
       for (const interval of dueIntervals(schedule, last === undefined ? undefined : new Date(last), now)) {
         const { run, created } = await this.store.createRun(
-          newRun(definition, { trigger: 'schedule', interval, now }),
+          newRun(definition, { trigger: 'schedule', interval, now, locations, definitionHash: hash }),
         );
         if (created) {
           this.options.progress?.({
@@ -206,7 +335,10 @@ export class Scheduler {
     }
   }
 
-  /** Oldest logical date first, so that backfills run in order; at most maxActiveRuns running per pipeline. */
+  /**
+   * Oldest logical date first, so that backfills run in order; at most maxActiveRuns running per pipeline, and one
+   * per pipeline and lake (its lease): a run whose lake is locked by another waits, and says for whom.
+   */
   private async startQueuedRuns(active: RunRecord[], now: Date, paused: ReadonlySet<string>): Promise<void> {
     for (const { definition } of this.pipelines.values()) {
       if (paused.has(definition.name)) continue;
@@ -215,19 +347,53 @@ export class Scheduler {
         (definition.schedule?.maxActiveRuns ?? 1) - mine.filter((run) => run.state === 'running').length;
       for (const run of mine.filter((candidate) => candidate.state === 'queued')) {
         if (free <= 0) break;
-        if (await this.store.transitionRun(run.id, ['queued'], 'running', { startedAt: now.toISOString() })) {
+        const lease =
+          run.locations && writesTables(definition)
+            ? { key: leaseKey(run.pipeline, run.locations.lake), holder: this.worker, ttlMs: this.leaseTtlMs }
+            : undefined;
+        const result = await this.store.startRun(run.id, now.toISOString(), lease);
+        if (result.started) {
           run.state = 'running';
           run.startedAt = now.toISOString();
+          if (lease) this.leases.set(run.id, now.getTime() + lease.ttlMs);
           free -= 1;
+        } else if (result.heldBy) {
+          this.say(
+            run,
+            `waiting for run ${result.heldBy.runId}, which holds the lock on ${run.pipeline} in ${run.locations?.lake}`,
+          );
         }
       }
     }
   }
 
+  private get leaseTtlMs(): number {
+    return this.options.leaseTtlMs ?? this.staleAfterMs;
+  }
+
+  /** Renews the run's lease when half of it has passed; false when another run holds it now. */
+  private async holdLease(run: RunRecord, now: Date): Promise<boolean> {
+    const known = this.pipelines.get(run.pipeline);
+    if (!run.locations || !known || !writesTables(known.definition)) return true;
+    const expires = this.leases.get(run.id);
+    if (expires !== undefined && now.getTime() < expires - this.leaseTtlMs / 2) return true;
+    const key = leaseKey(run.pipeline, run.locations.lake);
+    if (await this.store.renewLease(key, run.id, this.worker, now.toISOString(), this.leaseTtlMs)) {
+      this.leases.set(run.id, now.getTime() + this.leaseTtlMs);
+      return true;
+    }
+    this.leases.delete(run.id);
+    const holder = await this.store.getLease(key);
+    this.say(
+      run,
+      `its lock on ${run.pipeline} in ${run.locations.lake} is held by run ${holder?.runId}: waiting`,
+    );
+    return false;
+  }
+
   /** Tries whose process died: failed, then retried per policy like any failure. */
   private async recoverStale(now: Date): Promise<void> {
-    const staleAfter = this.options.staleAfterMs ?? 30_000;
-    const stale = await this.store.staleAttempts(new Date(now.getTime() - staleAfter).toISOString());
+    const stale = await this.store.staleAttempts(new Date(now.getTime() - this.staleAfterMs).toISOString());
     for (const attempt of stale) {
       const run = await this.store.getRun(attempt.runId);
       const task = run && this.pipelines.get(run.pipeline)?.tasks.get(attempt.taskId);
@@ -244,10 +410,13 @@ export class Scheduler {
     }
   }
 
-  /** Applies the state machine's decisions to one running run, and ends it when every task is done. */
-  private async advance(run: RunRecord, now: Date): Promise<void> {
+  /**
+   * Applies the state machine's decisions to one running run, and ends it when every task is done. Returns whether
+   * the run ended (then nothing more of it is claimed).
+   */
+  private async advance(run: RunRecord, now: Date): Promise<boolean> {
     const known = this.pipelines.get(run.pipeline);
-    if (!known) return;
+    if (!known) return false;
     const instances = await this.store.listTaskInstances(run.id);
     const decisions = decide(
       instances.map((instance) => ({
@@ -257,18 +426,28 @@ export class Scheduler {
         ...(instance.nextTryAt && { nextTryAt: new Date(instance.nextTryAt) }),
       })),
       now,
+      run.stop?.state,
     );
     // One statement for all of them: a fan-out queues hundreds of tasks in one pass.
     if (decisions.upstreamFailed.length > 0)
       await this.store.transitionTasks(run.id, decisions.upstreamFailed, ['scheduled'], 'upstream_failed');
+    if (decisions.cancel.length > 0) {
+      await this.store.transitionTasks(
+        run.id,
+        decisions.cancel,
+        ['scheduled', 'queued', 'up_for_retry'],
+        'cancelled',
+        { nextTryAt: null },
+      );
+    }
     if (decisions.queue.length > 0) {
       await this.store.transitionTasks(run.id, decisions.queue, ['scheduled', 'up_for_retry'], 'queued', {
         nextTryAt: null,
       });
     }
-    if (!decisions.runOutcome) return;
+    if (!decisions.runOutcome) return false;
     const tasks = await this.store.listTaskInstances(run.id);
-    if (!tasks.every((task) => isDone(task.state))) return;
+    if (!tasks.every((task) => isDone(task.state))) return false;
     const attempts = await this.store.listAttempts(run.id);
     const summary = await this.options.runner.finishRun(known.definition, run, tasks, attempts);
     const finishedAt = this.clock.now().toISOString();
@@ -276,6 +455,7 @@ export class Scheduler {
       finishedAt,
       summary,
     });
+    this.forget(run.id);
     if (ended) {
       void this.options.observer?.runFinished(
         known.definition,
@@ -284,26 +464,52 @@ export class Scheduler {
         attempts,
       );
     }
+    return true;
   }
 
-  /** Claims queued tries for the free slots; their runs are those of this pass (`active`) or read again. */
-  private async dispatch(now: Date, active: readonly RunRecord[]): Promise<void> {
+  /** Says, once, why running runs this process is asked about (runIds) or could see are not executed here. */
+  private async reportForeign(all: readonly RunRecord[], now: Date): Promise<void> {
+    for (const run of all) {
+      if (run.state !== 'running' || this.pipelines.has(run.pipeline)) continue;
+      if (run.owner !== null || (this.options.runIds && !this.options.runIds.includes(run.id))) continue;
+      await this.admission.admits(run, now);
+    }
+  }
+
+  /** Claims queued tries of the runs this process can execute, for its free slots. */
+  private async dispatch(now: Date, runnable: readonly RunRecord[]): Promise<void> {
     const free = this.executor.freeSlots();
     if (free <= 0) return;
+    const runs = new Map<string, RunRecord>();
+    for (const run of runnable) {
+      if (run.stop === null && (await this.admission.admits(run, now))) runs.set(run.id, run);
+    }
+    if (runs.size === 0) return;
     const claimed = await this.store.claimTasks(this.worker, free, now.toISOString(), {
-      pipelines: [...this.pipelines.keys()],
-      ...(this.options.runIds && { runIds: this.options.runIds }),
+      runIds: [...runs.keys()],
     });
-    const runs = new Map<string, RunRecord | undefined>(
-      active.filter((run) => run.state === 'running').map((run) => [run.id, run]),
-    );
     for (const attempt of claimed) {
-      if (!runs.has(attempt.runId)) runs.set(attempt.runId, await this.store.getRun(attempt.runId));
       const run = runs.get(attempt.runId);
       const known = run && this.pipelines.get(run.pipeline);
       const task = known?.tasks.get(attempt.taskId);
       if (!run || !known || !task) continue;
       this.executor.dispatch({ pipeline: known.definition, run, task, attempt });
     }
+  }
+
+  /** What this process kept for runs that ended elsewhere (or were abandoned) is let go once its tries are over. */
+  private async letGoOfEndedRuns(running: ReadonlySet<string>): Promise<void> {
+    for (const runId of this.runStops.keys()) {
+      if (running.has(runId) || this.executor.isRunning(runId)) continue;
+      this.forget(runId);
+      await this.options.runner.release?.(runId);
+    }
+  }
+
+  private forget(runId: string): void {
+    this.runStops.delete(runId);
+    this.leases.delete(runId);
+    this.waiting.delete(runId);
+    this.admission.forget(runId);
   }
 }

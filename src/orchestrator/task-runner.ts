@@ -43,4 +43,11 @@ export interface TaskRunner {
     tasks: TaskInstanceRecord[],
     attempts: AttemptRecord[],
   ): Promise<unknown>;
+  /**
+   * Why this runner cannot execute the run's tasks (its locations cannot be opened here: an unknown connection, a
+   * lake it cannot reach…), or undefined when it can. Asked before any of its tasks is claimed.
+   */
+  cannotRun?(pipeline: PipelineDefinition, run: RunRecord): Promise<string | undefined>;
+  /** The run ended elsewhere (another process finished it): let go of what this runner holds for it. */
+  release?(runId: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ConfigError } from '../core/errors.js';
 import type { SourceDefinition } from '../core/pipeline.js';
 import { mapConcurrently } from '../core/concurrency.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -66,6 +67,15 @@ const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Copies new source files, byte for byte, to landing and records them in the manifest. */
 export async function ingest(context: RunContext): Promise<IngestReport> {
+  const files = context.source;
+  if (!files) {
+    throw new ConfigError(
+      `pipeline ${context.pipeline.name} declares sources but its run has no source location`,
+      {
+        hint: 'give it a source (the project file, or --source) and run it again',
+      },
+    );
+  }
   const report: IngestReport = { landed: [], skipped: [], unmatched: [] };
   const known = new Map(
     (await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry.status]),
@@ -75,7 +85,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const matched: { key: string; size: number; source: SourceDefinition }[] = [];
-  for (const object of await context.source.list('')) {
+  for (const object of await files.list('')) {
     const fileName = baseName(object.key);
     const source = context.pipeline.sources.find((candidate) => matchesPattern(fileName, candidate.pattern));
     if (source) matched.push({ key: object.key, size: object.size, source });
@@ -86,7 +96,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     // Named before the checksum is known (a server-side copy needs its target first), unique per run and file.
     const fileId = createHash('sha256').update(`${context.runId}\0${key}`).digest('hex').slice(0, 12);
     const landingKey = context.lake.landingKey(source.name, `${stamp}-${fileId}`, fileName);
-    const checksum = await landFile(context.source, key, size, context.lake.landing(), landingKey, (sum) => {
+    const checksum = await landFile(files, key, size, context.lake.landing(), landingKey, (sum) => {
       const identity = `${source.name}/${sum}`;
       const previous = known.get(identity);
       if (previous) {

@@ -1,23 +1,34 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
-import { describeError } from '../core/errors.js';
+import { ConfigError, describeError } from '../core/errors.js';
 import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
+import type { ProgressListener } from '../core/progress.js';
 import { planTasks } from '../core/task-plan.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
-import type { AttemptRecord, RunRecord, TaskInstanceRecord } from '../metadata/metadata-store.js';
+import type {
+  AttemptRecord,
+  RunLocations,
+  RunRecord,
+  TaskInstanceRecord,
+} from '../metadata/metadata-store.js';
 import type { AttemptContext, TaskJob, TaskReport, TaskRunner } from '../orchestrator/task-runner.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 import { taskFingerprint } from './fingerprints.js';
 import { executeTask, tableSummary } from './pipeline-tasks.js';
-import type { ProgressListener } from '../core/progress.js';
 import type { RunContext, RunInfo } from './run-context.js';
 import { assembleSummary } from './run-summary.js';
+import { makeScratchDir, scratchDirOf, sweepScratchDirs } from './scratch.js';
+
+/** Opens the stores a run's recorded locations name (the CLI resolves URLs and named connections). */
+export interface LocationOpener {
+  source(location: string): Promise<ObjectStore>;
+  lake(location: string): Promise<LakeStores>;
+}
 
 export interface PipelineTaskRunnerOptions {
-  source: ObjectStore;
-  lake: LakeStores;
+  /** How a run's source and lake are reached: each run is executed against its own. */
+  open: LocationOpener;
   /** DuckDB's memory limit for each run's database (its tasks share it), e.g. '1GB'. */
   memoryLimit?: string;
   threads?: number;
@@ -27,36 +38,57 @@ export interface PipelineTaskRunnerOptions {
   progress?: ProgressListener;
 }
 
+interface RunStores {
+  source: ObjectStore | undefined;
+  lake: LakeLayout;
+}
+
 /**
- * Runs the data pipeline's tasks in this process. The tasks of one run share one DuckDB database (and its memory
- * budget), each try in its own session; the database is closed when the run ends.
+ * Runs the data pipeline's tasks in this process, each against the source and lake its run recorded. The tasks of
+ * one run share one DuckDB database (and its memory budget), each try in its own session; the database is closed
+ * when the run ends.
  */
 export class PipelineTaskRunner implements TaskRunner {
-  private readonly lake: LakeLayout;
   private readonly engines = new Map<string, Promise<DuckDbEngine>>();
+  /** Opened stores per location, shared by the runs that use them (an S3 client each). */
+  private readonly sources = new Map<string, Promise<ObjectStore>>();
+  private readonly lakes = new Map<string, Promise<LakeLayout>>();
+  private readonly swept: Promise<unknown>;
 
   constructor(private readonly options: PipelineTaskRunnerOptions) {
-    this.lake = new LakeLayout(options.lake);
+    // Scratch directories of runs whose process died on this host (SIGKILL, power cut) are this runner's to remove.
+    this.swept = sweepScratchDirs(this.scratchBase).catch(() => []);
+  }
+
+  async cannotRun(pipeline: PipelineDefinition, run: RunRecord): Promise<string | undefined> {
+    try {
+      await this.stores(pipeline, run);
+      return undefined;
+    } catch (error) {
+      return describeError(error);
+    }
   }
 
   async fingerprint(job: TaskJob): Promise<string | undefined> {
-    return taskFingerprint(this.runInfo(job), job.task);
+    return taskFingerprint(await this.runInfo(job), job.task);
   }
 
   async describeSkipped(job: TaskJob): Promise<TaskReport> {
     const detail = 'skipped: inputs unchanged since its last success';
     if (!job.task.output) return { detail };
-    return { detail, rowsOut: 0, data: { table: await tableSummary(this.lake, job.task, 0) } };
+    const { lake } = await this.stores(job.pipeline, job.run);
+    return { detail, rowsOut: 0, data: { table: await tableSummary(lake, job.task, 0) } };
   }
 
   async run(job: TaskJob, attempt: AttemptContext): Promise<TaskReport> {
     if (job.task.kind === 'custom') return this.runCustom(job, attempt);
+    const info = await this.runInfo(job);
     const engine = await (await this.engine(job.run.id)).connect();
     const interrupt = (): void => engine.interrupt();
     attempt.signal.addEventListener('abort', interrupt, { once: true });
     try {
       for (const macro of job.pipeline.macros ?? []) await engine.run(macro);
-      return await executeTask(this.context(job, engine, attempt), job.task);
+      return await executeTask(this.context(info, engine, attempt), job.task);
     } finally {
       attempt.signal.removeEventListener('abort', interrupt);
       engine.close();
@@ -75,44 +107,79 @@ export class PipelineTaskRunner implements TaskRunner {
       run,
       tasks: [...tasks].sort((a, b) => (order.get(a.taskId) ?? 0) - (order.get(b.taskId) ?? 0)),
       attempts,
-      lake: this.options.lake.location,
-      source: this.options.source.location,
+      lake: run.locations?.lake ?? '',
+      source: run.locations?.source ?? null,
     });
-    await this.closeRun(run.id);
+    await this.release(run.id);
     try {
-      await this.lake.system().put(this.lake.runSummaryKey(run.id), JSON.stringify(summary, null, 2));
+      const { lake } = await this.stores(pipeline, run);
+      await lake.system().put(lake.runSummaryKey(run.id), JSON.stringify(summary, null, 2));
     } catch (error) {
       // The run's outcome is still recorded in the metadata store; only its copy in the lake is missing.
-      summary.status = 'failed';
+      if (summary.status === 'success') summary.status = 'failed';
       summary.error ??= `the run summary could not be stored: ${describeError(error)}`;
     }
     return summary;
   }
 
-  /** Closes the run's database and removes its scratch files (also when the run is abandoned). */
-  async closeRun(runId: string): Promise<void> {
+  /** Closes the run's database and removes its scratch files (also when the run ended elsewhere). */
+  async release(runId: string): Promise<void> {
     const engine = this.engines.get(runId);
     this.engines.delete(runId);
     if (engine) (await engine.catch(() => undefined))?.close();
-    await rm(this.scratchDir(runId), { recursive: true, force: true });
+    await rm(scratchDirOf(this.scratchBase, runId), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
-    for (const runId of [...this.engines.keys()]) await this.closeRun(runId);
+    for (const runId of [...this.engines.keys()]) await this.release(runId);
+    await this.swept;
   }
 
-  private scratchDir(runId: string): string {
-    return path.join(this.options.scratchDir ?? os.tmpdir(), `medallion-${runId}`);
+  private get scratchBase(): string {
+    return this.options.scratchDir ?? os.tmpdir();
+  }
+
+  /** The run's source and lake, opened once per location. */
+  private async stores(pipeline: PipelineDefinition, run: RunRecord): Promise<RunStores> {
+    const locations = requireLocations(pipeline, run);
+    return {
+      source:
+        locations.source === null
+          ? undefined
+          : await this.opened(this.sources, locations.source, (at) => this.options.open.source(at)),
+      lake: await this.opened(
+        this.lakes,
+        locations.lake,
+        async (at) => new LakeLayout(await this.options.open.lake(at)),
+      ),
+    };
+  }
+
+  /** One opening per location; a failed one is tried again next time. */
+  private opened<T>(
+    cache: Map<string, Promise<T>>,
+    location: string,
+    open: (at: string) => Promise<T>,
+  ): Promise<T> {
+    let opening = cache.get(location);
+    if (!opening) {
+      opening = open(location);
+      cache.set(location, opening);
+      opening.catch(() => cache.delete(location));
+    }
+    return opening;
   }
 
   private engine(runId: string): Promise<DuckDbEngine> {
     let engine = this.engines.get(runId);
     if (!engine) {
-      engine = DuckDbEngine.create({
-        scratchDir: this.scratchDir(runId),
-        ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
-        ...(this.options.threads && { threads: this.options.threads }),
-      });
+      engine = makeScratchDir(this.scratchBase, runId).then((scratchDir) =>
+        DuckDbEngine.create({
+          scratchDir,
+          ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
+          ...(this.options.threads && { threads: this.options.threads }),
+        }),
+      );
       this.engines.set(runId, engine);
     }
     return engine;
@@ -121,6 +188,7 @@ export class PipelineTaskRunner implements TaskRunner {
   private async runCustom(job: TaskJob, attempt: AttemptContext): Promise<TaskReport> {
     const definition = job.pipeline.tasks?.find((task) => task.name === job.task.id);
     if (!definition) throw new Error(`no custom task ${job.task.id} in ${job.pipeline.name}`);
+    const { lake } = await this.stores(job.pipeline, job.run);
     const outcome = await definition.run({
       pipeline: job.pipeline.name,
       runId: job.run.id,
@@ -131,12 +199,13 @@ export class PipelineTaskRunner implements TaskRunner {
       params: attempt.params,
       signal: attempt.signal,
       log: attempt.log,
-      lake: this.lake,
+      lake,
     });
     return { ...outcome, detail: outcome?.detail ?? 'done' };
   }
 
-  private runInfo(job: TaskJob): RunInfo {
+  private async runInfo(job: TaskJob): Promise<RunInfo> {
+    const { source, lake } = await this.stores(job.pipeline, job.run);
     return {
       pipeline: job.pipeline,
       runId: job.run.id,
@@ -144,21 +213,37 @@ export class PipelineTaskRunner implements TaskRunner {
       dataInterval: { start: job.run.dataIntervalStart, end: job.run.dataIntervalEnd },
       params: job.run.params as Record<string, ParamValue>,
       startedAt: new Date(job.attempt.startedAt),
-      source: this.options.source,
-      lake: this.lake,
+      source,
+      lake,
       retryRejected: this.options.retryRejected ?? false,
     };
   }
 
-  private context(job: TaskJob, engine: DuckDbEngine, attempt: AttemptContext): RunContext {
+  private context(info: RunInfo, engine: DuckDbEngine, attempt: AttemptContext): RunContext {
     const progress = this.options.progress;
     return {
-      ...this.runInfo(job),
+      ...info,
       engine,
+      log: attempt.log,
       progress: (event) => {
         if (event.type === 'task-progress') attempt.log(event.message);
         progress?.(event);
       },
     };
   }
+}
+
+/** The run's recorded locations, or why a run without them cannot be executed. */
+function requireLocations(pipeline: PipelineDefinition, run: RunRecord): RunLocations {
+  if (!run.locations) {
+    throw new ConfigError(`run ${run.id} does not record where its lake is`, {
+      hint: 'it was created by an older medallion: trigger a new run',
+    });
+  }
+  if (pipeline.sources.length > 0 && run.locations.source === null) {
+    throw new ConfigError(`run ${run.id} of ${pipeline.name} records no source location`, {
+      hint: "give the pipeline a source (the project file's `source`, or --source) and trigger a new run",
+    });
+  }
+  return run.locations;
 }

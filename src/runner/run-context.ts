@@ -15,16 +15,19 @@ export interface RunContext {
   dataInterval: { start: string; end: string };
   params: Readonly<Record<string, ParamValue>>;
   startedAt: Date;
-  source: ObjectStore;
+  /** Where the source files are; undefined for a pipeline without sources. */
+  source: ObjectStore | undefined;
   lake: LakeLayout;
   engine: DuckDbEngine;
   /** Load files that an earlier run rejected again. */
   retryRejected: boolean;
   progress: ProgressListener;
+  /** A line for the try's log only (`medallion logs`): the detail a person reading it later wants. */
+  log(message: string): void;
 }
 
 /** What a run is, without the means to do work: enough to render SQL and compute fingerprints. */
-export type RunInfo = Omit<RunContext, 'engine' | 'progress'>;
+export type RunInfo = Omit<RunContext, 'engine' | 'progress' | 'log'>;
 
 /** A context for running one task on its own, outside a scheduled run (tools, benchmarks, tests): a manual run now. */
 export function standaloneContext(
@@ -41,5 +44,6 @@ export function standaloneContext(
     startedAt,
     retryRejected: false,
     progress: () => {},
+    log: () => {},
   };
 }

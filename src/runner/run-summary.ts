@@ -5,7 +5,7 @@ import type { TaskData } from './pipeline-tasks.js';
 import type { TableProfile } from './quality-check.js';
 import type { Accounting } from './table-task.js';
 
-export type TaskStatus = 'success' | 'failed' | 'skipped' | 'upstream_failed';
+export type TaskStatus = 'success' | 'failed' | 'skipped' | 'upstream_failed' | 'cancelled';
 
 export interface TaskSummary {
   id: string;
@@ -34,13 +34,14 @@ export interface RunSummary {
   pipeline: string;
   runId: string;
   logicalDate: string;
-  status: 'success' | 'failed';
+  status: 'success' | 'failed' | 'cancelled';
   error?: string;
   startedAt: string;
   finishedAt: string;
   durationMs: number;
   lake: string;
-  source: string;
+  /** null for a pipeline without sources. */
+  source: string | null;
   ingest: {
     landed: { source: string; file: string; bytes: number; sha256: string; landingKey: string }[];
     skipped: { source: string; file: string; status: string }[];
@@ -60,7 +61,7 @@ export interface SummaryInputs {
   tasks: readonly TaskInstanceRecord[];
   attempts: readonly AttemptRecord[];
   lake: string;
-  source: string;
+  source: string | null;
   now?: Date;
 }
 
@@ -74,7 +75,8 @@ export function assembleSummary(inputs: SummaryInputs): RunSummary {
     pipeline: inputs.pipeline,
     runId: run.id,
     logicalDate: run.logicalDate.slice(0, 10),
-    status: 'success',
+    status: run.stop?.state ?? 'success',
+    ...(run.stop && { error: run.stop.reason }),
     startedAt,
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - new Date(startedAt).getTime(),
@@ -95,7 +97,8 @@ export function assembleSummary(inputs: SummaryInputs): RunSummary {
       durationMs: attempt?.metrics?.durationMs ?? 0,
       ...(status === 'failed' && attempt?.reason ? { error: attempt.reason } : {}),
     });
-    if (status === 'failed' || status === 'upstream_failed') summary.status = 'failed';
+    if ((status === 'failed' || status === 'upstream_failed') && summary.status === 'success')
+      summary.status = 'failed';
     if (status === 'failed') summary.error ??= `${task.taskId}: ${attempt?.reason ?? 'failed'}`;
     const data = (attempt?.state === 'success' ? (attempt.output as { data?: TaskData } | null) : null)?.data;
     if (data?.ingest) summary.ingest = data.ingest;

@@ -93,6 +93,7 @@ export async function rescheduleTasks(
   core: StoreCore,
   runId: string,
   tasks: readonly { taskId: string; from: TaskState; maxTries: number }[],
+  options: { definitionHash?: string } = {},
 ): Promise<string[]> {
   if (tasks.length === 0) return [];
   return core.write(async (trx) => {
@@ -111,7 +112,13 @@ export async function rescheduleTasks(
       // A cleared run starts afresh: a stop asked of its earlier life does not carry over.
       await trx
         .updateTable('medallion_runs')
-        .set({ state: 'queued', stop_state: null, stop_reason: null, stop_requested_at: null })
+        .set({
+          state: 'queued',
+          stop_state: null,
+          stop_reason: null,
+          stop_requested_at: null,
+          ...(options.definitionHash !== undefined && { definition_hash: options.definitionHash }),
+        })
         .where('id', '=', runId)
         .where('state', 'in', ['failed', 'success', 'cancelled'])
         .execute();

@@ -13,7 +13,7 @@ import { openMetadataStore } from '../../metadata/open.js';
 import { Scheduler } from '../../orchestrator/scheduler.js';
 import { PipelineTaskRunner } from '../../runner/pipeline-task-runner.js';
 import type { RunSummary } from '../../runner/run-summary.js';
-import { LocalDiskStore } from '../../storage/local-disk.js';
+import { locationOpener, storeSettings } from '../../cli/locations.js';
 import { LakeLayout, localLake } from '../../table/lake-layout.js';
 import { waitFor } from '../../testing/scheduler-process.js';
 import example from './pipeline.js';
@@ -38,8 +38,7 @@ describe('medallion_data_pipeline on a 2-second schedule', () => {
     cleanups.push(() => store.close());
     const lake = localLake(path.join(dir, 'lake'));
     const runner = new PipelineTaskRunner({
-      source: new LocalDiskStore(path.join(dir, 'source')),
-      lake,
+      open: locationOpener(storeSettings({})),
       scratchDir: path.join(dir, 'scratch'),
     });
     cleanups.push(() => runner.close());
@@ -49,6 +48,7 @@ describe('medallion_data_pipeline on a 2-second schedule', () => {
       pipelines: [pipeline],
       runner,
       pollMs: 100,
+      locations: () => ({ source: path.join(dir, 'source'), lake: lake.location }),
       onError: (error) => errors.push(error),
     });
     const loop = scheduler.loop();

@@ -1,0 +1,68 @@
+/**
+ * The project every command works in: found once per command from `--config`, MEDALLION_CONFIG or the nearest
+ * medallion.config.json, then asked for the database, the pipelines and their locations.
+ */
+import { MedallionError } from '../core/errors.js';
+import type { PipelineDefinition } from '../core/pipeline.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { openMetadataStore } from '../metadata/open.js';
+import { Project } from '../project/project.js';
+import { fail } from './exit.js';
+
+let configFlag: string | undefined;
+
+/** Set by main.ts from the global `--config` option before any command runs. */
+export function useConfigFlag(file: string | undefined): void {
+  configFlag = file;
+}
+
+export function openProject(): Promise<Project> {
+  return Project.open({ ...(configFlag !== undefined && { config: configFlag }) });
+}
+
+/** The flags of commands that read or write the metadata store. */
+export interface StoreFlags {
+  db?: string;
+  /** Without a project file or --db: the lake whose database to use. */
+  lake?: string;
+  json?: boolean;
+}
+
+export async function openStore(project: Project, flags: StoreFlags): Promise<MetadataStore> {
+  return openMetadataStore(project.databaseUrl(flags.db, flags.lake && project.lakeFromFlag(flags.lake)));
+}
+
+/** Opens the project and its store, does the work, closes the store; any error exits as fail() says. */
+export async function withStore(
+  flags: StoreFlags,
+  work: (store: MetadataStore, project: Project) => Promise<void>,
+): Promise<void> {
+  try {
+    const project = await openProject();
+    const store = await openStore(project, flags);
+    try {
+      await work(store, project);
+    } finally {
+      await store.close();
+    }
+  } catch (error) {
+    fail(error);
+  }
+}
+
+/** The pipeline of that name among the project's (or those `refs` load), or an error listing them. */
+export async function findPipeline(
+  project: Project,
+  name: string,
+  refs: readonly string[] = [],
+): Promise<PipelineDefinition> {
+  const pipelines = await project.pipelines(refs);
+  const pipeline = pipelines.find((candidate) => candidate.name === name);
+  if (!pipeline) {
+    throw new MedallionError(`no pipeline named ${name}`, {
+      context: { field: 'PIPELINE' },
+      hint: `known pipelines: ${pipelines.map((candidate) => candidate.name).join(', ') || 'none'} (load others with --pipeline FILE)`,
+    });
+  }
+  return pipeline;
+}

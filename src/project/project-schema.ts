@@ -1,0 +1,56 @@
+/** The project file's schema (see project-file.ts): every key, with what it accepts. */
+import { z } from 'zod';
+
+const location = z.string().trim().min(1, 'a directory (relative to this file) or an s3:// URL');
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower_snake_case: letters, digits and _');
+const memorySize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB');
+const positiveInteger = z.number().int().positive();
+
+const pipelineEntry = z
+  .object({
+    /** A pipeline module (relative to this file); absent: the shipped pipeline of that name. */
+    module: z.string().min(1).optional(),
+    source: location.optional(),
+    lake: location.optional(),
+  })
+  .strict();
+
+export const projectSchema = z
+  .object({
+    $schema: z.string().optional(),
+    /** sqlite:PATH (relative to this file) or postgres://… */
+    database: z.string().trim().min(1).optional(),
+    /** Defaults for every pipeline that does not set its own. */
+    source: location.optional(),
+    lake: location.optional(),
+    pipelines: z.record(identifier, pipelineEntry).optional(),
+    engine: z
+      .object({
+        memoryLimit: memorySize.optional(),
+        threads: positiveInteger.optional(),
+        scratchDir: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    /** An alert configuration file (relative to this file), or the configuration itself. */
+    alerts: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    scheduler: z
+      .object({
+        slots: positiveInteger.optional(),
+        pollMs: positiveInteger.optional(),
+        heartbeatMs: positiveInteger.optional(),
+        staleAfterMs: positiveInteger.optional(),
+      })
+      .strict()
+      .optional(),
+    serve: z
+      .object({
+        host: z.string().min(1).optional(),
+        port: z.number().int().min(0).max(65535).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
