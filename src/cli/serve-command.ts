@@ -14,6 +14,7 @@ import { renderPrometheus } from '../metrics/prometheus.js';
 import { fail } from './exit.js';
 import { note, RUN_STATES } from './orchestration-commands.js';
 import { startScheduler, type SchedulerFlags, type StartedScheduler } from './orchestration.js';
+import { checkApiToken, plainHttpWarning } from './serve-checks.js';
 
 export interface ServeFlags extends SchedulerFlags {
   port: number;
@@ -187,10 +188,10 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-/** The API token: $MEDALLION_API_TOKEN, or one made up now and printed once on stderr. */
+/** The API token: $MEDALLION_API_TOKEN (refused when weak), or one made up now and printed once on stderr. */
 function apiToken(env: NodeJS.ProcessEnv = process.env): string {
   const given = env.MEDALLION_API_TOKEN;
-  if (given) return given;
+  if (given) return checkApiToken(given);
   const token = randomBytes(32).toString('base64url');
   note(`medallion serve: API token (set MEDALLION_API_TOKEN to choose it): ${token}`);
   return token;
@@ -212,6 +213,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     const server = createServer(apiHandler(apiToken(), () => api.context));
     // Listening first: a port already taken ends the command before the scheduler claims any work.
     const address = await listen(server, flags.port, flags.host);
+    const exposed = plainHttpWarning(flags.host, address.address);
+    if (exposed) note(exposed);
     let closed = false;
     const close = (): void => {
       if (closed) return;
