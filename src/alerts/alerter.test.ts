@@ -69,14 +69,20 @@ async function runningRun(
 }
 
 /** A run of `sales` whose silver.contracts task failed (disk full) and whose gold.summary did not run. */
-async function failedRun(store: MetadataStore, id: string, logicalDate: number, finishedAt: number) {
+async function failedRun(
+  store: MetadataStore,
+  id: string,
+  logicalDate: number,
+  finishedAt: number,
+  reason = 'disk full',
+) {
   await runningRun(store, id, logicalDate, finishedAt - minutes(5), ['gold.summary', 'silver.contracts']);
   await store.transitionTask(id, 'silver.contracts', ['scheduled'], 'queued');
   const [attempt] = await store.claimTasks('worker-1', 1, iso(finishedAt - minutes(4)), { runIds: [id] });
   expect(attempt?.taskId).toBe('silver.contracts');
   await store.finishAttempt(id, 'silver.contracts', 1, {
     state: 'failed',
-    reason: 'disk full',
+    reason,
     metrics: { durationMs: 1000, peakRssBytes: 1 << 20 },
     finishedAt: iso(finishedAt),
   });
@@ -97,7 +103,8 @@ describe.each(backends)('alerts over $name', (backend) => {
   let now = T0;
   const clock = (): Date => new Date(now);
 
-  async function setUp(answer?: WebhookAnswer) {
+  /** The receivers, a store and alerters; the webhook channel posts to the receiver's URL plus `hookPath`. */
+  async function setUp(answer?: WebhookAnswer, hookPath = '') {
     now = T0;
     const hook: WebhookReceiver = await startWebhookReceiver(answer);
     closers.push(() => hook.close());
@@ -108,7 +115,7 @@ describe.each(backends)('alerts over $name', (backend) => {
     closers.push(() => store.close());
     const config: AlertConfig = parseAlertConfig({
       channels: {
-        ops: { webhook: { url: hook.url, retries: 1 } },
+        ops: { webhook: { url: `${hook.url}${hookPath}`, retries: 1 } },
         mail: {
           email: {
             host: '127.0.0.1',
@@ -269,7 +276,7 @@ describe.each(backends)('alerts over $name', (backend) => {
     const { run, tasks, attempts } = await failedRun(store, 'run-1', T0 - minutes(360), T0);
     const [outcome] = await alerter().runFinished(pipeline, run, tasks, attempts);
     const port = new URL(hook.url).port;
-    const error = `webhook ops (http://127.0.0.1:${port}/hooks/alerts): HTTP 500 Internal Server Error: receiver broken (after 2 tries)`;
+    const error = `webhook ops (http://127.0.0.1:${port}/***): HTTP 500 Internal Server Error: receiver broken (after 2 tries)`;
     expect(outcome).toEqual({
       cause: 'run_failed:sales:silver.contracts',
       sent: true,
@@ -292,5 +299,41 @@ describe.each(backends)('alerts over $name', (backend) => {
       'medallion alerts: cannot record run_failed:sales:silver.contracts: database is locked',
     );
     expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('never logs, stores or sends the secret path of a webhook URL, even where an error quotes the URL', async () => {
+    const token = 'abcdefghijklmnopqrstuvwx';
+    const secretPath = `/T0123ABCD/B0123ABCD/${token}`;
+    const { hook, smtp, store, alerter, logged } = await setUp(
+      () => ({ status: 500, body: `Cannot POST /hooks/alerts${secretPath}` }),
+      secretPath,
+    );
+    const url = `${hook.url}${secretPath}`;
+    const host = new URL(url).host;
+    const { run, tasks, attempts } = await failedRun(
+      store,
+      'run-1',
+      T0 - minutes(360),
+      T0,
+      `POST ${url}: 500`,
+    );
+    const [outcome] = await alerter().runFinished(pipeline, run, tasks, attempts);
+
+    expect(hook.requests[0]?.path).toBe(`/hooks/alerts${secretPath}`);
+    const error = `webhook ops (http://${host}/***): HTTP 500 Internal Server Error: Cannot POST /*** (after 2 tries)`;
+    expect(outcome?.failed).toEqual([{ channel: 'ops', error }]);
+    expect(logged).toEqual([`medallion alerts: run_failed:sales:silver.contracts: ${error}`]);
+    const [stored] = await store.listAlerts();
+    expect(stored?.lastError).toBe(error);
+    expect(stored?.text).toContain(`POST http://${host}/***: 500`);
+    const everything = [
+      ...logged,
+      JSON.stringify(stored),
+      JSON.stringify(outcome),
+      ...hook.requests.map((request) => request.body),
+      ...smtp.messages.map((mail) => `${mail.subject}\n${mail.text}`),
+    ];
+    expect(smtp.messages).toHaveLength(1);
+    for (const text of everything) expect(text).not.toContain(token);
   });
 });

@@ -3,7 +3,7 @@
  * cause in the metadata store — which says whether this occurrence is to be sent or grouped with the ones before
  * — and sends what is to be sent on the rule's channels. It never throws into its caller: a failed evaluation,
  * store write or delivery is written to stderr (and a failed delivery kept in the cause's row), and the
- * scheduler goes on.
+ * scheduler goes on. What it logs, stores and sends never quotes a channel's secret (a webhook's URL).
  */
 import {
   finishedRunAlerts,
@@ -65,7 +65,8 @@ export class Alerter {
     this.store = options.store;
     this.channels = options.channels ?? createChannels(options.config);
     this.clock = options.clock ?? (() => new Date());
-    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.log = (line) => log(this.redact(line));
     this.windowMs = groupWindowMs(options.config);
   }
 
@@ -157,7 +158,8 @@ export class Alerter {
     return outcomes;
   }
 
-  private async dispatch(alert: Alert): Promise<AlertOutcome | undefined> {
+  private async dispatch(reported: Alert): Promise<AlertOutcome | undefined> {
+    const alert = this.redactAlert(reported);
     const key = alert.occurrence === null ? undefined : JSON.stringify([alert.cause, alert.occurrence]);
     if (key !== undefined && this.recorded.has(key)) return undefined;
     const at = this.clock().toISOString();
@@ -219,11 +221,31 @@ export class Alerter {
           await channel.send(message);
           delivered.push(name);
         } catch (error) {
-          failed.push({ channel: name, error: describeError(error) });
+          failed.push({ channel: name, error: this.redact(describeError(error)) });
         }
       }),
     );
     return { delivered: delivered.sort(), failed };
+  }
+
+  /** A task's error (in an alert's text) may quote a webhook URL as well as a delivery error does. */
+  private redactAlert(alert: Alert): Alert {
+    const facts = Object.entries(alert.facts).map(([key, value]) => [
+      key,
+      typeof value === 'string' ? this.redact(value) : value,
+    ]);
+    return {
+      ...alert,
+      title: this.redact(alert.title),
+      text: this.redact(alert.text),
+      facts: Object.fromEntries(facts) as Alert['facts'],
+    };
+  }
+
+  private redact(text: string): string {
+    let result = text;
+    for (const channel of this.channels.values()) result = channel.redact?.(result) ?? result;
+    return result;
   }
 }
 

@@ -23,6 +23,8 @@ export interface AlertChannel {
   readonly name: string;
   /** Delivers the message, or throws an error saying why it could not (naming the channel). */
   send(message: AlertMessage): Promise<void>;
+  /** The text with the channel's secrets (a webhook's URL) hidden, before it is logged, stored or sent. */
+  redact?(text: string): string;
   /** Releases connections (SMTP pool); optional. */
   close?(): Promise<void>;
 }

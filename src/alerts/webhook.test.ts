@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort, startWebhookReceiver, type WebhookReceiver } from '../testing/alert-receivers.js';
+import { ConfigError } from '../core/errors.js';
 import type { AlertMessage } from './channel.js';
 import { redactWebhookUrl, WebhookChannel } from './webhook.js';
 
@@ -59,7 +60,7 @@ describe('the webhook channel', () => {
     expect(hook.requests[0]?.body).toBe(hook.requests[1]?.body);
   });
 
-  it('gives up after its retries with an error naming the URL without its credentials or query', async () => {
+  it('gives up after its retries with an error naming the host only: no credentials, path or query', async () => {
     const hook = await receiver(() => ({ status: 503, body: 'down for maintenance' }));
     const url = hook.url.replace('http://', 'http://someone:hunter2@') + '?token=secret';
     const error = await new WebhookChannel('ops', { url, retries: 2, backoffMs: 5 })
@@ -74,9 +75,9 @@ describe('the webhook channel', () => {
     expect(error).toBeInstanceOf(Error);
     const port = new URL(hook.url).port;
     expect((error as Error).message).toBe(
-      `webhook ops (http://***@127.0.0.1:${port}/hooks/alerts?***): HTTP 503 Service Unavailable: down for maintenance (after 3 tries)`,
+      `webhook ops (http://127.0.0.1:${port}/***): HTTP 503 Service Unavailable: down for maintenance (after 3 tries)`,
     );
-    expect((error as Error).message).not.toMatch(/hunter2|secret/);
+    expect((error as Error).message).not.toMatch(/hunter2|secret|hooks/);
   });
 
   it('does not retry an answer that another try would get again (4xx)', async () => {
@@ -109,14 +110,42 @@ describe('the webhook channel', () => {
         message,
       ),
     ).rejects.toThrow(
-      `webhook ops (http://127.0.0.1:${port}/x): cannot reach the server: ECONNREFUSED (after 2 tries)`,
+      `webhook ops (http://127.0.0.1:${port}/***): cannot reach the server: ECONNREFUSED (after 2 tries)`,
     );
   });
 
-  it('hides the token of a Slack webhook URL in messages', () => {
+  it('hides the path of a webhook URL even when the answer quotes it', async () => {
+    const secret = '/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx';
+    const hook = await receiver(() => ({ status: 404, body: `Cannot POST ${secret}` }));
+    const url = `${new URL(hook.url).origin}${secret}`;
+    const error = await new WebhookChannel('ops', { url })
+      .send(message)
+      .catch((caught: unknown) => caught as Error);
+    expect(hook.requests[0]?.path).toBe(secret);
+    expect((error as Error).message).toBe(
+      `webhook ops (${new URL(hook.url).origin}/***): HTTP 404 Not Found: Cannot POST /***`,
+    );
+  });
+
+  it('hides every form of its URL in a text, and nothing else', () => {
+    const url = 'https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx';
+    const channel = new WebhookChannel('ops', { url });
     expect(
-      redactWebhookUrl('https://hooks.slack.com/services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx'),
-    ).toBe('https://hooks.slack.com/services/T0123ABCD/B0123ABCD/***');
+      channel.redact(`POST ${url} failed; path /services/T0123ABCD/B0123ABCD/abcdefghijklmnopqrstuvwx`),
+    ).toBe('POST https://hooks.slack.com/*** failed; path /***');
+    expect(channel.redact('disk full at /services/other')).toBe('disk full at /services/other');
+    expect(redactWebhookUrl(url)).toBe('https://hooks.slack.com/***');
+    expect(redactWebhookUrl('https://user:pw@example.test:8443/x?token=1')).toBe(
+      'https://example.test:8443/***',
+    );
     expect(redactWebhookUrl('not a url')).toBe('(not a URL)');
+  });
+
+  it('refuses a URL that does not parse without quoting it', () => {
+    const url = 'https://hooks.example.test:99999/services/s3cr3t';
+    expect(() => new WebhookChannel('ops', { url })).toThrow(ConfigError);
+    expect(() => new WebhookChannel('ops', { url })).toThrow(
+      /^alert channel ops: the webhook URL is not a valid URL$/,
+    );
   });
 });

@@ -4,6 +4,7 @@
  * network errors, timeouts and 5xx/429 answers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConfigError } from '../core/errors.js';
 import { AlertDeliveryError, describeGrouping, type AlertChannel, type AlertMessage } from './channel.js';
 
 export interface WebhookChannelOptions {
@@ -48,19 +49,13 @@ function truncate(text: string, max: number): string {
 }
 
 /**
- * The URL fit for messages and logs: no user or password, no query or fragment, and path segments that look
- * like tokens (20 or more letters, digits, - or _, as in Slack's webhook URLs) replaced by `***`.
+ * The URL fit for messages and logs: its scheme and host, the rest `/***`. Slack's URLs carry their secret in the
+ * path, others in the query or the credentials, so none of those is ever shown.
  */
 export function redactWebhookUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    const credentials = parsed.username || parsed.password ? '***@' : '';
-    const path = parsed.pathname
-      .split('/')
-      .map((segment) => (/^[A-Za-z0-9_-]{20,}$/.test(segment) ? '***' : segment))
-      .join('/');
-    const query = parsed.search ? '?***' : '';
-    return `${parsed.protocol}//${credentials}${parsed.host}${path}${query}`;
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}/***`;
   } catch {
     return '(not a URL)';
   }
@@ -74,13 +69,16 @@ export class WebhookChannel implements AlertChannel {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  /** Each way a text may quote the URL (as given, as parsed, as fetched, its path and query), and its stand-in. */
+  private readonly quotes: [secret: string, shown: string][];
 
   constructor(
     readonly name: string,
     options: WebhookChannelOptions,
   ) {
     this.url = options.url;
-    const parsed = new URL(options.url);
+    const parsed = parseUrl(name, options.url);
+    const given = parsed.href;
     if (parsed.username || parsed.password) {
       const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
       this.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
@@ -88,6 +86,10 @@ export class WebhookChannel implements AlertChannel {
       parsed.password = '';
     }
     this.target = parsed.href;
+    const shown = redactWebhookUrl(options.url);
+    const tail = parsed.pathname + parsed.search;
+    this.quotes = [options.url, given, this.target].map((form): [string, string] => [form, shown]);
+    if (tail !== '/') this.quotes.push([tail, '/***']);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retries = options.retries ?? 2;
     this.backoffMs = options.backoffMs ?? 500;
@@ -101,12 +103,17 @@ export class WebhookChannel implements AlertChannel {
       if (outcome.ok) return;
       if (!outcome.retryable || attempt >= tries) {
         const count = attempt === 1 ? '' : ` (after ${attempt} tries)`;
+        // The answer may quote the URL too (`Cannot POST /services/…`).
         throw new AlertDeliveryError(
-          `webhook ${this.name} (${redactWebhookUrl(this.url)}): ${outcome.problem}${count}`,
+          this.redact(`webhook ${this.name} (${redactWebhookUrl(this.url)}): ${outcome.problem}${count}`),
         );
       }
       await sleep(outcome.retryAfterMs ?? this.backoffMs * 2 ** (attempt - 1));
     }
+  }
+
+  redact(text: string): string {
+    return this.quotes.reduce((result, [secret, shown]) => result.replaceAll(secret, shown), text);
   }
 
   private async post(
@@ -147,6 +154,17 @@ export class WebhookChannel implements AlertChannel {
       // A server asking for a pause gets it, within reason.
       ...(retryable && retryAfter > 0 && { retryAfterMs: Math.min(retryAfter, 30) * 1000 }),
     };
+  }
+}
+
+/** The URL parsed, or an error that does not quote it (Node's TypeError keeps it as `input`). */
+function parseUrl(channel: string, url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new ConfigError(`alert channel ${channel}: the webhook URL is not a valid URL`, {
+      context: { field: `channels.${channel}.webhook` },
+    });
   }
 }
 

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWebhookReceiver, type WebhookReceiver } from '../testing/alert-receivers.js';
+import { openMetadataStore } from '../metadata/open.js';
+import { closedPort, startWebhookReceiver, type WebhookReceiver } from '../testing/alert-receivers.js';
 import { medallion } from '../testing/medallion-cli.js';
 
 let dir: string;
@@ -36,7 +37,7 @@ afterAll(async () => {
 });
 
 /** `medallion run` of the always-failing pipeline, alerting as the named file of the test dir says. */
-function runBroken(alerts: string): ReturnType<typeof medallion> {
+function runBroken(alerts: string, db = 'metadata.db'): ReturnType<typeof medallion> {
   return medallion([
     'run',
     '--pipeline',
@@ -46,7 +47,7 @@ function runBroken(alerts: string): ReturnType<typeof medallion> {
     '--lake',
     path.join(dir, 'lake'),
     '--db',
-    `sqlite:${path.join(dir, 'metadata.db')}`,
+    `sqlite:${path.join(dir, db)}`,
     '--alerts',
     path.join(dir, alerts),
   ]);
@@ -70,5 +71,31 @@ describe('alerts from the medallion command', () => {
     const result = await runBroken('bad-alerts.json');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/rules\.0\.channels/);
+  });
+
+  it('prints and stores a failed delivery with the webhook host, never its secret path', async () => {
+    const token = 'abcdefghijklmnopqrstuvwx';
+    const host = `127.0.0.1:${await closedPort()}`;
+    await writeFile(
+      path.join(dir, 'closed-alerts.json'),
+      JSON.stringify({
+        channels: { ops: { webhook: { url: `http://${host}/services/T0123/B0456/${token}`, retries: 0 } } },
+        rules: [{ on: 'run_failed', channels: ['ops'] }],
+      }),
+    );
+    const run = await runBroken('closed-alerts.json', 'closed/metadata.db');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`webhook ops (http://${host}/***): cannot reach the server: ECONNREFUSED`);
+    expect(`${run.stdout}${run.stderr}`).not.toContain(token);
+
+    const store = await openMetadataStore(`sqlite:${path.join(dir, 'closed', 'metadata.db')}`);
+    const alerts = await store.listAlerts().finally(() => store.close());
+    expect(alerts.map((alert) => alert.lastError)).toEqual([
+      `webhook ops (http://${host}/***): cannot reach the server: ECONNREFUSED`,
+    ]);
+    // Nowhere in the database files either (SQLite's journal included).
+    for (const file of await readdir(path.join(dir, 'closed'))) {
+      expect((await readFile(path.join(dir, 'closed', file))).includes(token), file).toBe(false);
+    }
   });
 });

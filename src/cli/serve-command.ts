@@ -16,6 +16,7 @@ import { RUN_STATES } from './inspect-commands.js';
 import { startScheduler, type SchedulerFlags, type StartedScheduler } from './orchestration.js';
 import { note } from './output.js';
 import { openProject } from './project-context.js';
+import { checkApiToken, plainHttpWarning } from './serve-checks.js';
 
 export interface ServeFlags extends SchedulerFlags {
   port?: number;
@@ -189,10 +190,10 @@ function listen(server: Server, port: number, host: string): Promise<AddressInfo
   });
 }
 
-/** The API token: $MEDALLION_API_TOKEN, or one made up now and printed once on stderr. */
+/** The API token: $MEDALLION_API_TOKEN (refused when weak), or one made up now and printed once on stderr. */
 function apiToken(env: NodeJS.ProcessEnv = process.env): string {
   const given = env.MEDALLION_API_TOKEN;
-  if (given) return given;
+  if (given) return checkApiToken(given);
   const token = randomBytes(32).toString('base64url');
   note(`medallion serve: API token (set MEDALLION_API_TOKEN to choose it): ${token}`);
   return token;
@@ -214,11 +215,10 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     const server = createServer(apiHandler(apiToken(), () => api.context));
     const configured = (await openProject()).serve();
     // Listening first: a port already taken ends the command before the scheduler claims any work.
-    const address = await listen(
-      server,
-      flags.port ?? configured.port ?? 8080,
-      flags.host ?? configured.host ?? '127.0.0.1',
-    );
+    const host = flags.host ?? configured.host ?? '127.0.0.1';
+    const address = await listen(server, flags.port ?? configured.port ?? 8080, host);
+    const exposed = plainHttpWarning(host, address.address);
+    if (exposed) note(exposed);
     let closed = false;
     const close = (): void => {
       if (closed) return;

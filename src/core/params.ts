@@ -70,8 +70,9 @@ export function resolveParams(
   given: Readonly<Record<string, unknown>>,
 ): Record<string, ParamValue> {
   const definitions = declared ?? {};
+  // Own keys only: `name in definitions` would take `toString` or `__proto__` for declared parameters.
   for (const name of Object.keys(given)) {
-    if (!(name in definitions)) {
+    if (!Object.hasOwn(definitions, name)) {
       const known = Object.keys(definitions);
       throw invalid(
         name,
@@ -79,21 +80,24 @@ export function resolveParams(
       );
     }
   }
-  const params: Record<string, ParamValue> = {};
+  const params = new Map<string, ParamValue>();
   for (const [name, definition] of Object.entries(definitions)) {
-    const value = given[name] ?? definition.default;
+    const value = (Object.hasOwn(given, name) ? given[name] : undefined) ?? definition.default;
     if (value === undefined) {
       if (definition.required) throw invalid(name, 'a value is required');
       continue;
     }
-    params[name] = checked(name, definition, value);
+    params.set(name, checked(name, definition, value));
   }
-  return params;
+  return Object.fromEntries(params);
 }
 
-/** `key=value` pairs from a command line → an object of strings; a pair without `=` names itself. */
+/**
+ * `key=value` pairs from a command line → an object of strings; a pair without `=` names itself. Every name
+ * becomes an own key (`__proto__=x` too, never the object's prototype), so `resolveParams` sees and refuses it.
+ */
 export function parseParamPairs(pairs: readonly string[]): Record<string, string> {
-  const params: Record<string, string> = {};
+  const params = new Map<string, string>();
   for (const pair of pairs) {
     const at = pair.indexOf('=');
     if (at <= 0) {
@@ -101,7 +105,7 @@ export function parseParamPairs(pairs: readonly string[]): Record<string, string
         context: { field: '--param' },
       });
     }
-    params[pair.slice(0, at)] = pair.slice(at + 1);
+    params.set(pair.slice(0, at), pair.slice(at + 1));
   }
-  return params;
+  return Object.fromEntries(params);
 }

@@ -183,6 +183,23 @@ describe('bad input files', () => {
     );
   });
 
+  it('rejects a CSV holding NUL bytes, naming the line of the first, even in the header', async () => {
+    const lines = (await establishmentsFile()).split('\n').slice(0, 5);
+    const nul = lines.map((line, index) => (index === 2 || index === 4 ? line.replace(',', ',\0') : line));
+    await expectRejected(
+      'simulated_etablissements_nul.csv',
+      `${nul.join('\n')}\n`,
+      'bronze.etablissements',
+      /line 3, byte \d+\): NUL byte/,
+    );
+    await expectRejected(
+      'simulated_etablissements_nul_header.csv',
+      `${lines.join('\n').replace('siret', 'sir\0et')}\n`,
+      'bronze.etablissements',
+      /line 1, byte \d+\): NUL byte/,
+    );
+  });
+
   it('quarantines a CSV row with too many fields and loads the others', async () => {
     const lines = (await establishmentsFile()).split('\n').slice(0, 4);
     const dir = await caseWith(

@@ -92,12 +92,13 @@ async function prepareCsv(
   view: string,
 ): Promise<PreparedFile> {
   const displayName = entry.fileName;
+  // Counted first: the count refuses NUL bytes, which in the header would be reported as a missing column.
+  const { records } = await countCsvRecords(file, { displayName });
   const header = await inspectCsvHeader(file, {
     delimiter: format.delimiter,
     requiredColumns: format.requiredColumns,
     displayName,
   });
-  const { records } = await countCsvRecords(file, { displayName });
   const names = header.columns.map((column, position) => bronzeColumnName(column, format, position));
   const rejects = `${view}_rejects`;
   const columns = `{${names.map((name) => `${sqlString(name)}: 'VARCHAR'`).join(', ')}}`;

@@ -32,4 +32,19 @@ describe('countCsvRecords', () => {
     expect(error).toBeInstanceOf(SourceFileError);
     expect((error as SourceFileError).context).toMatchObject({ file: 'data.csv', line: 3, byte: 10 });
   });
+
+  it('refuses a NUL byte, naming the line and offset of the first, inside quotes or not', async () => {
+    for (const [content, line, byte] of [
+      ['a,b\n1,2\n3,\u00004\n5,\u0000\n', 3, 10],
+      ['a,b\n"x\n\u0000",2\n', 3, 7],
+      ['a\u0000,b\n1,2\n', 1, 1],
+    ] as const) {
+      const error = await countCsvRecords(await csv(content), { readBufferBytes: 4 }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SourceFileError);
+      expect((error as SourceFileError).message).toContain('NUL byte');
+      expect((error as SourceFileError).context).toMatchObject({ file: 'data.csv', line, byte });
+    }
+  });
 });

@@ -5,6 +5,7 @@ import { SourceFileError } from '../core/errors.js';
 const QUOTE = 0x22;
 const LF = 0x0a;
 const CR = 0x0d;
+const NUL = 0x00;
 
 export interface CsvRecordCount {
   /** Data records after the header line. */
@@ -15,7 +16,8 @@ export interface CsvRecordCount {
 /**
  * Counts a CSV file's records by scanning bytes with quote awareness, so that rows a CSV reader
  * silently drops (an unterminated quote swallowing the end of the file) are noticed, and the
- * reader's row count can be checked against the file's.
+ * reader's row count can be checked against the file's. A NUL byte refuses the file: it is valid
+ * UTF-8, so only this scan sees it, and DuckDB would load it into the values unnoticed.
  */
 export async function countCsvRecords(
   file: string,
@@ -46,6 +48,8 @@ export async function countCsvRecords(
             if (recordHasBytes) records++;
             recordHasBytes = false;
           }
+        } else if (byte === NUL) {
+          throw nulByte(options.displayName ?? path.basename(file), lines, position + i);
         } else if (byte !== CR) {
           recordHasBytes = true;
         }
@@ -67,4 +71,13 @@ export async function countCsvRecords(
   }
   if (recordHasBytes) records++;
   return { records: Math.max(records - 1, 0), lines };
+}
+
+function nulByte(file: string, line: number, byte: number): SourceFileError {
+  return new SourceFileError('NUL byte (0x00): a text CSV holds none', {
+    context: { file, line, byte },
+    hint:
+      'the file is binary, damaged or UTF-16 (whose ASCII characters each carry a NUL); ' +
+      "re-export it as UTF-8, or remove the NUL bytes (tr -d '\\000' < in.csv > out.csv) if they are padding",
+  });
 }

@@ -25,8 +25,11 @@ function digitsSum(siret: string): number {
   return [...siret].reduce((sum, digit) => sum + Number(digit), 0);
 }
 
+/** La Poste's head office: its SIREN's establishments are checked by digit sum, it by Luhn. */
+const LA_POSTE_HEAD_OFFICE = '35600000000048';
+
 export function validSiret(siret: string): boolean {
-  if (siret.startsWith('356000000')) return digitsSum(siret) % 5 === 0;
+  if (siret.startsWith('356000000') && siret !== LA_POSTE_HEAD_OFFICE) return digitsSum(siret) % 5 === 0;
   let sum = 0;
   for (let i = 0; i < 14; i++) {
     let digit = Number(siret[13 - i]);

@@ -10,9 +10,11 @@ export const macros = [
   // Luhn over the 14 digits: every second digit from the right is doubled (digits of the product summed).
   `CREATE OR REPLACE TEMP MACRO luhn_valid(s) AS list_sum(list_transform(range(1, 15), lambda i:
      CASE WHEN (14 - i) % 2 = 1 THEN (2 * digit_at(s, i)) % 10 + (2 * digit_at(s, i)) // 10 ELSE digit_at(s, i) END)) % 10 = 0`,
-  // La Poste's establishments (SIREN 356000000) break Luhn: their digit sum is a multiple of 5 instead.
+  // La Poste's establishments (SIREN 356000000) break Luhn: their digit sum is a multiple of 5 instead. Its head
+  // office, 35600000000048, follows Luhn like every other SIRET (as INSEE and python-stdnum check them).
   `CREATE OR REPLACE TEMP MACRO siret_valid(s) AS CASE
-     WHEN left(s, 9) = '356000000' THEN list_sum(list_transform(range(1, 15), lambda i: digit_at(s, i))) % 5 = 0
+     WHEN left(s, 9) = '356000000' AND s <> '35600000000048'
+       THEN list_sum(list_transform(range(1, 15), lambda i: digit_at(s, i))) % 5 = 0
      ELSE luhn_valid(s) END`,
   // A 1–14 digit identifier left-padded to a 14-digit SIRET, or NULL when it is not a valid one.
   `CREATE OR REPLACE TEMP MACRO as_siret(id) AS CASE

@@ -9,7 +9,8 @@ export const marchesPublics: TableDefinition = {
   expectations: [
     {
       name: 'titulaire_siret_valid',
-      description: 'a titulaire identified by SIRET has a SIRET that passes the Luhn check',
+      description:
+        'a titulaire identified by SIRET has a valid one: Luhn, or a digit sum multiple of 5 for La Poste (not its head office)',
       type: 'sql',
       predicate: () => "upper(titulaire_type_id) IS DISTINCT FROM 'SIRET' OR titulaire_siret IS NOT NULL",
       action: 'warn',
