@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, type Stats } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -17,9 +17,29 @@ import { sha256File } from './sha256.js';
 
 // Unique per call: two writers of one key in the same process and millisecond must not share a temp file.
 const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
+const isTemp = (name: string): boolean => name.endsWith('.tmp');
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 const byKey = (a: { key: string }, b: { key: string }): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+/**
+ * Writes `target` through a private temp file beside it: `write` fills the temp file, `place` puts it where it
+ * belongs (rename, link). The temp file never outlives the call, whichever step fails (a full disk, a target
+ * that cannot be replaced): a failed write leaves nothing behind.
+ */
+async function viaTempFile(
+  target: string,
+  write: (temp: string) => Promise<void>,
+  place: (temp: string) => Promise<void>,
+): Promise<void> {
+  const temp = tempPathFor(target);
+  try {
+    await write(temp);
+    await place(temp);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
 
 /** The embedded default: objects are files under one root directory. */
 export class LocalDiskStore implements ObjectStore {
@@ -56,9 +76,11 @@ export class LocalDiskStore implements ObjectStore {
     const target = this.resolve(key);
     await mkdir(path.dirname(target), { recursive: true });
     // Write beside the target then rename, so a reader never sees half an object.
-    const temp = tempPathFor(target);
-    await writeFile(temp, body);
-    await rename(temp, target);
+    await viaTempFile(
+      target,
+      (temp) => writeFile(temp, body),
+      (temp) => rename(temp, target),
+    );
   }
 
   async putIfAbsent(key: string, body: Buffer | string): Promise<void> {
@@ -66,16 +88,19 @@ export class LocalDiskStore implements ObjectStore {
     await mkdir(path.dirname(target), { recursive: true });
     // Write the bytes under a private name, then link it into place: link(2) fails when the
     // target exists, so the object appears whole or not at all, and only one writer wins.
-    const temp = tempPathFor(target);
-    await writeFile(temp, body);
-    try {
-      await link(temp, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ObjectExistsError(key, this.location);
-      throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await viaTempFile(
+      target,
+      (temp) => writeFile(temp, body),
+      async (temp) => {
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+            throw new ObjectExistsError(key, this.location);
+          throw error;
+        }
+      },
+    );
   }
 
   async putFile(localPath: string, key: string, options: { move?: boolean } = {}): Promise<void> {
@@ -89,9 +114,11 @@ export class LocalDiskStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       }
     }
-    const temp = tempPathFor(target);
-    await copyFile(localPath, temp, constants.COPYFILE_FICLONE);
-    await rename(temp, target);
+    await viaTempFile(
+      target,
+      (temp) => copyFile(localPath, temp, constants.COPYFILE_FICLONE),
+      (temp) => rename(temp, target),
+    );
     if (options.move) await rm(localPath, { force: true });
   }
 
@@ -131,6 +158,16 @@ export class LocalDiskStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
+    return this.scan(prefix, (name) => !isTemp(name));
+  }
+
+  /** The temp files of writes in progress, or of writes a killed process never finished. */
+  async listUnfinished(prefix: string): Promise<ObjectInfo[]> {
+    return this.scan(prefix, isTemp);
+  }
+
+  /** Every file whose key starts with `prefix` and whose name is `wanted` (objects, or temp files), sorted by key. */
+  private async scan(prefix: string, wanted: (name: string) => boolean): Promise<ObjectInfo[]> {
     const found: ObjectInfo[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries;
@@ -144,12 +181,11 @@ export class LocalDiskStore implements ObjectStore {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) {
           await walk(full);
-        } else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+        } else if (entry.isFile() && wanted(entry.name)) {
           const key = path.relative(this.location, full).split(path.sep).join('/');
-          if (key.startsWith(prefix)) {
-            const info = await stat(full);
-            found.push({ key, size: info.size, lastModified: info.mtime });
-          }
+          // A file gone since the directory was read (a temp file renamed into place) is no longer there.
+          const info = key.startsWith(prefix) ? await statIfPresent(full) : undefined;
+          if (info) found.push({ key, size: info.size, lastModified: info.mtime });
         }
       }
     };
@@ -177,7 +213,7 @@ export class LocalDiskStore implements ObjectStore {
       if (!entry.name.startsWith(partial)) continue;
       const key = dirKey + entry.name;
       const full = this.resolve(key);
-      if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+      if (entry.isFile() && !isTemp(entry.name)) {
         const info = await stat(full);
         objects.push({ key, size: info.size, lastModified: info.mtime });
       } else if (entry.isDirectory() && (await holdsAnyObject(full))) {
@@ -193,6 +229,15 @@ export class LocalDiskStore implements ObjectStore {
   }
 }
 
+async function statIfPresent(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
 async function holdsAnyObject(dir: string): Promise<boolean> {
   let entries;
   try {
@@ -202,7 +247,7 @@ async function holdsAnyObject(dir: string): Promise<boolean> {
     throw error;
   }
   for (const entry of entries) {
-    if (entry.isFile() && !entry.name.endsWith('.tmp')) return true;
+    if (entry.isFile() && !isTemp(entry.name)) return true;
   }
   for (const entry of entries) {
     if (entry.isDirectory() && (await holdsAnyObject(path.join(dir, entry.name)))) return true;

@@ -58,6 +58,11 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * The leftovers of writes under `prefix` that are not objects (yet), which `list` never shows: the temp
+   * files of a local store, each with when it was last written to. Their keys may be passed to `delete`.
+   */
+  listUnfinished(prefix: string): Promise<ObjectInfo[]>;
   /** One level below `prefix`, split at '/' (S3's ListObjectsV2 with `Delimiter: '/'`). */
   listDelimited(prefix: string): Promise<DelimitedListing>;
   /** Deletes every listed key; keys that do not exist are ignored. */

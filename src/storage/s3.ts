@@ -593,6 +593,15 @@ export class S3ObjectStore implements ObjectStore {
     return objects;
   }
 
+  /**
+   * None: a PUT or a completed multipart upload appears whole or not at all, and a failed multipart upload is
+   * aborted. The parts of an upload a killed process left are the bucket's AbortIncompleteMultipartUpload
+   * lifecycle rule's to remove.
+   */
+  async listUnfinished(): Promise<ObjectInfo[]> {
+    return [];
+  }
+
   async listDelimited(prefix: string): Promise<DelimitedListing> {
     return this.listPages(prefix, '/');
   }
