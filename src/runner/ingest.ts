@@ -11,6 +11,11 @@ export interface IngestReport {
   skipped: { fileName: string; source: string; status: string }[];
   /** Files in the source that match no declared source: reported and left alone. */
   unmatched: string[];
+  /**
+   * Entries of the source skipped unread, with why: a symbolic link whose target is outside the source
+   * location, missing, or a directory it is in.
+   */
+  refused: { fileName: string; reason: string }[];
 }
 
 /** `*` and `?` wildcards over a file name. */
@@ -66,7 +71,7 @@ const SMALL_FILE_BYTES = 4 * 1024 * 1024;
 
 /** Copies new source files, byte for byte, to landing and records them in the manifest. */
 export async function ingest(context: RunContext): Promise<IngestReport> {
-  const report: IngestReport = { landed: [], skipped: [], unmatched: [] };
+  const report: IngestReport = { landed: [], skipped: [], unmatched: [], refused: [] };
   const known = new Map(
     (await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry.status]),
   );
@@ -75,7 +80,12 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const matched: { key: string; size: number; source: SourceDefinition }[] = [];
-  for (const object of await context.source.list('')) {
+  const listing = await context.source.listChecked('');
+  for (const { key, reason } of listing.refused) {
+    report.refused.push({ fileName: key, reason });
+    context.progress({ type: 'task-progress', task: 'ingest', message: `skipped ${key}: ${reason}` });
+  }
+  for (const object of listing.objects) {
     const fileName = baseName(object.key);
     const source = context.pipeline.sources.find((candidate) => matchesPattern(fileName, candidate.pattern));
     if (source) matched.push({ key: object.key, size: object.size, source });

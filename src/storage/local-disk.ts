@@ -1,5 +1,16 @@
 import { constants, createReadStream, type Stats } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  copyFile,
+  link,
+  mkdir,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,16 +19,20 @@ import {
   ObjectExistsError,
   ObjectNotFoundError,
   type ByteRange,
+  type CheckedListing,
   type CopiedObject,
   type DelimitedListing,
   type ObjectInfo,
   type ObjectStore,
+  type RefusedEntry,
 } from './object-store.js';
+import { directoriesFrom, isInside, localEntry, type WalkPlace } from './local-links.js';
 import { sha256File } from './sha256.js';
 
 // Unique per call: two writers of one key in the same process and millisecond must not share a temp file.
 const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
 const isTemp = (name: string): boolean => name.endsWith('.tmp');
+const isObject = (name: string): boolean => !isTemp(name);
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 const byKey = (a: { key: string }, b: { key: string }): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
@@ -158,18 +173,27 @@ export class LocalDiskStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
-    return this.scan(prefix, (name) => !isTemp(name));
+    return (await this.scan(prefix, isObject)).objects;
+  }
+
+  /** `list`, and the symbolic links it leaves out with why: see `localEntry`. */
+  async listChecked(prefix: string): Promise<CheckedListing> {
+    return this.scan(prefix, isObject);
   }
 
   /** The temp files of writes in progress, or of writes a killed process never finished. */
   async listUnfinished(prefix: string): Promise<ObjectInfo[]> {
-    return this.scan(prefix, isTemp);
+    return (await this.scan(prefix, isTemp)).objects;
   }
 
-  /** Every file whose key starts with `prefix` and whose name is `wanted` (objects, or temp files), sorted by key. */
-  private async scan(prefix: string, wanted: (name: string) => boolean): Promise<ObjectInfo[]> {
-    const found: ObjectInfo[] = [];
-    const walk = async (dir: string): Promise<void> => {
+  /**
+   * Every file whose key starts with `prefix` and whose name is `wanted` (objects, or temp files), sorted by
+   * key, and the symbolic links under the prefix the walk did not follow.
+   */
+  private async scan(prefix: string, wanted: (name: string) => boolean): Promise<CheckedListing> {
+    const objects: ObjectInfo[] = [];
+    const refused: RefusedEntry[] = [];
+    const walk = async (dir: string, place: WalkPlace): Promise<void> => {
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
@@ -179,44 +203,75 @@ export class LocalDiskStore implements ObjectStore {
       }
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-          await walk(full);
-        } else if (entry.isFile() && wanted(entry.name)) {
-          const key = path.relative(this.location, full).split(path.sep).join('/');
+        const key = this.keyOf(full);
+        const found = await localEntry(full, entry, place);
+        if (found.kind === 'directory') {
+          await walk(full, inside(place, found.real));
+        } else if (found.kind === 'refused' && key.startsWith(prefix)) {
+          refused.push({ key, reason: found.reason });
+        } else if (found.kind === 'file' && wanted(entry.name) && key.startsWith(prefix)) {
           // A file gone since the directory was read (a temp file renamed into place) is no longer there.
-          const info = key.startsWith(prefix) ? await statIfPresent(full) : undefined;
-          if (info) found.push({ key, size: info.size, lastModified: info.mtime });
+          const info = await statIfPresent(full);
+          if (info) objects.push({ key, size: info.size, lastModified: info.mtime });
         }
       }
     };
     // Walk only the directory the prefix names, not the whole store.
     const slash = prefix.lastIndexOf('/');
-    await walk(this.resolve(slash >= 0 ? prefix.slice(0, slash) : '.'));
-    return found.sort(byKey);
+    const start = this.resolve(slash >= 0 ? prefix.slice(0, slash) : '.');
+    const place = await this.placeOf(start);
+    if (place && !isInside(place.root, place.parent)) {
+      const key = this.keyOf(start);
+      return {
+        objects: [],
+        refused: [{ key, reason: `symlink to ${place.parent} points outside ${this.location}` }],
+      };
+    }
+    if (place) await walk(start, place);
+    return { objects: objects.sort(byKey), refused: refused.sort(byKey) };
+  }
+
+  private keyOf(file: string): string {
+    return path.relative(this.location, file).split(path.sep).join('/');
+  }
+
+  /** Where a walk of `dir` stands (see WalkPlace); undefined when `dir` does not exist. */
+  private async placeOf(dir: string): Promise<WalkPlace | undefined> {
+    try {
+      const [root, real] = await Promise.all([realpath(this.location), realpath(dir)]);
+      return { root, location: this.location, parent: real, within: directoriesFrom(root, real) };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   async listDelimited(prefix: string): Promise<DelimitedListing> {
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash + 1) : '';
     const partial = prefix.slice(dirKey.length);
+    const dir = this.resolve(dirKey || '.');
     let entries;
     try {
-      entries = await readdir(this.resolve(dirKey || '.'), { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
       if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
         return { objects: [], prefixes: [] };
       throw error;
     }
+    const place = await this.placeOf(dir);
     const objects: ObjectInfo[] = [];
     const prefixes: string[] = [];
+    if (!place || !isInside(place.root, place.parent)) return { objects, prefixes };
     for (const entry of entries) {
       if (!entry.name.startsWith(partial)) continue;
       const key = dirKey + entry.name;
       const full = this.resolve(key);
-      if (entry.isFile() && !isTemp(entry.name)) {
+      const found = await localEntry(full, entry, place);
+      if (found.kind === 'file' && isObject(entry.name)) {
         const info = await stat(full);
         objects.push({ key, size: info.size, lastModified: info.mtime });
-      } else if (entry.isDirectory() && (await holdsAnyObject(full))) {
+      } else if (found.kind === 'directory' && (await holdsAnyObject(full, inside(place, found.real)))) {
         // S3 has no empty directories: a prefix exists only while some object lives under it.
         prefixes.push(`${key}/`);
       }
@@ -238,7 +293,7 @@ async function statIfPresent(file: string): Promise<Stats | undefined> {
   }
 }
 
-async function holdsAnyObject(dir: string): Promise<boolean> {
+async function holdsAnyObject(dir: string, place: WalkPlace): Promise<boolean> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -246,11 +301,21 @@ async function holdsAnyObject(dir: string): Promise<boolean> {
     if (isMissing(error)) return false;
     throw error;
   }
-  for (const entry of entries) {
-    if (entry.isFile() && !isTemp(entry.name)) return true;
-  }
-  for (const entry of entries) {
-    if (entry.isDirectory() && (await holdsAnyObject(path.join(dir, entry.name)))) return true;
+  const kinds = await Promise.all(
+    entries.map(async (entry) => ({
+      entry,
+      kind: await localEntry(path.join(dir, entry.name), entry, place),
+    })),
+  );
+  if (kinds.some(({ entry, kind }) => kind.kind === 'file' && isObject(entry.name))) return true;
+  for (const { entry, kind } of kinds) {
+    if (kind.kind !== 'directory') continue;
+    if (await holdsAnyObject(path.join(dir, entry.name), inside(place, kind.real))) return true;
   }
   return false;
+}
+
+/** The place of a directory entered from `place`, whose real path is `real`. */
+function inside(place: WalkPlace, real: string): WalkPlace {
+  return { ...place, parent: real, within: new Set([...place.within, real]) };
 }

@@ -30,6 +30,7 @@ import {
   ObjectNotFoundError,
   ObjectStoreError,
   type ByteRange,
+  type CheckedListing,
   type CopiedObject,
   type DelimitedListing,
   type ObjectInfo,
@@ -600,6 +601,11 @@ export class S3ObjectStore implements ObjectStore {
    */
   async listUnfinished(): Promise<ObjectInfo[]> {
     return [];
+  }
+
+  /** `list`: a bucket has no links, and every object there can be read. */
+  async listChecked(prefix: string): Promise<CheckedListing> {
+    return { objects: await this.list(prefix), refused: [] };
   }
 
   async listDelimited(prefix: string): Promise<DelimitedListing> {
