@@ -1,5 +1,5 @@
 import { readdirSync, writeFileSync } from 'node:fs';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, realpath, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +36,17 @@ function run(dir: string, retryRejected = false): Promise<RunSummary> {
   });
 }
 
-/** A copy of the good source and lake, plus one extra source file. */
-async function caseWith(fileName: string, content: Buffer | string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-case-'));
+/** A copy of the good source and lake (in a directory named by its real path). */
+async function copyOfBase(): Promise<string> {
+  const dir = await realpath(await mkdtemp(path.join(os.tmpdir(), 'medallion-case-')));
   await cp(path.join(base, 'source'), path.join(dir, 'source'), { recursive: true });
   await cp(path.join(base, 'lake'), path.join(dir, 'lake'), { recursive: true });
+  return dir;
+}
+
+/** A copy of the good source and lake, plus one extra source file. */
+async function caseWith(fileName: string, content: Buffer | string): Promise<string> {
+  const dir = await copyOfBase();
   await writeFile(path.join(dir, 'source', fileName), content);
   return dir;
 }
@@ -247,5 +253,52 @@ describe('bad input files', () => {
     const summary = await run(dir);
     expect(summary.status).toBe('success');
     expect(summary.ingest.unmatched).toEqual(['notes.txt']);
+  });
+
+  it('reads a source symlink that stays in the source folder, and skips with the reason one leading out of it, a directory leading out and a dangling one', async () => {
+    const dir = await copyOfBase();
+    const source = path.join(dir, 'source');
+    const elsewhere = path.join(dir, 'elsewhere');
+    await mkdir(elsewhere);
+    // Files a source declares, which would land and load if the links to them were followed.
+    await writeFile(path.join(elsewhere, 'aws-marchespublics-annee-2018.json'), await contractsFile());
+    const links = {
+      'simulated_etablissements_linked.csv': 'simulated_etablissements_50000.csv',
+      'aws-marchespublics-annee-2018.json': path.join(elsewhere, 'aws-marchespublics-annee-2018.json'),
+      'more-contracts': elsewhere,
+      'aws-marchespublics-annee-2017.json': path.join(dir, 'deleted.json'),
+    };
+    for (const [link, target] of Object.entries(links)) await symlink(target, path.join(source, link));
+    const logged: string[] = [];
+
+    const summary = await runPipeline({
+      pipeline,
+      source: new LocalDiskStore(source),
+      lake: localLake(path.join(dir, 'lake')),
+      logicalDate: '2026-11-26',
+      progress: (event) => {
+        if (event.type === 'task-progress' && event.task === 'ingest') logged.push(event.message);
+      },
+    });
+
+    expect(summary.status).toBe('success');
+    expect(summary.ingest.landed).toEqual([]);
+    // Read and hashed: the same bytes as a file the first run loaded.
+    expect(summary.ingest.skipped).toContainEqual({
+      source: 'etablissements',
+      file: 'simulated_etablissements_linked.csv',
+      status: 'loaded',
+    });
+    const reasons = {
+      'aws-marchespublics-annee-2017.json': `symlink to ${path.join(dir, 'deleted.json')} points to nothing`,
+      'aws-marchespublics-annee-2018.json': `symlink to ${path.join(elsewhere, 'aws-marchespublics-annee-2018.json')} points outside ${source}`,
+      'more-contracts': `symlink to ${elsewhere} points outside ${source}`,
+    };
+    expect(summary.ingest.refused).toEqual(
+      Object.entries(reasons).map(([file, reason]) => ({ file, reason })),
+    );
+    for (const [file, reason] of Object.entries(reasons))
+      expect(logged).toContain(`skipped ${file}: ${reason}`);
+    expect(summary.tasks.find((task) => task.id === 'ingest')?.status).toBe('success');
   });
 });

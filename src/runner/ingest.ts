@@ -12,6 +12,11 @@ export interface IngestReport {
   skipped: { fileName: string; source: string; status: string }[];
   /** Files in the source that match no declared source: reported and left alone. */
   unmatched: string[];
+  /**
+   * Entries of the source skipped unread, with why: a symbolic link whose target is outside the source
+   * location, missing, or a directory it is in.
+   */
+  refused: { fileName: string; reason: string }[];
 }
 
 /** `*` and `?` wildcards over a file name. */
@@ -76,7 +81,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
       },
     );
   }
-  const report: IngestReport = { landed: [], skipped: [], unmatched: [] };
+  const report: IngestReport = { landed: [], skipped: [], unmatched: [], refused: [] };
   const known = new Map(
     (await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry.status]),
   );
@@ -85,7 +90,12 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   const matched: { key: string; size: number; source: SourceDefinition }[] = [];
-  for (const object of await files.list('')) {
+  const listing = await files.listChecked('');
+  for (const { key, reason } of listing.refused) {
+    report.refused.push({ fileName: key, reason });
+    context.progress({ type: 'task-progress', task: 'ingest', message: `skipped ${key}: ${reason}` });
+  }
+  for (const object of listing.objects) {
     const fileName = baseName(object.key);
     const source = context.pipeline.sources.find((candidate) => matchesPattern(fileName, candidate.pattern));
     if (source) matched.push({ key: object.key, size: object.size, source });

@@ -52,8 +52,9 @@ async function ingestTask(context: RunContext): Promise<DataTaskReport> {
   const report = await ingest(context);
   const landedBytes = report.landed.reduce((sum, entry) => sum + entry.bytes, 0);
   const unmatched = report.unmatched.length ? `, ${report.unmatched.length} matching no source` : '';
+  const refused = report.refused.length ? `, ${report.refused.length} skipped unread (see the log)` : '';
   return {
-    detail: `${report.landed.length} file(s) landed, ${report.skipped.length} already ingested${unmatched}`,
+    detail: `${report.landed.length} file(s) landed, ${report.skipped.length} already ingested${unmatched}${refused}`,
     rowsOut: report.landed.length,
     bytesRead: landedBytes,
     bytesWritten: landedBytes,
@@ -72,6 +73,7 @@ async function ingestTask(context: RunContext): Promise<DataTaskReport> {
           status: entry.status,
         })),
         unmatched: report.unmatched,
+        refused: report.refused.map((entry) => ({ file: entry.fileName, reason: entry.reason })),
       },
     },
   };

@@ -46,6 +46,8 @@ export interface RunSummary {
     landed: { source: string; file: string; bytes: number; sha256: string; landingKey: string }[];
     skipped: { source: string; file: string; status: string }[];
     unmatched: string[];
+    /** Source entries skipped unread, with why (a symbolic link leading out of the source…). */
+    refused: { file: string; reason: string }[];
   };
   tasks: TaskSummary[];
   tables: TableSummary[];
@@ -82,7 +84,7 @@ export function assembleSummary(inputs: SummaryInputs): RunSummary {
     durationMs: finishedAt.getTime() - new Date(startedAt).getTime(),
     lake: inputs.lake,
     source: inputs.source,
-    ingest: { landed: [], skipped: [], unmatched: [] },
+    ingest: { landed: [], skipped: [], unmatched: [], refused: [] },
     tasks: [],
     tables: [],
     headline: null,
@@ -101,7 +103,8 @@ export function assembleSummary(inputs: SummaryInputs): RunSummary {
       summary.status = 'failed';
     if (status === 'failed') summary.error ??= `${task.taskId}: ${attempt?.reason ?? 'failed'}`;
     const data = (attempt?.state === 'success' ? (attempt.output as { data?: TaskData } | null) : null)?.data;
-    if (data?.ingest) summary.ingest = data.ingest;
+    // Tries recorded before `refused` was reported have none.
+    if (data?.ingest) summary.ingest = { ...data.ingest, refused: data.ingest.refused ?? [] };
     if (data?.table) summary.tables.push(data.table);
     if (data?.quality) summary.quality = data.quality;
     if (data?.headline !== undefined) summary.headline = data.headline;

@@ -1,5 +1,16 @@
-import { constants, createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createReadStream, type Stats } from 'node:fs';
+import {
+  copyFile,
+  link,
+  mkdir,
+  readFile,
+  readdir,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,18 +19,42 @@ import {
   ObjectExistsError,
   ObjectNotFoundError,
   type ByteRange,
+  type CheckedListing,
   type CopiedObject,
   type DelimitedListing,
   type ObjectInfo,
   type ObjectStore,
+  type RefusedEntry,
 } from './object-store.js';
+import { directoriesFrom, isInside, localEntry, type WalkPlace } from './local-links.js';
 import { sha256File } from './sha256.js';
 
 // Unique per call: two writers of one key in the same process and millisecond must not share a temp file.
 const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
+const isTemp = (name: string): boolean => name.endsWith('.tmp');
+const isObject = (name: string): boolean => !isTemp(name);
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 const byKey = (a: { key: string }, b: { key: string }): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+
+/**
+ * Writes `target` through a private temp file beside it: `write` fills the temp file, `place` puts it where it
+ * belongs (rename, link). The temp file never outlives the call, whichever step fails (a full disk, a target
+ * that cannot be replaced): a failed write leaves nothing behind.
+ */
+async function viaTempFile(
+  target: string,
+  write: (temp: string) => Promise<void>,
+  place: (temp: string) => Promise<void>,
+): Promise<void> {
+  const temp = tempPathFor(target);
+  try {
+    await write(temp);
+    await place(temp);
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
 
 /** The embedded default: objects are files under one root directory. */
 export class LocalDiskStore implements ObjectStore {
@@ -56,9 +91,11 @@ export class LocalDiskStore implements ObjectStore {
     const target = this.resolve(key);
     await mkdir(path.dirname(target), { recursive: true });
     // Write beside the target then rename, so a reader never sees half an object.
-    const temp = tempPathFor(target);
-    await writeFile(temp, body);
-    await rename(temp, target);
+    await viaTempFile(
+      target,
+      (temp) => writeFile(temp, body),
+      (temp) => rename(temp, target),
+    );
   }
 
   async putIfAbsent(key: string, body: Buffer | string): Promise<void> {
@@ -66,16 +103,19 @@ export class LocalDiskStore implements ObjectStore {
     await mkdir(path.dirname(target), { recursive: true });
     // Write the bytes under a private name, then link it into place: link(2) fails when the
     // target exists, so the object appears whole or not at all, and only one writer wins.
-    const temp = tempPathFor(target);
-    await writeFile(temp, body);
-    try {
-      await link(temp, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new ObjectExistsError(key, this.location);
-      throw error;
-    } finally {
-      await rm(temp, { force: true });
-    }
+    await viaTempFile(
+      target,
+      (temp) => writeFile(temp, body),
+      async (temp) => {
+        try {
+          await link(temp, target);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+            throw new ObjectExistsError(key, this.location);
+          throw error;
+        }
+      },
+    );
   }
 
   async putFile(localPath: string, key: string, options: { move?: boolean } = {}): Promise<void> {
@@ -89,9 +129,11 @@ export class LocalDiskStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
       }
     }
-    const temp = tempPathFor(target);
-    await copyFile(localPath, temp, constants.COPYFILE_FICLONE);
-    await rename(temp, target);
+    await viaTempFile(
+      target,
+      (temp) => copyFile(localPath, temp, constants.COPYFILE_FICLONE),
+      (temp) => rename(temp, target),
+    );
     if (options.move) await rm(localPath, { force: true });
   }
 
@@ -131,8 +173,27 @@ export class LocalDiskStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
-    const found: ObjectInfo[] = [];
-    const walk = async (dir: string): Promise<void> => {
+    return (await this.scan(prefix, isObject)).objects;
+  }
+
+  /** `list`, and the symbolic links it leaves out with why: see `localEntry`. */
+  async listChecked(prefix: string): Promise<CheckedListing> {
+    return this.scan(prefix, isObject);
+  }
+
+  /** The temp files of writes in progress, or of writes a killed process never finished. */
+  async listUnfinished(prefix: string): Promise<ObjectInfo[]> {
+    return (await this.scan(prefix, isTemp)).objects;
+  }
+
+  /**
+   * Every file whose key starts with `prefix` and whose name is `wanted` (objects, or temp files), sorted by
+   * key, and the symbolic links under the prefix the walk did not follow.
+   */
+  private async scan(prefix: string, wanted: (name: string) => boolean): Promise<CheckedListing> {
+    const objects: ObjectInfo[] = [];
+    const refused: RefusedEntry[] = [];
+    const walk = async (dir: string, place: WalkPlace): Promise<void> => {
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
@@ -142,45 +203,75 @@ export class LocalDiskStore implements ObjectStore {
       }
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-          await walk(full);
-        } else if (entry.isFile() && !entry.name.endsWith('.tmp')) {
-          const key = path.relative(this.location, full).split(path.sep).join('/');
-          if (key.startsWith(prefix)) {
-            const info = await stat(full);
-            found.push({ key, size: info.size, lastModified: info.mtime });
-          }
+        const key = this.keyOf(full);
+        const found = await localEntry(full, entry, place);
+        if (found.kind === 'directory') {
+          await walk(full, inside(place, found.real));
+        } else if (found.kind === 'refused' && key.startsWith(prefix)) {
+          refused.push({ key, reason: found.reason });
+        } else if (found.kind === 'file' && wanted(entry.name) && key.startsWith(prefix)) {
+          // A file gone since the directory was read (a temp file renamed into place) is no longer there.
+          const info = await statIfPresent(full);
+          if (info) objects.push({ key, size: info.size, lastModified: info.mtime });
         }
       }
     };
     // Walk only the directory the prefix names, not the whole store.
     const slash = prefix.lastIndexOf('/');
-    await walk(this.resolve(slash >= 0 ? prefix.slice(0, slash) : '.'));
-    return found.sort(byKey);
+    const start = this.resolve(slash >= 0 ? prefix.slice(0, slash) : '.');
+    const place = await this.placeOf(start);
+    if (place && !isInside(place.root, place.parent)) {
+      const key = this.keyOf(start);
+      return {
+        objects: [],
+        refused: [{ key, reason: `symlink to ${place.parent} points outside ${this.location}` }],
+      };
+    }
+    if (place) await walk(start, place);
+    return { objects: objects.sort(byKey), refused: refused.sort(byKey) };
+  }
+
+  private keyOf(file: string): string {
+    return path.relative(this.location, file).split(path.sep).join('/');
+  }
+
+  /** Where a walk of `dir` stands (see WalkPlace); undefined when `dir` does not exist. */
+  private async placeOf(dir: string): Promise<WalkPlace | undefined> {
+    try {
+      const [root, real] = await Promise.all([realpath(this.location), realpath(dir)]);
+      return { root, location: this.location, parent: real, within: directoriesFrom(root, real) };
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   async listDelimited(prefix: string): Promise<DelimitedListing> {
     const slash = prefix.lastIndexOf('/');
     const dirKey = slash >= 0 ? prefix.slice(0, slash + 1) : '';
     const partial = prefix.slice(dirKey.length);
+    const dir = this.resolve(dirKey || '.');
     let entries;
     try {
-      entries = await readdir(this.resolve(dirKey || '.'), { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true });
     } catch (error) {
       if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR')
         return { objects: [], prefixes: [] };
       throw error;
     }
+    const place = await this.placeOf(dir);
     const objects: ObjectInfo[] = [];
     const prefixes: string[] = [];
+    if (!place || !isInside(place.root, place.parent)) return { objects, prefixes };
     for (const entry of entries) {
       if (!entry.name.startsWith(partial)) continue;
       const key = dirKey + entry.name;
       const full = this.resolve(key);
-      if (entry.isFile() && !entry.name.endsWith('.tmp')) {
+      const found = await localEntry(full, entry, place);
+      if (found.kind === 'file' && isObject(entry.name)) {
         const info = await stat(full);
         objects.push({ key, size: info.size, lastModified: info.mtime });
-      } else if (entry.isDirectory() && (await holdsAnyObject(full))) {
+      } else if (found.kind === 'directory' && (await holdsAnyObject(full, inside(place, found.real)))) {
         // S3 has no empty directories: a prefix exists only while some object lives under it.
         prefixes.push(`${key}/`);
       }
@@ -193,7 +284,16 @@ export class LocalDiskStore implements ObjectStore {
   }
 }
 
-async function holdsAnyObject(dir: string): Promise<boolean> {
+async function statIfPresent(file: string): Promise<Stats | undefined> {
+  try {
+    return await stat(file);
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+}
+
+async function holdsAnyObject(dir: string, place: WalkPlace): Promise<boolean> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -201,11 +301,21 @@ async function holdsAnyObject(dir: string): Promise<boolean> {
     if (isMissing(error)) return false;
     throw error;
   }
-  for (const entry of entries) {
-    if (entry.isFile() && !entry.name.endsWith('.tmp')) return true;
-  }
-  for (const entry of entries) {
-    if (entry.isDirectory() && (await holdsAnyObject(path.join(dir, entry.name)))) return true;
+  const kinds = await Promise.all(
+    entries.map(async (entry) => ({
+      entry,
+      kind: await localEntry(path.join(dir, entry.name), entry, place),
+    })),
+  );
+  if (kinds.some(({ entry, kind }) => kind.kind === 'file' && isObject(entry.name))) return true;
+  for (const { entry, kind } of kinds) {
+    if (kind.kind !== 'directory') continue;
+    if (await holdsAnyObject(path.join(dir, entry.name), inside(place, kind.real))) return true;
   }
   return false;
+}
+
+/** The place of a directory entered from `place`, whose real path is `real`. */
+function inside(place: WalkPlace, real: string): WalkPlace {
+  return { ...place, parent: real, within: new Set([...place.within, real]) };
 }

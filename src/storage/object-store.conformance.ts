@@ -152,6 +152,12 @@ export function describeObjectStoreConformance(name: string, target: Conformance
       expect(root.objects.map((item) => item.key)).toEqual([`${dir}many-sibling.txt`]);
       expect(await s.list(`${dir}nothing-here/`)).toEqual([]);
       expect(await s.listDelimited(`${dir}nothing-here/`)).toEqual({ objects: [], prefixes: [] });
+      // What a store can hold through its own port, it serves: listChecked refuses none of it.
+      expect(await s.listChecked(`${dir}tree/`)).toEqual({
+        objects: await s.list(`${dir}tree/`),
+        refused: [],
+      });
+      expect(await s.listUnfinished(dir)).toEqual([]);
     });
 
     it('deletes a batch of more than 1,000 keys, ignoring keys that do not exist', async () => {

@@ -19,6 +19,19 @@ export interface DelimitedListing {
   prefixes: string[];
 }
 
+/** An entry under a prefix the store will not serve, and why. */
+export interface RefusedEntry {
+  key: string;
+  reason: string;
+}
+
+/** Every object under a prefix, and the entries there the store refused to serve. */
+export interface CheckedListing {
+  objects: ObjectInfo[];
+  /** Sorted by key. */
+  refused: RefusedEntry[];
+}
+
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
   start: number;
@@ -58,6 +71,17 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Every object whose key starts with `prefix`, sorted by key. */
   list(prefix: string): Promise<ObjectInfo[]>;
+  /**
+   * `list`, and the entries under `prefix` that are not listed for a reason worth telling: on local disk, a
+   * symbolic link whose target is outside the store's root, missing, or a directory it is in. For listing
+   * sources, whose user must learn why a file there was not read.
+   */
+  listChecked(prefix: string): Promise<CheckedListing>;
+  /**
+   * The leftovers of writes under `prefix` that are not objects (yet), which `list` never shows: the temp
+   * files of a local store, each with when it was last written to. Their keys may be passed to `delete`.
+   */
+  listUnfinished(prefix: string): Promise<ObjectInfo[]>;
   /** One level below `prefix`, split at '/' (S3's ListObjectsV2 with `Delimiter: '/'`). */
   listDelimited(prefix: string): Promise<DelimitedListing>;
   /** Deletes every listed key; keys that do not exist are ignored. */

@@ -30,6 +30,7 @@ import {
   ObjectNotFoundError,
   ObjectStoreError,
   type ByteRange,
+  type CheckedListing,
   type CopiedObject,
   type DelimitedListing,
   type ObjectInfo,
@@ -591,6 +592,20 @@ export class S3ObjectStore implements ObjectStore {
   async list(prefix: string): Promise<ObjectInfo[]> {
     const { objects } = await this.listPages(prefix, undefined);
     return objects;
+  }
+
+  /**
+   * None: a PUT or a completed multipart upload appears whole or not at all, and a failed multipart upload is
+   * aborted. The parts of an upload a killed process left are the bucket's AbortIncompleteMultipartUpload
+   * lifecycle rule's to remove.
+   */
+  async listUnfinished(): Promise<ObjectInfo[]> {
+    return [];
+  }
+
+  /** `list`: a bucket has no links, and every object there can be read. */
+  async listChecked(prefix: string): Promise<CheckedListing> {
+    return { objects: await this.list(prefix), refused: [] };
   }
 
   async listDelimited(prefix: string): Promise<DelimitedListing> {

@@ -10,6 +10,14 @@ import {
   writeCheckpointFile,
 } from './checkpoint.js';
 import { CommitConflictError } from '../core/errors.js';
+import {
+  assertWhole,
+  latestVersion,
+  logSegment,
+  readableVersions,
+  type LogListing,
+  type LogObject,
+} from './delta-log.js';
 import { joinKey, ObjectExistsError, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import {
   commitFileName,
@@ -98,8 +106,6 @@ function remember(key: string, actions: DeltaAction[]): void {
 
 /** A Delta Lake table rooted at `root` in an object store. */
 export class DeltaTable {
-  private readonly commits = new Map<number, DeltaAction[]>();
-
   constructor(
     readonly store: ObjectStore,
     readonly root: string,
@@ -109,12 +115,17 @@ export class DeltaTable {
     return joinKey(this.root, LOG_DIR, commitFileName(version));
   }
 
-  async versions(): Promise<number[]> {
-    return (await this.logListing()).commits.map((entry) => entry.version);
+  /** Where the table is, for messages. */
+  get location(): string {
+    return `${this.store.location}/${this.root}`;
   }
 
-  /** The commit files and the checkpoint files, each oldest first. */
-  private async logListing(): Promise<{ commits: LogObject[]; checkpoints: LogObject[] }> {
+  /** Every version a reader can open, oldest first; DeltaLogGapError when the log lacks a commit the latest needs. */
+  async versions(): Promise<number[]> {
+    return readableVersions(this.location, await this.logListing());
+  }
+
+  private async logListing(): Promise<LogListing> {
     const objects = await this.store.list(joinKey(this.root, LOG_DIR) + '/');
     const named = (parse: (name: string) => number | undefined): LogObject[] =>
       objects
@@ -128,15 +139,11 @@ export class DeltaTable {
     return (await this.versions()).length > 0;
   }
 
-  private async readCommit(version: number, listed?: ObjectInfo): Promise<DeltaAction[]> {
-    const cached = this.commits.get(version);
-    if (cached) return cached;
-    const key = this.logKey(version);
-    const actions = await this.readShared(key, listed, async () =>
+  private async readCommit(commit: LogObject): Promise<DeltaAction[]> {
+    const key = commit.object.key;
+    return this.readShared(key, commit.object, async () =>
       parseActions((await this.store.get(key)).toString('utf8'), key),
     );
-    this.commits.set(version, actions);
-    return actions;
   }
 
   private async readCheckpoint(checkpoint: LogObject): Promise<DeltaAction[]> {
@@ -145,35 +152,41 @@ export class DeltaTable {
     );
   }
 
-  /** A log file's actions, from the process-wide cache when this very file (key, size, time) was read before. */
+  /**
+   * A log file's actions, from the process-wide cache when this very file (key, size, time) was read before:
+   * a file removed and written again (a table recreated, a commit restored) is read afresh.
+   */
   private async readShared(
     key: string,
-    listed: ObjectInfo | undefined,
+    listed: ObjectInfo,
     read: () => Promise<DeltaAction[]>,
   ): Promise<DeltaAction[]> {
-    const shared =
-      listed && `${this.store.location}\0${key}\0${listed.size}\0${listed.lastModified.getTime()}`;
-    const known = shared === undefined ? undefined : sharedCommits.get(shared);
-    const actions = known ?? (await read());
-    if (shared !== undefined) remember(shared, actions);
+    const shared = `${this.store.location}\0${key}\0${listed.size}\0${listed.lastModified.getTime()}`;
+    const actions = sharedCommits.get(shared) ?? (await read());
+    remember(shared, actions);
     return actions;
   }
 
-  /** The latest version, or the one asked for (time travel); undefined when the table does not exist. */
+  /**
+   * The latest version, or the one asked for (time travel); undefined when the table does not exist.
+   * DeltaLogGapError when the log lacks a commit that version is built from: never a partial read.
+   */
   async snapshot(version?: number): Promise<TableSnapshot | undefined> {
-    const listing = await this.logListing();
-    const wanted = (entry: LogObject): boolean => version === undefined || entry.version <= version;
-    const entries = listing.commits.filter(wanted);
-    const versions = entries.map((entry) => entry.version);
-    if (versions.length === 0) return undefined;
-    if (version !== undefined && versions[versions.length - 1] !== version) {
+    return this.snapshotOf(await this.logListing(), version);
+  }
+
+  private async snapshotOf(listing: LogListing, version?: number): Promise<TableSnapshot | undefined> {
+    const latest = latestVersion(listing);
+    if (latest === undefined) return undefined;
+    if (version !== undefined && version > latest) {
       throw new Error(`${this.root}: version ${version} does not exist`);
     }
-    // From the latest checkpoint on: its state, then its own commit again (for the timestamp) and those after.
-    const checkpoint = listing.checkpoints.filter(wanted).at(-1);
-    const replayed = checkpoint ? entries.filter((entry) => entry.version >= checkpoint.version) : entries;
-    const logs = await Promise.all(replayed.map((entry) => this.readCommit(entry.version, entry.object)));
-    return replay(this.root, versions, checkpoint ? [await this.readCheckpoint(checkpoint), ...logs] : logs);
+    const segment = logSegment(this.location, listing, version ?? latest);
+    // The checkpoint's state, then its own commit again (for the timestamp) and those after.
+    const logs = await Promise.all(segment.commits.map((commit) => this.readCommit(commit)));
+    const checkpoint = segment.checkpoint;
+    const replayed = checkpoint ? [await this.readCheckpoint(checkpoint), ...logs] : logs;
+    return replay(this.root, segment.version, replayed, checkpoint?.object.lastModified.getTime() ?? 0);
   }
 
   /**
@@ -213,7 +226,12 @@ export class DeltaTable {
     let readVersion = request.readVersion;
     let uploaded = false;
     for (;;) {
-      const current = readVersion >= 0 ? await this.snapshot(readVersion) : undefined;
+      // The whole log is checked, not only the version read: a commit on top of a gap would seal it in.
+      const listing = await this.logListing();
+      assertWhole(this.location, listing);
+      const current = readVersion >= 0 ? await this.snapshotOf(listing, readVersion) : undefined;
+      if (readVersion >= 0 && !current)
+        throw this.conflict(`version ${readVersion} of ${this.root} is gone: the table was removed`);
       if (request.txns?.length && current && request.txns.every((txn) => isRecorded(current, txn))) {
         return { version: current.version, alreadyCommitted: true };
       }
@@ -239,18 +257,17 @@ export class DeltaTable {
           readVersion = latest.version; // an append still applies on top of the other writer's version
           continue;
         }
-        throw new CommitConflictError(`another writer committed version ${version} of ${this.root} first`, {
-          context: { file: this.root },
-          hint: 'rerun the task: it will recompute from the new version',
-        });
+        throw this.conflict(`another writer committed version ${version} of ${this.root} first`);
       }
     }
   }
-}
 
-interface LogObject {
-  version: number;
-  object: ObjectInfo;
+  private conflict(message: string): CommitConflictError {
+    return new CommitConflictError(message, {
+      context: { file: this.root },
+      hint: 'rerun the task: it will recompute from the new version',
+    });
+  }
 }
 
 function isRecorded(snapshot: TableSnapshot, txn: TxnAction): boolean {
@@ -335,9 +352,9 @@ export function decodeDeltaPath(path: string): string {
   return path.split('/').map(decodeURIComponent).join('/');
 }
 
-function replay(root: string, versions: number[], logs: DeltaAction[][]): TableSnapshot {
+/** The state of `version` from its log files in order; `timestamp` until a commit says when it was made. */
+function replay(root: string, version: number, logs: DeltaAction[][], timestamp: number): TableSnapshot {
   let metadata: MetadataAction | undefined;
-  let timestamp = 0;
   const files = new Map<string, AddAction>();
   const txns = new Map<string, number>();
   for (const actions of logs) {
@@ -351,7 +368,7 @@ function replay(root: string, versions: number[], logs: DeltaAction[][]): TableS
   }
   if (!metadata) throw new Error(`${root}: the Delta log has no metaData action`);
   return {
-    version: versions[versions.length - 1] ?? 0,
+    version,
     metadata,
     schema: JSON.parse(metadata.schemaString) as DeltaStructType,
     partitionColumns: metadata.partitionColumns,

@@ -1,4 +1,4 @@
-import { mkdtemp, utimes } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,9 +8,15 @@ import { skipWithoutDeltaRs } from '../testing/delta-rs.js';
 import { commitQuery, compareWithDeltaRs } from '../testing/delta-tables.js';
 import { DeltaTable } from './delta-table.js';
 import { LakeLayout, localLake } from './lake-layout.js';
-import { vacuumLake, vacuumTable } from './vacuum.js';
+import { STALE_TEMP_FILE_MS, vacuumLake, vacuumTable } from './vacuum.js';
 
 const DAY = 86_400_000;
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 let dir: string;
 let engine: DuckDbEngine;
@@ -44,7 +50,7 @@ async function overwrittenThrice(name: string): Promise<DeltaTable> {
 
 async function count(table: DeltaTable, version?: number): Promise<number> {
   const snapshot = await table.snapshot(version);
-  await engine.registerSnapshot('counted', snapshot!, store, table.root);
+  await engine.registerSnapshot('counted', snapshot!, table.store, table.root);
   const [row] = await engine.all<{ n: number }>('SELECT count(*)::INTEGER AS n FROM counted');
   return row!.n;
 }
@@ -220,5 +226,53 @@ describe('vacuumLake', () => {
       { area: 'gold', table: 'revenue', deleted: 1, kept: 1 },
     ]);
     expect(await lake.stores.store('bronze').exists('loose/file.parquet')).toBe(true);
+  });
+
+  it('deletes the temp files writers left, in tables and outside them, once stale, and reports them', async () => {
+    const root = path.join(dir, 'temp-lake');
+    const lake = new LakeLayout(localLake(root));
+    const orders = lake.table({ layer: 'silver', table: 'orders' });
+    await write(orders, 'SELECT 1 AS n', 'overwrite');
+    await write(orders, 'SELECT 2 AS n', 'overwrite');
+    const now = new Date();
+    const stale = new Date(now.getTime() - STALE_TEMP_FILE_MS - 1000);
+    // What a killed writer leaves: `<target>.<8 hex>.tmp` beside the object it was writing.
+    const leftovers = {
+      'silver/orders/_delta_log/00000000000000000002.json.0badf00d.tmp': stale,
+      'silver/orders/part-live.parquet.cafe0001.tmp': now, // a writer still at work
+      'gold/broken/part-0.parquet.deadbeef.tmp': stale, // a table whose first write never finished
+      'landing/orders/20240501T000000Z-abc/orders.csv.12345678.tmp': stale,
+      '_medallion/runs/r1.json.9abcdef0.tmp': stale,
+    };
+    for (const [file, time] of Object.entries(leftovers)) {
+      await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+      await writeFile(path.join(root, file), 'half a file');
+      await utimes(path.join(root, file), time, time);
+    }
+    const expected = [
+      {
+        area: 'landing',
+        table: 'orders',
+        temporary: ['orders/20240501T000000Z-abc/orders.csv.12345678.tmp'],
+      },
+      {
+        area: 'silver',
+        table: 'orders',
+        temporary: ['orders/_delta_log/00000000000000000002.json.0badf00d.tmp'],
+      },
+      { area: 'gold', table: 'broken', temporary: ['broken/part-0.parquet.deadbeef.tmp'] },
+      { area: 'system', table: 'runs', temporary: ['runs/r1.json.9abcdef0.tmp'] },
+    ];
+
+    const dry = await vacuumLake(lake, { now, retainMs: DAY, dryRun: true });
+    expect(dry.map(({ area, table, temporary }) => ({ area, table, temporary }))).toEqual(expected);
+    expect(dry.every((result) => result.deleted.join() === result.temporary.join())).toBe(true);
+    expect(dry.find((result) => result.table === 'orders' && result.area === 'silver')?.kept).toBe(2);
+    for (const file of Object.keys(leftovers)) expect(await exists(path.join(root, file))).toBe(true);
+
+    expect(await vacuumLake(lake, { now, retainMs: DAY })).toEqual(dry);
+    for (const [file, time] of Object.entries(leftovers))
+      expect(await exists(path.join(root, file))).toBe(time === now);
+    expect(await count(orders)).toBe(1);
   });
 });

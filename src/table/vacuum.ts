@@ -1,12 +1,13 @@
 import { MedallionError } from '../core/errors.js';
-import { joinKey, type ObjectInfo } from '../storage/object-store.js';
+import { joinKey, type ObjectInfo, type ObjectStore } from '../storage/object-store.js';
 import { LOG_DIR } from './delta-protocol.js';
 import { decodeDeltaPath, DeltaTable } from './delta-table.js';
 import type { LakeArea, LakeLayout } from './lake-layout.js';
 
 /**
  * VACUUM: deletes the data files no version still within the retention window needs. Overwritten silver and
- * gold tables otherwise keep every old version's files forever.
+ * gold tables otherwise keep every old version's files forever. It also deletes the temp files of writes that
+ * never finished (a process killed while writing).
  */
 export interface VacuumOptions {
   /** How far back versions stay readable (time travel), in ms. */
@@ -27,6 +28,12 @@ export interface VacuumResult {
 
 /** Keys deleted per store.delete call. */
 const DELETE_BATCH = 1000;
+
+/**
+ * A temp file untouched this long belongs to no live write, whatever the retention: a writer touches its temp
+ * file as the bytes land and renames it into place at once.
+ */
+export const STALE_TEMP_FILE_MS = 3_600_000;
 
 /** A path in `add.path` that is a URI or an absolute path rather than a path relative to the table root. */
 const ABSOLUTE_PATH = /^([a-z][a-z0-9+.-]*:|\/)/i;
@@ -51,12 +58,12 @@ export async function vacuumTable(table: DeltaTable, options: VacuumOptions): Pr
     (object) => !keys.has(object.key) && object.lastModified.getTime() < cutoff,
   );
   const deleted = doomed.map((object) => object.key);
-  if (!options.dryRun) {
-    for (let i = 0; i < deleted.length; i += DELETE_BATCH) {
-      await table.store.delete(deleted.slice(i, i + DELETE_BATCH));
-    }
-  }
+  if (!options.dryRun) await deleteAll(table.store, deleted);
   return { deleted, bytes: totalSize(doomed), kept: candidates.length - doomed.length };
+}
+
+async function deleteAll(store: ObjectStore, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += DELETE_BATCH) await store.delete(keys.slice(i, i + DELETE_BATCH));
 }
 
 /** Store keys of every file a retained version references, or undefined when the table has no version. */
@@ -113,26 +120,81 @@ function totalSize(objects: readonly ObjectInfo[]): number {
 
 export interface TableVacuumResult extends VacuumResult {
   area: LakeArea;
-  /** The table's directory in its area, e.g. `orders` or `_manifest`. */
+  /**
+   * The table's directory in its area, e.g. `orders` or `_manifest`; for temp files outside any table, the
+   * directory one level down they are under (a source's, in landing), `.` for the area's own.
+   */
   table: string;
+  /** The keys in `deleted` that are temp files of writes that never finished. */
+  temporary: string[];
 }
 
-/** The table layers of a lake; landing holds one table, the manifest. */
+/** The table layers of a lake; landing holds one table, the manifest, and the system area none. */
 const TABLE_AREAS = ['bronze', 'silver', 'gold', 'quarantine'] as const satisfies readonly LakeArea[];
 
 /**
  * Vacuums every Delta table of the lake: each directory one level down in bronze, silver, gold and quarantine
- * that has a `_delta_log`, and the landing manifest.
+ * that has a `_delta_log`, and the landing manifest. Deletes every temp file of the lake untouched for
+ * STALE_TEMP_FILE_MS, reported with the table it is in (or the directory, outside tables).
  */
 export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Promise<TableVacuumResult[]> {
-  const tables: { area: LakeArea; table: DeltaTable }[] = [{ area: 'landing', table: lake.manifest() }];
-  for (const area of TABLE_AREAS) {
-    for (const table of await lake.tablesIn(area)) tables.push({ area, table });
-  }
   const results: TableVacuumResult[] = [];
-  for (const { area, table } of tables) {
-    if (!(await table.exists())) continue;
-    results.push({ area, table: table.root, ...(await vacuumTable(table, options)) });
+  for (const area of ['landing', ...TABLE_AREAS, 'system'] as const) {
+    const tables = await tablesOf(lake, area);
+    const store = lake.stores.store(area);
+    const stale = await staleTempFiles(store, options.now);
+    for (const table of tables) {
+      const temporary = stale.filter((object) => object.key.startsWith(`${joinKey(table.root)}/`));
+      if (temporary.length === 0 && !(await table.exists())) continue;
+      results.push(withTemporary(area, table.root, await vacuumTable(table, options), temporary));
+    }
+    const inTables = new Set(results.flatMap((result) => (result.area === area ? result.temporary : [])));
+    for (const [directory, temporary] of byDirectory(stale.filter((object) => !inTables.has(object.key)))) {
+      results.push(withTemporary(area, directory, { deleted: [], bytes: 0, kept: 0 }, temporary));
+    }
+    if (!options.dryRun)
+      await deleteAll(
+        store,
+        stale.map((object) => object.key),
+      );
   }
   return results;
+}
+
+async function tablesOf(lake: LakeLayout, area: LakeArea): Promise<DeltaTable[]> {
+  if (area === 'landing') return [lake.manifest()];
+  return area === 'system' ? [] : lake.tablesIn(area);
+}
+
+async function staleTempFiles(store: ObjectStore, now: Date): Promise<ObjectInfo[]> {
+  const staleBefore = now.getTime() - STALE_TEMP_FILE_MS;
+  return (await store.listUnfinished('')).filter((object) => object.lastModified.getTime() < staleBefore);
+}
+
+function withTemporary(
+  area: LakeArea,
+  table: string,
+  result: VacuumResult,
+  temporary: readonly ObjectInfo[],
+): TableVacuumResult {
+  const keys = temporary.map((object) => object.key);
+  return {
+    area,
+    table,
+    deleted: [...result.deleted, ...keys].sort(),
+    bytes: result.bytes + totalSize(temporary),
+    kept: result.kept,
+    temporary: keys,
+  };
+}
+
+/** The objects grouped by the directory one level down they are under, `.` for those at the top. */
+function byDirectory(objects: readonly ObjectInfo[]): Map<string, ObjectInfo[]> {
+  const groups = new Map<string, ObjectInfo[]>();
+  for (const object of objects) {
+    const slash = object.key.indexOf('/');
+    const directory = slash > 0 ? object.key.slice(0, slash) : '.';
+    groups.set(directory, [...(groups.get(directory) ?? []), object]);
+  }
+  return groups;
 }
