@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -6,5 +7,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Absolute, so that a run with another --root (the guard's own test) still uses it.
+    globalSetup: [fileURLToPath(new URL('src/testing/sandbox-setup.ts', import.meta.url))],
   },
 });

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../runner/run-summary.js';
 import { medallion } from '../testing/medallion-cli.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
@@ -10,13 +10,17 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-cli-'));
 });
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** `medallion run ARGS` with the runs kept in the test's directory, not in the working directory's default. */
+const run = (args: string[], env?: NodeJS.ProcessEnv) =>
+  medallion(['run', ...args, '--db', `sqlite:${path.join(dir, 'metadata.db')}`], env);
 
 describe('the medallion command', () => {
   it('scaffolds a project with `init` whose pipeline runs, nothing procurement-specific in it', async () => {
     const project = path.join(dir, 'shop');
     expect((await medallion(['init', project])).code).toBe(0);
-    const { code, stdout } = await medallion([
-      'run',
+    const { code, stdout } = await run([
       '--pipeline',
       path.join(project, 'pipeline.mjs'),
       '--source',
@@ -84,8 +88,7 @@ describe('the medallion command', () => {
   });
 
   it('exits 2 with the flag named when the source directory does not exist', async () => {
-    const { code, stderr } = await medallion([
-      'run',
+    const { code, stderr } = await run([
       '--source',
       path.join(dir, 'missing'),
       '--lake',
@@ -98,13 +101,7 @@ describe('the medallion command', () => {
   it('exits 2 on an unknown flag and 1 when the run fails', async () => {
     expect((await medallion(['run', '--nope'])).code).toBe(2);
     const empty = await mkdtemp(path.join(dir, 'empty-'));
-    const { code, stdout } = await medallion([
-      'run',
-      '--source',
-      empty,
-      '--lake',
-      path.join(dir, 'empty-lake'),
-    ]);
+    const { code, stdout } = await run(['--source', empty, '--lake', path.join(dir, 'empty-lake')]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/FAILED[\s\S]*does not exist yet/);
   });
@@ -116,8 +113,8 @@ describe.skipIf(!s3)('the medallion command pointed at S3', () => {
   const env = () => s3EnvFor(s3!, path.join(dir, 's3-cache'));
 
   it('says once, at start, that the credentials are wrong', async () => {
-    const { code, stderr } = await medallion(
-      ['run', '--source', 's3://nowhere-at-all/x', '--lake', path.join(dir, 'l1')],
+    const { code, stderr } = await run(
+      ['--source', 's3://nowhere-at-all/x', '--lake', path.join(dir, 'l1')],
       {
         ...env(),
         MEDALLION_S3_SECRET_KEY: 'not-the-secret',
@@ -130,8 +127,8 @@ describe.skipIf(!s3)('the medallion command pointed at S3', () => {
 
   it('names the bucket when the source bucket does not exist', async () => {
     const bucket = freshBucketName('missing');
-    const { code, stderr } = await medallion(
-      ['run', '--source', `s3://${bucket}/in`, '--lake', path.join(dir, 'l2')],
+    const { code, stderr } = await run(
+      ['--source', `s3://${bucket}/in`, '--lake', path.join(dir, 'l2')],
       env(),
     );
     expect(code).toBe(2);
@@ -139,13 +136,10 @@ describe.skipIf(!s3)('the medallion command pointed at S3', () => {
   });
 
   it('names the endpoint when nothing answers there', async () => {
-    const { code, stderr } = await medallion(
-      ['run', '--source', 's3://some-bucket/in', '--lake', path.join(dir, 'l3')],
-      {
-        ...env(),
-        MEDALLION_S3_ENDPOINT: 'http://127.0.0.1:1',
-      },
-    );
+    const { code, stderr } = await run(['--source', 's3://some-bucket/in', '--lake', path.join(dir, 'l3')], {
+      ...env(),
+      MEDALLION_S3_ENDPOINT: 'http://127.0.0.1:1',
+    });
     expect(code).toBe(2);
     expect(stderr).toContain('127.0.0.1:1');
   });
