@@ -231,8 +231,8 @@ export async function serveCommand(flags: ServeFlags): Promise<void> {
     process.once('SIGTERM', close);
     const { scheduler, store, pipelines, done } = await startSchedulerOrClose(flags, close);
     api.context = { store, worker: scheduler.worker, pipelines, startedAt: Date.now() };
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    note(`medallion serve: listening on http://${host}:${address.port}`);
+    const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    note(`medallion serve: listening on http://${shown}:${address.port}`);
     await done;
     close();
   } catch (error) {
