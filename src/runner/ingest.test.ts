@@ -111,3 +111,37 @@ describe.skipIf(!server)('ingest of large files', () => {
     await landsEachFileOnce(new LocalDiskStore(path.join(dir, 'source')), lake);
   });
 });
+
+describe('two runs landing into one lake at once', () => {
+  it('records each file once: the run that commits second leaves the files the first recorded to it', async () => {
+    const lake = new LakeLayout(localLake(path.join(dir, `lake-race-${Date.now()}`)));
+    const source = new LocalDiskStore(path.join(dir, 'source'));
+    const other = await engine.connect();
+    const logs: string[] = [];
+    try {
+      // Both read the empty manifest before either records anything, as runs of two metadata databases would.
+      const [first, second] = await Promise.all([
+        ingest({ ...standaloneContext({ pipeline, source, lake, engine }), log: (line) => logs.push(line) }),
+        ingest({
+          ...standaloneContext({ pipeline, source, lake, engine: other }),
+          log: (line) => logs.push(line),
+        }),
+      ]);
+      const landed = [...first.landed, ...second.landed];
+      expect(landed.map((entry) => entry.checksum).sort()).toEqual(
+        [files['large.bin'], files['small.bin']].sort(),
+      );
+      expect(first.skipped.length + second.skipped.length).toBe(4);
+      expect(logs.join('\n')).toMatch(/the landing manifest moved on to version 0 while files were landed/);
+      // One landed copy per checksum is left, the one the manifest names.
+      const keys = (await lake.landing().list(''))
+        .map((object) => object.key)
+        .filter((key) => !key.startsWith('_'));
+      expect(keys.sort()).toEqual(landed.map((entry) => entry.landingKey).sort());
+      const third = await ingest(standaloneContext({ pipeline, source, lake, engine }));
+      expect(third.landed).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+});

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { ConfigError } from '../core/errors.js';
+import { CommitConflictError, ConfigError } from '../core/errors.js';
 import type { SourceDefinition } from '../core/pipeline.js';
 import { mapConcurrently } from '../core/concurrency.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { appendToManifest, currentFiles, type ManifestEntry } from './landing-manifest.js';
+import { appendToManifest, readManifest, type ManifestEntry } from './landing-manifest.js';
 import type { RunContext } from './run-context.js';
 
 export interface IngestReport {
@@ -82,9 +82,8 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     );
   }
   const report: IngestReport = { landed: [], skipped: [], unmatched: [], refused: [] };
-  const known = new Map(
-    (await currentFiles(context)).map((entry) => [`${entry.source}/${entry.checksum}`, entry.status]),
-  );
+  const manifest = await readManifest(context);
+  const known = new Map(manifest.files.map((entry) => [identityOf(entry), entry.status]));
   const stamp = context.startedAt
     .toISOString()
     .replace(/[-:]/g, '')
@@ -107,7 +106,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     const fileId = createHash('sha256').update(`${context.runId}\0${key}`).digest('hex').slice(0, 12);
     const landingKey = context.lake.landingKey(source.name, `${stamp}-${fileId}`, fileName);
     const checksum = await landFile(files, key, size, context.lake.landing(), landingKey, (sum) => {
-      const identity = `${source.name}/${sum}`;
+      const identity = identityOf({ source: source.name, checksum: sum });
       const previous = known.get(identity);
       if (previous) {
         report.skipped.push({ fileName: key, source: source.name, status: previous });
@@ -135,6 +134,47 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
     return entry;
   });
   report.landed = landed.filter((entry): entry is ManifestEntry => entry !== undefined);
-  await appendToManifest(context, report.landed);
+  await recordLanded(context, report, manifest.version);
   return report;
+}
+
+/** A file's identity in the manifest: the same bytes for the same source are one file. */
+function identityOf(entry: Pick<ManifestEntry, 'source' | 'checksum'>): string {
+  return `${entry.source}/${entry.checksum}`;
+}
+
+/** How often the manifest may move on under an ingest (runs of other metadata databases) before it gives up. */
+const MANIFEST_RACE_ATTEMPTS = 5;
+
+/**
+ * Records the landed files in the manifest, on the version the ingest read: when another run (of another metadata
+ * database, on the same lake) recorded files meanwhile, those it landed too are dropped from this run's landing
+ * and report, and the rest is recorded on the new version. So landing never records two copies of one checksum.
+ */
+async function recordLanded(context: RunContext, report: IngestReport, readVersion: number): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await appendToManifest(context, report.landed, readVersion);
+      return;
+    } catch (error) {
+      if (!(error instanceof CommitConflictError) || attempt >= MANIFEST_RACE_ATTEMPTS) throw error;
+    }
+    const manifest = await readManifest(context);
+    const recorded = new Map(manifest.files.map((entry) => [identityOf(entry), entry.status]));
+    const twins = report.landed.filter((entry) => recorded.has(identityOf(entry)));
+    await context.lake.landing().delete(twins.map((entry) => entry.landingKey));
+    report.landed = report.landed.filter((entry) => !recorded.has(identityOf(entry)));
+    for (const twin of twins) {
+      report.skipped.push({
+        fileName: twin.sourceKey,
+        source: twin.source,
+        status: recorded.get(identityOf(twin)) ?? 'landed',
+      });
+    }
+    context.log(
+      `the landing manifest moved on to version ${manifest.version} while files were landed (another run on ` +
+        `this lake): ${twins.length} file(s) it had recorded meanwhile are left to it, ${report.landed.length} recorded here`,
+    );
+    readVersion = manifest.version;
+  }
 }

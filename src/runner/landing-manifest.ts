@@ -45,16 +45,21 @@ function literal(value: string | number | null, type: string): string {
 
 /** Every file's latest event. */
 export async function currentFiles(context: RunContext): Promise<ManifestEntry[]> {
+  return (await readManifest(context)).files;
+}
+
+/** Every file's latest event, and the manifest's version they were read from (-1: no manifest yet). */
+export async function readManifest(context: RunContext): Promise<{ version: number; files: ManifestEntry[] }> {
   const table = context.lake.manifest();
   const snapshot = await table.snapshot();
-  if (!snapshot) return [];
+  if (!snapshot) return { version: -1, files: [] };
   await context.engine.registerSnapshot('__manifest', snapshot, table.store, table.root);
   const rows = await context.engine.all(`
     SELECT ${COLUMNS.map(([, column, type]) => (type === 'TIMESTAMPTZ' ? `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${column}` : column)).join(', ')}
     FROM __manifest
     QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY event_at DESC, status <> 'landed' DESC) = 1
     ORDER BY event_at, file_name`);
-  return rows.map((row) => {
+  const files = rows.map((row) => {
     const entry: Record<string, unknown> = {};
     for (const [field, column, type] of COLUMNS) {
       const value = row[column];
@@ -62,11 +67,17 @@ export async function currentFiles(context: RunContext): Promise<ManifestEntry[]
     }
     return entry as unknown as ManifestEntry;
   });
+  return { version: snapshot.version, files };
 }
 
+/**
+ * Appends file events. With `readVersion`, the events were decided from that version of the manifest: the append
+ * fails with a CommitConflictError when another run appended since (so that no file is recorded landed twice).
+ */
 export async function appendToManifest(
   context: RunContext,
   entries: readonly ManifestEntry[],
+  readVersion?: number,
 ): Promise<void> {
   if (entries.length === 0) return;
   const rows = entries.map(
@@ -77,5 +88,6 @@ export async function appendToManifest(
     mode: 'append',
     runId: context.runId,
     task: 'manifest',
+    ...(readVersion !== undefined && { readVersion, exclusive: true }),
   });
 }

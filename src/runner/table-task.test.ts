@@ -1,13 +1,20 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PipelineDefinition, TableDefinition } from '../core/pipeline.js';
+import type { MetadataStore } from '../metadata/metadata-store.js';
+import { openMetadataStore } from '../metadata/open.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
+import { DeltaTable, type CommitRequest } from '../table/delta-table.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { runPipeline } from './run-pipeline.js';
 
-async function runWith(silver: TableDefinition) {
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+async function runWith(silver: TableDefinition, store?: MetadataStore) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-refine-'));
   await mkdir(path.join(dir, 'source'));
   await writeFile(path.join(dir, 'source', 'items-1.csv'), 'id,qty\n1,5\n2,-1\n2,7\n3,x\n');
@@ -24,7 +31,12 @@ async function runWith(silver: TableDefinition) {
     tables: [silver],
   };
   const lake = localLake(path.join(dir, 'lake'));
-  const summary = await runPipeline({ pipeline, source: new LocalDiskStore(path.join(dir, 'source')), lake });
+  const summary = await runPipeline({
+    pipeline,
+    source: new LocalDiskStore(path.join(dir, 'source')),
+    lake,
+    ...(store && { store }),
+  });
   return { summary, lake: new LakeLayout(lake) };
 }
 
@@ -92,5 +104,51 @@ describe('refined tables', () => {
     });
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatch(/returned 3 records for 4 input rows/);
+  });
+});
+
+describe('a table task that loses a commit race', () => {
+  it('reads its inputs again, recomputes and commits on the version the other writer made', async () => {
+    const commit = DeltaTable.prototype.commit;
+    let raced = false;
+    // Another writer (a run of another metadata database) commits silver.items just before this run does.
+    vi.spyOn(DeltaTable.prototype, 'commit').mockImplementation(async function (
+      this: DeltaTable,
+      request: CommitRequest,
+    ) {
+      if (
+        !raced &&
+        this.root === 'items' &&
+        request.mode === 'overwrite' &&
+        request.info?.task === 'silver.items'
+      ) {
+        raced = true;
+        await commit.call(new DeltaTable(this.store, this.root), {
+          ...request,
+          files: [],
+          txns: [{ appId: 'another-writer', version: 0 }],
+        });
+      }
+      return commit.call(this, request);
+    });
+    const store = await openMetadataStore(':memory:');
+    try {
+      const { summary, lake } = await runWith(
+        { name: 'items', layer: 'silver', sql: ({ ref }) => `SELECT id FROM ${ref('bronze', 'items')}` },
+        store,
+      );
+      expect(raced).toBe(true);
+      expect(summary.status).toBe('success');
+      const table = await lake.table({ layer: 'silver', table: 'items' }).snapshot();
+      expect(table?.version).toBe(1);
+      expect(table?.txns.get('another-writer')).toBe(0);
+      expect(summary.tables.find((entry) => entry.layer === 'silver')?.rows).toBe(4);
+      const log = await store.readLog(summary.runId, 'silver.items', 1);
+      expect(log.lines.join('\n')).toMatch(
+        /lost a commit race .*; reading the inputs again and recomputing \(try 2 of 3\)/,
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

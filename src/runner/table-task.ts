@@ -1,4 +1,4 @@
-import { AccountingError, ConfigError, MedallionError } from '../core/errors.js';
+import { AccountingError, CommitConflictError, ConfigError, MedallionError } from '../core/errors.js';
 import { referencedTables, tableKey, type TableId } from '../core/graph.js';
 import type { Refinement, SqlContext, TableDefinition } from '../core/pipeline.js';
 import { quoteIdent } from '../engine/delta-types.js';
@@ -70,8 +70,33 @@ export async function registerInputs(context: RunContext, ids: readonly TableId[
   }
 }
 
-/** Computes a silver or gold table from its inputs and commits it as the table's new version. */
+/** Recomputations a table task makes after losing a commit race, before it fails. */
+export const COMMIT_RACE_ATTEMPTS = 3;
+
+/**
+ * Computes a silver or gold table from its inputs and commits it as the table's new version. Another writer (a run
+ * of another metadata database on the same lake) committing the table first makes the task read the inputs again,
+ * recompute and commit on the new version, a bounded number of times.
+ */
 export async function buildTable(
+  context: RunContext,
+  definition: TableDefinition,
+  task: string,
+): Promise<TableReport> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await buildOnce(context, definition, task);
+    } catch (error) {
+      if (!(error instanceof CommitConflictError) || attempt >= COMMIT_RACE_ATTEMPTS) throw error;
+      context.log(
+        `lost a commit race (${error.message}); reading the inputs again and recomputing ` +
+          `(try ${attempt + 1} of ${COMMIT_RACE_ATTEMPTS})`,
+      );
+    }
+  }
+}
+
+async function buildOnce(
   context: RunContext,
   definition: TableDefinition,
   task: string,

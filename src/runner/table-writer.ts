@@ -18,6 +18,12 @@ export interface WriteOptions {
   audit?: (staged: string) => Promise<void>;
   /** Refuse a version whose columns differ from the current version's (added, removed or retyped). */
   failOnSchemaDrift?: boolean;
+  /**
+   * The version the rows were computed from (default: the current one when the write starts); with `exclusive`,
+   * the commit fails (CommitConflictError) when another writer committed since.
+   */
+  readVersion?: number;
+  exclusive?: boolean;
 }
 
 export interface WriteResult {
@@ -65,8 +71,9 @@ export async function writeTable(
     schema: staged.schema,
     partitionColumns: [...(options.partitionBy ?? [])],
     files: staged.files,
-    readVersion: before?.version ?? -1,
+    readVersion: options.readVersion ?? before?.version ?? -1,
     ...(txns && { txns }),
+    ...(options.exclusive && { exclusive: true }),
     info: { runId: options.runId, task: options.task },
   });
   return { ...result, rows: staged.rows };

@@ -74,6 +74,11 @@ export interface CommitRequest {
   readVersion: number;
   /** Applications whose progress this commit records; a commit whose txns are all already recorded is skipped. */
   txns?: TxnAction[];
+  /**
+   * An append whose rows depend on what the table held at `readVersion` (the landing manifest's: a file is landed
+   * once): it fails with a CommitConflictError instead of landing on another writer's newer version.
+   */
+  exclusive?: boolean;
   operation?: string;
   /** Extra fields for commitInfo (run id, task…). */
   info?: Record<string, string>;
@@ -253,7 +258,7 @@ export class DeltaTable {
       } catch (error) {
         if (!(error instanceof ObjectExistsError)) throw error;
         const latest = await this.snapshot();
-        if (request.mode === 'append' && latest && sameShape(latest, request)) {
+        if (request.mode === 'append' && !request.exclusive && latest && sameShape(latest, request)) {
           readVersion = latest.version; // an append still applies on top of the other writer's version
           continue;
         }

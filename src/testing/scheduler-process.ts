@@ -19,6 +19,8 @@ export interface Exit {
 
 export interface SchedulerProcess {
   readonly pid: number;
+  /** What it printed on stdout alone. */
+  stdout(): string;
   /** Resolves once the process has exited. */
   readonly exited: Promise<Exit>;
   /** Whether it has exited. */
@@ -31,23 +33,44 @@ export interface SchedulerProcess {
 
 const running = new Map<number, SchedulerProcess>();
 
-/** Starts `medallion scheduler` with these flags (and these options of node itself, e.g. `--import HOOK`). */
+export interface ProcessOptions {
+  /** Options of node itself, e.g. `--import HOOK`. */
+  nodeArgs?: readonly string[];
+  /** Variables added to the environment. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Starts `medallion scheduler` with these flags. */
 export function startSchedulerProcess(
   args: readonly string[],
-  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  options: ProcessOptions = {},
+): SchedulerProcess {
+  return startMedallionProcess(['scheduler', ...args], options);
+}
+
+/** Starts `medallion ARGS` (any command) as its own process, its output kept. */
+export function startMedallionProcess(
+  args: readonly string[],
+  options: ProcessOptions = {},
 ): SchedulerProcess {
   if (!existsSync(MEDALLION_BIN)) {
     throw new Error(`${MEDALLION_BIN} does not exist: run \`npm run build\` before these tests`);
   }
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MEDALLION_BIN, 'scheduler', ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MEDALLION_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
+    ...(options.cwd && { cwd: options.cwd }),
   });
   if (child.pid === undefined) throw new Error('the scheduler process did not start');
   const pid = child.pid;
   let output = '';
+  let stdout = '';
   let done = false;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    stdout += chunk;
+  });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = new Promise<Exit>((resolve) => {
     child.once('close', (code, signal) => {
@@ -63,6 +86,7 @@ export function startSchedulerProcess(
       return done;
     },
     output: () => output,
+    stdout: () => stdout,
     worker: async () => {
       const match = await waitFor(
         async () => /^medallion scheduler (\S+): /m.exec(output) ?? (done ? 'exited' : undefined),

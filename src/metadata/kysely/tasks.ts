@@ -109,11 +109,13 @@ export async function rescheduleTasks(
       if (result.numUpdatedRows > 0n) changed.push(task.taskId);
     }
     if (changed.length > 0) {
-      // A cleared run starts afresh: a stop asked of its earlier life does not carry over.
+      // A cleared run starts afresh: a stop asked of its earlier life does not carry over, and any scheduler may
+      // run it (the `medallion run` process that drove it alone is gone).
       await trx
         .updateTable('medallion_runs')
         .set({
           state: 'queued',
+          owner: null,
           stop_state: null,
           stop_reason: null,
           stop_requested_at: null,
