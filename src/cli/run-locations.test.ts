@@ -156,7 +156,10 @@ describe('a scheduler on lake A and `medallion run --lake B` on one database', (
     await writeFile(s.gate, 'open\n');
     const cleared = await medallion(['clear', failedRun, ...common, '--json']);
     expect(cleared.code, cleared.stderr).toBe(0);
-    expect(JSON.parse(cleared.stdout)).toEqual({ runId: failedRun, cleared: ['gold.totals', 'quality_check'] });
+    expect(JSON.parse(cleared.stdout)).toEqual({
+      runId: failedRun,
+      cleared: ['gold.totals', 'quality_check'],
+    });
     const rerun = await finished(s.store, failedRun, 'the cleared run to finish');
     expect(rerun.state).toBe('success');
     expect(await s.store.listAttempts(failedRun, 'gold.totals')).toMatchObject([

@@ -49,7 +49,9 @@ export async function currentFiles(context: RunContext): Promise<ManifestEntry[]
 }
 
 /** Every file's latest event, and the manifest's version they were read from (-1: no manifest yet). */
-export async function readManifest(context: RunContext): Promise<{ version: number; files: ManifestEntry[] }> {
+export async function readManifest(
+  context: RunContext,
+): Promise<{ version: number; files: ManifestEntry[] }> {
   const table = context.lake.manifest();
   const snapshot = await table.snapshot();
   if (!snapshot) return { version: -1, files: [] };
