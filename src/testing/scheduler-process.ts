@@ -21,6 +21,8 @@ export interface SchedulerProcess {
   readonly pid: number;
   /** What it printed on stdout alone. */
   stdout(): string;
+  /** Closes the reading end of its stdout, as `head` does once it has read enough. */
+  closeStdout(): void;
   /** Resolves once the process has exited. */
   readonly exited: Promise<Exit>;
   /** Whether it has exited. */
@@ -87,6 +89,7 @@ export function startMedallionProcess(
     },
     output: () => output,
     stdout: () => stdout,
+    closeStdout: () => child.stdout.destroy(),
     worker: async () => {
       const match = await waitFor(
         async () => /^medallion scheduler (\S+): /m.exec(output) ?? (done ? 'exited' : undefined),
