@@ -1,8 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { locationOpener, storeSettings } from '../cli/locations.js';
+import { definePipeline } from '../core/pipeline.js';
 import { generateDemoData } from '../demo-data/generate.js';
+import { Scheduler } from '../orchestrator/scheduler.js';
+import { PipelineTaskRunner } from './pipeline-task-runner.js';
+import type { RunSummary } from './run-summary.js';
 import { openMetadataStore } from '../metadata/open.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
@@ -73,6 +78,97 @@ describe('skipping unchanged work', () => {
       const after = await tableVersions();
       expect(after['silver.marches_publics']).toBe((versions['silver.marches_publics'] ?? 0) + 1);
     } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('skipping unchanged work across triggers', () => {
+  it('skips every table task of a scheduled run after a manual one with nothing new, but those reading its interval or a changed parameter', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'medallion-skip-triggers-'));
+    const source = path.join(root, 'source');
+    await mkdir(source);
+    await writeFile(path.join(source, 'items-1.csv'), 'id,region\n1,eu\n2,us\n3,eu\n');
+    const items = definePipeline({
+      name: 'items',
+      schedule: { every: '1h', startDate: new Date(Date.now() - 3 * 3600_000).toISOString() },
+      params: { region: { type: 'string', default: 'eu' } },
+      sources: [
+        {
+          name: 'items',
+          pattern: 'items-*.csv',
+          bronzeTable: 'items',
+          format: { type: 'csv', delimiter: ',', requiredColumns: ['id', 'region'] },
+        },
+      ],
+      tables: [
+        {
+          name: 'items',
+          layer: 'silver',
+          sql: ({ ref }) => `SELECT id, region FROM ${ref('bronze', 'items')}`,
+        },
+        {
+          name: 'in_region',
+          layer: 'gold',
+          sql: ({ ref, param }) =>
+            `SELECT count(*) AS n FROM ${ref('silver', 'items')} WHERE region = ${param('region')}`,
+        },
+        {
+          name: 'in_interval',
+          layer: 'gold',
+          sql: ({ ref, dataIntervalStart }) =>
+            `SELECT count(*) AS n, ${dataIntervalStart} AS since FROM ${ref('silver', 'items')}`,
+        },
+      ],
+    });
+    const store = await openMetadataStore(`sqlite:${path.join(root, 'metadata.db')}`);
+    const locations = { source, lake: path.join(root, 'lake') };
+    const runner = new PipelineTaskRunner({ open: locationOpener(storeSettings({})), scratchDir: root });
+    const statuses = (summary: RunSummary) =>
+      Object.fromEntries(
+        summary.tasks.filter((task) => task.id !== 'ingest').map((task) => [task.id, task.status]),
+      );
+    const manual = (params: Record<string, string> = {}) =>
+      runPipeline({
+        pipeline: items,
+        store,
+        params,
+        source: new LocalDiskStore(source),
+        lake: localLake(locations.lake),
+        scratchDir: root,
+      });
+    try {
+      expect((await manual()).status).toBe('success');
+
+      const scheduler = new Scheduler({
+        store,
+        pipelines: [items],
+        runner,
+        locations: () => locations,
+        pollMs: 50,
+      });
+      await scheduler.loop(async () =>
+        (await store.listRuns({ states: ['success', 'failed'] })).some((run) => run.trigger === 'schedule'),
+      );
+      await scheduler.finish();
+      const scheduled = (await store.listRuns({ pipeline: 'items' })).find(
+        (run) => run.trigger === 'schedule',
+      );
+      expect(statuses(scheduled?.summary as RunSummary)).toEqual({
+        'bronze.items': 'skipped',
+        'silver.items': 'skipped',
+        'gold.in_region': 'skipped',
+        'gold.in_interval': 'success',
+        quality_check: 'success',
+      });
+
+      const otherRegion = await manual({ region: 'us' });
+      expect(statuses(otherRegion)).toMatchObject({
+        'silver.items': 'skipped',
+        'gold.in_region': 'success',
+      });
+    } finally {
+      await runner.close();
       await store.close();
     }
   });
