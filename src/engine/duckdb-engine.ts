@@ -20,6 +20,15 @@ export interface EngineOptions {
 export type SqlValue = string | number | boolean | null | SqlValue[] | { [key: string]: SqlValue };
 export type SqlRow = Record<string, SqlValue>;
 
+/** One statement a session ran: what, how long, and the error when it failed. */
+export interface StatementTrace {
+  sql: string;
+  ms: number;
+  error?: string;
+}
+
+export type StatementTracer = (trace: StatementTrace) => void;
+
 export interface StagedTable {
   schema: DeltaStructType;
   files: StagedFile[];
@@ -34,6 +43,8 @@ export class DuckDbEngine {
     readonly scratchDir: string,
     /** Connections made by `connect()` share their parent's instance and leave it open on close. */
     private readonly ownsInstance = true,
+    /** Hears of every statement this session runs (a try's log). */
+    private readonly tracer?: StatementTracer,
   ) {}
 
   static async create(options: EngineOptions): Promise<DuckDbEngine> {
@@ -48,11 +59,32 @@ export class DuckDbEngine {
 
   /**
    * Another session on the same database and memory budget, for a task running beside others: its temporary
-   * views and macros are its own, and `close()` ends only the session.
+   * views and macros are its own, and `close()` ends only the session. `tracer` hears of each statement it runs.
    */
-  async connect(scratchDir: string = this.scratchDir): Promise<DuckDbEngine> {
+  async connect(options: { scratchDir?: string; tracer?: StatementTracer } = {}): Promise<DuckDbEngine> {
+    const scratchDir = options.scratchDir ?? this.scratchDir;
     await mkdir(scratchDir, { recursive: true });
-    return new DuckDbEngine(this.instance, await utcConnection(this.instance), scratchDir, false);
+    return new DuckDbEngine(
+      this.instance,
+      await utcConnection(this.instance),
+      scratchDir,
+      false,
+      options.tracer,
+    );
+  }
+
+  /** Runs one statement, timed and told to the tracer (with its error when it fails). */
+  private async traced<T>(sql: string, execute: () => Promise<T>): Promise<T> {
+    if (!this.tracer) return execute();
+    const started = performance.now();
+    try {
+      const result = await execute();
+      this.tracer({ sql, ms: performance.now() - started });
+      return result;
+    } catch (error) {
+      this.tracer({ sql, ms: performance.now() - started, error: (error as Error).message });
+      throw error;
+    }
   }
 
   /** Stops the query running on this session (it fails with an interruption error). */
@@ -61,12 +93,12 @@ export class DuckDbEngine {
   }
 
   async run(sql: string): Promise<void> {
-    await this.connection.run(sql);
+    await this.traced(sql, () => this.connection.run(sql));
   }
 
   /** Small results only: every row becomes a JS object (BIGINT as number when it fits, else string). */
   async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
-    const reader = await this.connection.runAndReadAll(sql);
+    const reader = await this.traced(sql, () => this.connection.runAndReadAll(sql));
     return reader.getRowObjectsJson() as unknown as T[];
   }
 
@@ -95,8 +127,12 @@ export class DuckDbEngine {
     store: ObjectStore,
     root: string,
   ): Promise<void> {
-    await this.run(
-      `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await snapshotSql(snapshot, store, root)}`,
+    const sql = `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${await snapshotSql(snapshot, store, root)}`;
+    // Traced as what it means (its statement lists every data file of the version).
+    const files = snapshot.files.length;
+    await this.traced(
+      `-- ${name} := ${root} version ${snapshot.version} (${files} file${files === 1 ? '' : 's'})`,
+      () => this.connection.run(sql),
     );
   }
 

@@ -92,6 +92,11 @@ export async function loadBronze(
       report.quarantined += file.quarantined;
     }
     report.version = committed.version;
+    context.log(
+      committed.alreadyCommitted
+        ? `version ${committed.version} already holds these files' rows (an earlier try committed them)`
+        : `appended ${report.rowsOut} row(s) as version ${committed.version} of bronze.${source.bronzeTable}`,
+    );
     return report;
   } finally {
     await Promise.all(prepared.map((file) => file.cleanup()));
@@ -141,6 +146,10 @@ async function stageFiles(
         );
       }
       staged.push({ prepared: file, stage, quarantined });
+      context.log(
+        `${file.entry.fileName}: ${file.records} record(s): ${stage.rows} row(s) staged in ${stage.files.length} ` +
+          `file(s) of ${stage.files.reduce((sum, part) => sum + part.size, 0)} bytes, ${quarantined} quarantined`,
+      );
     } catch (error) {
       failures.push({ entry: file.entry, error: await file.explain(error) });
     }

@@ -110,6 +110,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
       const previous = known.get(identity);
       if (previous) {
         report.skipped.push({ fileName: key, source: source.name, status: previous });
+        context.log(`${key}: already ingested (sha256 ${sum}, ${previous})`);
         return false;
       }
       // Claimed at once: the same bytes under two names in one run land once.
@@ -118,6 +119,7 @@ export async function ingest(context: RunContext): Promise<IngestReport> {
       return true;
     });
     if (checksum === undefined) return undefined;
+    context.log(`landed ${key}: ${size} bytes, sha256 ${checksum}, as landing/${landingKey}`);
     const entry: ManifestEntry = {
       source: source.name,
       fileName,

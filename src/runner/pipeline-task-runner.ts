@@ -4,7 +4,7 @@ import { ConfigError, describeError } from '../core/errors.js';
 import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
 import { planTasks } from '../core/task-plan.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine, type StatementTracer } from '../engine/duckdb-engine.js';
 import type {
   AttemptRecord,
   RunLocations,
@@ -83,7 +83,7 @@ export class PipelineTaskRunner implements TaskRunner {
   async run(job: TaskJob, attempt: AttemptContext): Promise<TaskReport> {
     if (job.task.kind === 'custom') return this.runCustom(job, attempt);
     const info = await this.runInfo(job);
-    const engine = await (await this.engine(job.run.id)).connect();
+    const engine = await (await this.engine(job.run.id)).connect({ tracer: logStatements(attempt.log) });
     const interrupt = (): void => engine.interrupt();
     attempt.signal.addEventListener('abort', interrupt, { once: true });
     try {
@@ -231,6 +231,20 @@ export class PipelineTaskRunner implements TaskRunner {
       },
     };
   }
+}
+
+/** Longest statement a try's log keeps whole. */
+const STATEMENT_MAX = 4_000;
+
+/** Each statement a try runs, with its time, in the try's log; a failed one with its error. */
+function logStatements(log: (message: string) => void): StatementTracer {
+  return ({ sql, ms, error }) => {
+    const text = sql.replace(/\s+/g, ' ').trim();
+    const shown =
+      text.length > STATEMENT_MAX ? `${text.slice(0, STATEMENT_MAX)} … (${text.length} characters)` : text;
+    if (error === undefined) log(`sql ${ms.toFixed(0)} ms: ${shown}`);
+    else log(`failed statement (${ms.toFixed(0)} ms): ${shown}\n  error: ${error}`);
+  };
 }
 
 /** The run's recorded locations, or why a run without them cannot be executed. */

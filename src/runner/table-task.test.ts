@@ -152,3 +152,60 @@ describe('a table task that loses a commit race', () => {
     }
   });
 });
+
+describe("a table task's log", () => {
+  it('tells what it read, the SQL it ran, its accounting, what it staged and the version it committed', async () => {
+    const store = await openMetadataStore(':memory:');
+    try {
+      const { summary } = await runWith(
+        {
+          name: 'items',
+          layer: 'silver',
+          sql: records,
+          refine: {
+            input: { layer: 'bronze', table: 'items' },
+            recordId: 'rid',
+            dedupe: { key: 'id', orderBy: 'rid DESC' },
+            quarantine: [{ reason: 'bad_qty', when: 'qty IS NULL OR qty < 0' }],
+          },
+        },
+        store,
+      );
+      expect(summary.status).toBe('success');
+      const lines = (await store.readLog(summary.runId, 'silver.items', 1)).lines.join('\n');
+      expect(lines).toMatch(/reads bronze\.items version 0 \(4 rows\) as "bronze__items"/);
+      expect(lines).toMatch(
+        /sql \d+ ms: CREATE OR REPLACE TEMP VIEW __t_silver_items_records AS SELECT _row_number AS rid, id, try_cast\(qty AS INTEGER\) AS qty FROM "bronze__items"/,
+      );
+      expect(lines).toMatch(
+        /accounting: 4 records in = 2 out \+ 1 deduplicated \+ 1 quarantined \(bad_qty 1\)/,
+      );
+      expect(lines).toMatch(/staged 2 row\(s\) in 1 file\(s\), \d+ bytes \(\d+ ms\)/);
+      expect(lines).toMatch(/committed version 0 of items \(overwrite, \d+ ms\)/);
+      expect(lines).toMatch(/quarantine: committed version 0 of silver_items/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('names the statement that failed, with its error', async () => {
+    const store = await openMetadataStore(':memory:');
+    try {
+      const { summary } = await runWith(
+        {
+          name: 'items',
+          layer: 'silver',
+          sql: ({ ref }) => `SELECT no_such_column FROM ${ref('bronze', 'items')}`,
+        },
+        store,
+      );
+      expect(summary.status).toBe('failed');
+      const lines = (await store.readLog(summary.runId, 'silver.items', 1)).lines.join('\n');
+      expect(lines).toMatch(
+        /failed statement \(\d+ ms\): CREATE OR REPLACE TEMP VIEW __t_silver_items AS SELECT no_such_column FROM "bronze__items"\n {2}error: .*no_such_column/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});

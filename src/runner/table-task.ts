@@ -6,6 +6,7 @@ import { sqlLiteral, sqlString } from '../engine/duckdb-engine.js';
 import { QUARANTINE_COLUMNS } from './quarantine.js';
 import type { RunContext } from './run-context.js';
 import { writeTable } from './table-writer.js';
+import { snapshotRows } from '../table/delta-table.js';
 import { auditVersion, ExpectationError, splitByQuarantineChecks } from './expectations.js';
 import type { ExpectationResult } from '../core/expectations.js';
 
@@ -67,6 +68,9 @@ export async function registerInputs(context: RunContext, ids: readonly TableId[
       });
     }
     await context.engine.registerSnapshot(`${id.layer}__${id.table}`, snapshot, table.store, table.root);
+    context.log(
+      `reads ${tableKey(id)} version ${snapshot.version} (${snapshotRows(snapshot)} rows) as ${viewName(id)}`,
+    );
   }
 }
 
@@ -123,7 +127,9 @@ async function buildOnce(
       throw new ExpectationError(tableKey(id), results);
     }
   };
+  if (output.accounting) context.log(`accounting: ${describeAccounting(output.accounting)}`);
   const written = await writeTable(context.engine, output.relation, context.lake.table(id), {
+    log: (message) => context.log(message),
     mode: 'overwrite',
     partitionBy: definition.partitionBy ?? [],
     runId: context.runId,
@@ -134,6 +140,7 @@ async function buildOnce(
   // The quarantine mirrors the table's version: both are recomputed from the current inputs.
   if (output.quarantine) {
     await writeTable(context.engine, output.quarantine, context.lake.quarantine(id), {
+      log: (message) => context.log(`quarantine: ${message}`),
       mode: 'overwrite',
       runId: context.runId,
       task,
@@ -145,6 +152,17 @@ async function buildOnce(
     ...(output.accounting ? { accounting: output.accounting } : {}),
     expectations: results,
   };
+}
+
+/** "8974 records in = 8039 out + 915 deduplicated + 7 quarantined (no_titulaire 7)" */
+function describeAccounting(accounting: Accounting): string {
+  const reasons = Object.entries(accounting.quarantineReasons)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+  return (
+    `${accounting.rowsIn} records in = ${accounting.recordsOut} out + ${accounting.deduplicated} deduplicated + ` +
+    `${accounting.quarantined} quarantined${reasons ? ` (${reasons})` : ''}`
+  );
 }
 
 /** A table without refinement: its SQL's rows, less those a quarantine expectation takes. */

@@ -24,6 +24,8 @@ export interface WriteOptions {
    */
   readVersion?: number;
   exclusive?: boolean;
+  /** Hears of each step: staged, audited, committed (a try's log). */
+  log?: (message: string) => void;
 }
 
 export interface WriteResult {
@@ -39,8 +41,17 @@ export async function writeTable(
   table: DeltaTable,
   options: WriteOptions,
 ): Promise<WriteResult> {
+  const log = options.log ?? (() => {});
   const before = await table.snapshot();
+  let started = performance.now();
+  const elapsed = (): string => {
+    const ms = performance.now() - started;
+    started = performance.now();
+    return `${ms.toFixed(0)} ms`;
+  };
   const staged = await engine.stage(relation, options.partitionBy ?? []);
+  const bytes = staged.files.reduce((sum, file) => sum + file.size, 0);
+  log(`staged ${staged.rows} row(s) in ${staged.files.length} file(s), ${bytes} bytes (${elapsed()})`);
   if (options.audit || options.failOnSchemaDrift) {
     try {
       const drift = schemaDrift(before?.schema, staged.schema);
@@ -54,12 +65,15 @@ export async function writeTable(
           },
         );
       }
-      await options.audit?.(
-        stagedRelation(
-          staged.files.map((file) => file.localPath),
-          relation,
-        ),
-      );
+      if (options.audit) {
+        await options.audit(
+          stagedRelation(
+            staged.files.map((file) => file.localPath),
+            relation,
+          ),
+        );
+        log(`audited the staged version (${elapsed()})`);
+      }
     } catch (error) {
       await Promise.all(staged.files.map((file) => rm(file.localPath, { force: true })));
       throw error;
@@ -76,6 +90,11 @@ export async function writeTable(
     ...(options.exclusive && { exclusive: true }),
     info: { runId: options.runId, task: options.task },
   });
+  log(
+    result.alreadyCommitted
+      ? `version ${result.version} already holds this write (an earlier try committed it)`
+      : `committed version ${result.version} of ${table.root} (${options.mode}, ${elapsed()})`,
+  );
   return { ...result, rows: staged.rows };
 }
 
