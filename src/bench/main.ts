@@ -22,6 +22,7 @@ import { problems, renderReport, s3Problems, type BenchReport } from './report.j
 import { testS3Server } from '../services/test-s3-server.js';
 import { benchS3, s3Unusable } from './s3-transfers.js';
 import { benchScheduling, type SchedulingOptions } from './scheduling.js';
+import { benchStartup, startupProblems, type StartupReport } from './startup.js';
 import {
   renderScheduling,
   schedulingProblems,
@@ -179,6 +180,7 @@ async function main(): Promise<number> {
   const results: ScaleResult[] = [];
   let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
   let scheduling: SchedulingReport = { skipped: 'skipped (--no-scheduling)' };
+  let startup: StartupReport = { skipped: 'not measured (the run stopped before)' };
   try {
     for (const scale of options.scales) results.push(await benchScale(scale, work, options, logicalDate));
     if (!('reason' in server)) {
@@ -202,6 +204,7 @@ async function main(): Promise<number> {
       scheduling = await benchScheduling(schedulingOptions(options));
       for (const problem of schedulingProblems(scheduling)) log(`scheduling: ❌ ${problem}`);
     }
+    startup = await benchStartup(log);
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -214,13 +217,15 @@ async function main(): Promise<number> {
     results,
     ...(s3 ? { s3 } : {}),
     scheduling,
+    startup,
   });
   await writeFile(options.out, report);
   log(`wrote ${path.resolve(options.out)}`);
   const troubled =
     results.some((result) => problems(result).length > 0) ||
     (s3 && s3Problems(s3).length > 0) ||
-    schedulingProblems(scheduling).length > 0;
+    schedulingProblems(scheduling).length > 0 ||
+    startupProblems(startup).length > 0;
   return troubled ? 1 : 0;
 }
 

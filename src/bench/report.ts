@@ -17,6 +17,7 @@ import {
   type S3Result,
   type ScaleResult,
 } from './measure.js';
+import { startupProblems, startupTargetRows, type StartupReport } from './startup.js';
 
 export interface BenchReport {
   command: string;
@@ -30,6 +31,8 @@ export interface BenchReport {
   s3?: S3Result | { skipped: string };
   /** The orchestrator's scheduling overhead (scheduling.ts), or why it was not measured. */
   scheduling?: SchedulingReport;
+  /** How fast the command starts (startup.ts). */
+  startup?: StartupReport;
 }
 
 export const TARGETS = {
@@ -135,12 +138,13 @@ export function renderReport(report: BenchReport): string {
       ? s3Problems(report.s3).map((problem) => `S3: ${problem}`)
       : []),
     ...schedulingProblems(report.scheduling).map((problem) => `scheduling: ${problem}`),
+    ...startupProblems(report.startup).map((problem) => `startup: ${problem}`),
   ];
   if (troubles.length) {
     out.push('> [!CAUTION]', ...troubles.map((problem) => `> ❌ **${problem}**`), '');
   }
 
-  out.push('## Targets', '', renderTargets(results, report.s3, report.scheduling), '');
+  out.push('## Targets', '', renderTargets(results, report), '');
   out.push('## Results', '', renderMain(results), '');
   if (!results.some((result) => result.scale === 100)) {
     out.push('scale 100: run `npm run bench -- --with-100`', '');
@@ -163,11 +167,7 @@ export function renderReport(report: BenchReport): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-function renderTargets(
-  results: ScaleResult[],
-  s3: BenchReport['s3'],
-  scheduling: BenchReport['scheduling'],
-): string {
+function renderTargets(results: ScaleResult[], report: BenchReport): string {
   const byScale = (scale: number) => results.find((result) => result.scale === scale);
   const mark = (met: boolean | undefined) => (met === undefined ? '—' : met ? '✅' : '❌');
   const rows: string[][] = [];
@@ -198,8 +198,9 @@ function renderTargets(
       ? '❌'
       : mark(medallion100 ? medallion100.maxRssKb <= TARGETS.rssKbAt100 : undefined),
   ]);
-  rows.push(...s3TargetRows(s3));
-  rows.push(...schedulingTargetRows(scheduling));
+  rows.push(...s3TargetRows(report.s3));
+  rows.push(...schedulingTargetRows(report.scheduling));
+  rows.push(...startupTargetRows(report.startup));
   return table(['Target (from the issue)', 'Measured', 'Met'], rows, ['l', 'r', 'l']);
 }
 
@@ -823,6 +824,7 @@ function renderPipelineTasks(local: MedallionMeasure, onS3: MedallionMeasure): s
 }
 
 const METHOD = [
+  '- **Startup**: wall time from spawning `node dist/cli/main.js` to its exit, 15 times after one warm-up start (OS file cache filled, as for a person typing commands), `runs` on an empty SQLite metadata database (migrations checked); the median against the target, the worst shown beside it (`src/bench/startup.ts`).',
   '- **medallion total**: `summary.durationMs` of one `runPipeline` call (landing → bronze → silver → gold → quality_check, Delta commits included) in a child process (`node dist/bench/run-once.js`), on a fresh lake.',
   "- **raw DuckDB floor**: the same transformations as one plain DuckDB script in another child process (`node dist/bench/run-floor.js`, see `src/bench/raw-duckdb-floor.ts`): the three source files read directly (the JSON split to NDJSON with `splitJsonRecords`, the split counted in the floor, then `read_json` in parallel, which is faster than `read_json` of the whole document + `unnest(marches)`, parsed on one thread; `--floor-json document` measures that variant; CSVs with `read_csv(all_varchar = true, ignore_errors = true)`), then the pipeline's own macros, table SQL and refine rules (dedupe, quarantine filter, shape) for the 3 silver and 5 gold tables, each written to Parquet (zstd, partitioned like medallion). No landing copy, bronze tables, Delta log, accounting, quarantine tables or quality checks.",
   '- **Overhead ratio**: medallion total ÷ floor total. **Peak RSS**: `process.resourceUsage().maxRSS` of each child (Node + DuckDB). **Rows per second**: rows appended to the three bronze tables ÷ medallion total seconds.',
