@@ -31,6 +31,7 @@ async function overview(
   project: Project,
   pipeline: PipelineDefinition,
   now: Date,
+  flags: { lake?: string },
 ): Promise<PipelineOverview> {
   const schedule = scheduleOf(pipeline);
   const record = await store.getPipeline(pipeline.name);
@@ -47,7 +48,7 @@ async function overview(
         ? nextRunAt(schedule, last === undefined ? undefined : new Date(last), now).toISOString()
         : null,
     paused: record?.paused ?? false,
-    lake: project.locations(pipeline)?.lake ?? null,
+    lake: project.locations(pipeline, flags)?.lake ?? null,
     lastRun: lastRun
       ? {
           id: lastRun.id,
@@ -76,7 +77,9 @@ export async function pipelinesCommand(flags: DefinitionFlags): Promise<void> {
   await withStore(flags, async (store, project) => {
     const now = new Date();
     const entries = await Promise.all(
-      (await project.pipelines(flags.pipeline)).map((pipeline) => overview(store, project, pipeline, now)),
+      (await project.pipelines(flags.pipeline)).map((pipeline) =>
+        overview(store, project, pipeline, now, flags),
+      ),
     );
     print(flags.json, entries, () =>
       table(

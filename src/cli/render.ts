@@ -75,6 +75,7 @@ export function renderSummary(summary: RunSummary): string {
       `  + ${file.file} → landing/${file.landingKey} (${formatNumber(file.bytes)} bytes, sha256 ${file.sha256.slice(0, 12)}…)`,
     );
   for (const file of ingest.unmatched) out.push(`  ? ${file} matches no source: left alone`);
+  for (const file of ingest.refused) out.push(`  ! ${file.file} skipped: ${file.reason}`);
   out.push(
     '',
     'Tables',

@@ -4,35 +4,25 @@
  * configured for lake A beside `medallion run` processes on lake B.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
-import { openMetadataStore } from '../metadata/open.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { snapshotRows } from '../table/delta-table.js';
 import { medallion } from '../testing/medallion-cli.js';
 import {
-  killSchedulerProcesses,
   startMedallionProcess,
   startSchedulerProcess,
   stopGracefully,
   waitFor,
   writePipelineModule,
 } from '../testing/scheduler-process.js';
+import { processWorkspaces, type Workspace } from '../testing/workspace.js';
 
-const cleanups: (() => Promise<void>)[] = [];
+const { workspace } = processWorkspaces();
 
-afterEach(async () => {
-  await killSchedulerProcesses();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Space {
-  dir: string;
-  db: string;
-  store: MetadataStore;
+interface Space extends Workspace {
   pipeline: string;
   /** While it exists, gold.totals can be computed (its SQL reads it). */
   gate: string;
@@ -47,8 +37,8 @@ interface Space {
  * gate is missing); with `holdMs`, a custom task after ingest keeps the run busy that long.
  */
 async function space(label: string, holdMs = 0): Promise<Space> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `medallion-${label}-`));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const base = await workspace(label);
+  const { dir } = base;
   const gate = path.join(dir, 'gate');
   const pipeline = await writePipelineModule(
     path.join(dir, 'items.mjs'),
@@ -77,13 +67,8 @@ export default definePipeline({
   await writeFile(path.join(sourceA, 'items-a.csv'), 'id,qty\na1,1\na2,2\n');
   await writeFile(path.join(sourceB, 'items-b.csv'), 'id,qty\nb1,1\nb2,2\nb3,3\n');
   await writeFile(gate, 'open\n');
-  const db = `sqlite:${path.join(dir, 'metadata.db')}`;
-  const store = await openMetadataStore(db);
-  cleanups.push(() => store.close());
   return {
-    dir,
-    db,
-    store,
+    ...base,
     pipeline,
     gate,
     lakeA: path.join(dir, 'lake-a'),

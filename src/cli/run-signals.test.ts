@@ -4,34 +4,24 @@
  * its scratch directories can be looked at.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
-import { openMetadataStore } from '../metadata/open.js';
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../metadata/metadata-store.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { medallion } from '../testing/medallion-cli.js';
 import {
-  killSchedulerProcesses,
   signal,
   startMedallionProcess,
   waitFor,
   writePipelineModule,
   type SchedulerProcess,
 } from '../testing/scheduler-process.js';
+import { processWorkspaces, type Workspace } from '../testing/workspace.js';
 
-const cleanups: (() => Promise<void>)[] = [];
+const { workspace } = processWorkspaces();
 
-afterEach(async () => {
-  await killSchedulerProcesses();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Space {
-  dir: string;
-  db: string;
-  store: MetadataStore;
+interface Space extends Workspace {
   /** The TMPDIR of the processes: their scratch directories are made here. */
   tmp: string;
   args: string[];
@@ -42,8 +32,8 @@ interface Space {
  * and gold.after, which depends on it.
  */
 async function space(label: string): Promise<Space> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `medallion-${label}-`));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const base = await workspace(label);
+  const { dir } = base;
   const pipeline = await writePipelineModule(
     path.join(dir, 'items.mjs'),
     `
@@ -67,11 +57,17 @@ export default definePipeline({
   await writeFile(path.join(source, 'items-1.csv'), 'id\na\nb\n');
   const tmp = path.join(dir, 'tmp');
   await mkdir(tmp);
-  const db = `sqlite:${path.join(dir, 'metadata.db')}`;
-  const store = await openMetadataStore(db);
-  cleanups.push(() => store.close());
-  const args = ['--pipeline', pipeline, '--db', db, '--lake', path.join(dir, 'lake'), '--source', source];
-  return { dir, db, store, tmp, args };
+  const args = [
+    '--pipeline',
+    pipeline,
+    '--db',
+    base.db,
+    '--lake',
+    path.join(dir, 'lake'),
+    '--source',
+    source,
+  ];
+  return { ...base, tmp, args };
 }
 
 function startRun(s: Space, ...extra: string[]): SchedulerProcess {

@@ -4,21 +4,18 @@
  * ends successfully with every side effect applied once. Real processes from the build: `npm run build` first.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { CONTRACTS_FILE, ESTABLISHMENTS_FILE, generateDemoData, NAF_FILE } from '../demo-data/generate.js';
 import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
-import { openMetadataStore } from '../metadata/open.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { medallion } from '../testing/medallion-cli.js';
 import {
   BUILT_INDEX_URL,
-  killSchedulerProcesses,
   signal,
   startSchedulerProcess,
   stopGracefully,
@@ -26,31 +23,20 @@ import {
   writePipelineModule,
   type SchedulerProcess,
 } from '../testing/scheduler-process.js';
+import { processWorkspaces, type Workspace as BaseWorkspace } from '../testing/workspace.js';
 
-const cleanups: (() => Promise<void>)[] = [];
+const processes = processWorkspaces();
 
-afterEach(async () => {
-  await killSchedulerProcesses();
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-interface Workspace {
-  dir: string;
-  db: string;
+interface Workspace extends BaseWorkspace {
   lake: string;
   source: string;
-  store: MetadataStore;
 }
 
 async function workspace(label: string): Promise<Workspace> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `medallion-${label}-`));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  const source = path.join(dir, 'source');
+  const base = await processes.workspace(label);
+  const source = path.join(base.dir, 'source');
   await mkdir(source);
-  const db = `sqlite:${path.join(dir, 'metadata.db')}`;
-  const store = await openMetadataStore(db);
-  cleanups.push(() => store.close());
-  return { dir, db, lake: path.join(dir, 'lake'), source, store };
+  return { ...base, lake: path.join(base.dir, 'lake'), source };
 }
 
 /** The flags of every scheduler of a test: a dead process's tries are found stale within about 2 s. */

@@ -10,11 +10,16 @@ import { DeltaTable, type CommitRequest } from '../table/delta-table.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { runPipeline } from './run-pipeline.js';
 
-afterEach(() => {
+const stores: MetadataStore[] = [];
+
+afterEach(async () => {
   vi.restoreAllMocks();
+  await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-async function runWith(silver: TableDefinition, store?: MetadataStore) {
+async function runWith(silver: TableDefinition) {
+  const store = await openMetadataStore(':memory:');
+  stores.push(store);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-refine-'));
   await mkdir(path.join(dir, 'source'));
   await writeFile(path.join(dir, 'source', 'items-1.csv'), 'id,qty\n1,5\n2,-1\n2,7\n3,x\n');
@@ -35,9 +40,11 @@ async function runWith(silver: TableDefinition, store?: MetadataStore) {
     pipeline,
     source: new LocalDiskStore(path.join(dir, 'source')),
     lake,
-    ...(store && { store }),
+    store,
   });
-  return { summary, lake: new LakeLayout(lake) };
+  /** The log of the first try of the task, as one text. */
+  const logOf = async (taskId: string) => (await store.readLog(summary.runId, taskId, 1)).lines.join('\n');
+  return { summary, lake: new LakeLayout(lake), logOf };
 }
 
 const records: TableDefinition['sql'] = ({ ref }) =>
@@ -131,81 +138,60 @@ describe('a table task that loses a commit race', () => {
       }
       return commit.call(this, request);
     });
-    const store = await openMetadataStore(':memory:');
-    try {
-      const { summary, lake } = await runWith(
-        { name: 'items', layer: 'silver', sql: ({ ref }) => `SELECT id FROM ${ref('bronze', 'items')}` },
-        store,
-      );
-      expect(raced).toBe(true);
-      expect(summary.status).toBe('success');
-      const table = await lake.table({ layer: 'silver', table: 'items' }).snapshot();
-      expect(table?.version).toBe(1);
-      expect(table?.txns.get('another-writer')).toBe(0);
-      expect(summary.tables.find((entry) => entry.layer === 'silver')?.rows).toBe(4);
-      const log = await store.readLog(summary.runId, 'silver.items', 1);
-      expect(log.lines.join('\n')).toMatch(
-        /lost a commit race .*; reading the inputs again and recomputing \(try 2 of 3\)/,
-      );
-    } finally {
-      await store.close();
-    }
+    const { summary, lake, logOf } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: ({ ref }) => `SELECT id FROM ${ref('bronze', 'items')}`,
+    });
+    expect(raced).toBe(true);
+    expect(summary.status).toBe('success');
+    const table = await lake.table({ layer: 'silver', table: 'items' }).snapshot();
+    expect(table?.version).toBe(1);
+    expect(table?.txns.get('another-writer')).toBe(0);
+    expect(summary.tables.find((entry) => entry.layer === 'silver')?.rows).toBe(4);
+    expect(await logOf('silver.items')).toMatch(
+      /lost a commit race .*; reading the inputs again and recomputing \(try 2 of 3\)/,
+    );
   });
 });
 
 describe("a table task's log", () => {
   it('tells what it read, the SQL it ran, its accounting, what it staged and the version it committed', async () => {
-    const store = await openMetadataStore(':memory:');
-    try {
-      const { summary } = await runWith(
-        {
-          name: 'items',
-          layer: 'silver',
-          sql: records,
-          refine: {
-            input: { layer: 'bronze', table: 'items' },
-            recordId: 'rid',
-            dedupe: { key: 'id', orderBy: 'rid DESC' },
-            quarantine: [{ reason: 'bad_qty', when: 'qty IS NULL OR qty < 0' }],
-          },
-        },
-        store,
-      );
-      expect(summary.status).toBe('success');
-      const lines = (await store.readLog(summary.runId, 'silver.items', 1)).lines.join('\n');
-      expect(lines).toMatch(/reads bronze\.items version 0 \(4 rows\) as "bronze__items"/);
-      expect(lines).toMatch(
-        /sql \d+ ms: CREATE OR REPLACE TEMP VIEW __t_silver_items_records AS SELECT _row_number AS rid, id, try_cast\(qty AS INTEGER\) AS qty FROM "bronze__items"/,
-      );
-      expect(lines).toMatch(
-        /accounting: 4 records in = 2 out \+ 1 deduplicated \+ 1 quarantined \(bad_qty 1\)/,
-      );
-      expect(lines).toMatch(/staged 2 row\(s\) in 1 file\(s\), \d+ bytes \(\d+ ms\)/);
-      expect(lines).toMatch(/committed version 0 of items \(overwrite, \d+ ms\)/);
-      expect(lines).toMatch(/quarantine: committed version 0 of silver_items/);
-    } finally {
-      await store.close();
-    }
+    const { summary, logOf } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: records,
+      refine: {
+        input: { layer: 'bronze', table: 'items' },
+        recordId: 'rid',
+        dedupe: { key: 'id', orderBy: 'rid DESC' },
+        quarantine: [{ reason: 'bad_qty', when: 'qty IS NULL OR qty < 0' }],
+      },
+    });
+    expect(summary.status).toBe('success');
+    const lines = await logOf('silver.items');
+    expect(lines).toMatch(/reads bronze\.items version 0 \(4 rows\) as "bronze__items"/);
+    expect(lines).toMatch(
+      /sql \d+ ms: CREATE OR REPLACE TEMP VIEW __t_silver_items_records AS SELECT _row_number AS rid, id, try_cast\(qty AS INTEGER\) AS qty FROM "bronze__items"/,
+    );
+    expect(lines).toMatch(
+      /accounting: 4 records in = 2 out \+ 1 deduplicated \+ 1 quarantined \(bad_qty 1\)/,
+    );
+    expect(lines).toMatch(/staged 2 row\(s\) in 1 file\(s\), \d+ bytes \(\d+ ms\)/);
+    expect(lines).toMatch(/committed version 0 of items \(overwrite, \d+ ms\)/);
+    expect(lines).toMatch(/quarantine: committed version 0 of silver_items/);
   });
 
   it('names the statement that failed, with its error', async () => {
-    const store = await openMetadataStore(':memory:');
-    try {
-      const { summary } = await runWith(
-        {
-          name: 'items',
-          layer: 'silver',
-          sql: ({ ref }) => `SELECT no_such_column FROM ${ref('bronze', 'items')}`,
-        },
-        store,
-      );
-      expect(summary.status).toBe('failed');
-      const lines = (await store.readLog(summary.runId, 'silver.items', 1)).lines.join('\n');
-      expect(lines).toMatch(
-        /failed statement \(\d+ ms\): CREATE OR REPLACE TEMP VIEW __t_silver_items AS SELECT no_such_column FROM "bronze__items"\n {2}error: .*no_such_column/,
-      );
-    } finally {
-      await store.close();
-    }
+    const { summary, logOf } = await runWith({
+      name: 'items',
+      layer: 'silver',
+      sql: ({ ref }) => `SELECT no_such_column FROM ${ref('bronze', 'items')}`,
+    });
+    expect(summary.status).toBe('failed');
+    const lines = await logOf('silver.items');
+    expect(lines).toMatch(
+      /failed statement \(\d+ ms\): CREATE OR REPLACE TEMP VIEW __t_silver_items AS SELECT no_such_column FROM "bronze__items"\n {2}error: .*no_such_column/,
+    );
   });
 });
