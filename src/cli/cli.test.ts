@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,19 +18,11 @@ const run = (args: string[], env?: NodeJS.ProcessEnv) =>
   medallion(['run', ...args, '--db', `sqlite:${path.join(dir, 'metadata.db')}`], env);
 
 describe('the medallion command', () => {
-  it('scaffolds a project with `init` whose pipeline runs, nothing procurement-specific in it', async () => {
+  it('scaffolds a project with `init` that runs from its directory without a flag, nothing procurement-specific in it', async () => {
     const project = path.join(dir, 'shop');
     expect((await medallion(['init', project])).code).toBe(0);
-    const { code, stdout } = await run([
-      '--pipeline',
-      path.join(project, 'pipeline.mjs'),
-      '--source',
-      path.join(project, 'source'),
-      '--lake',
-      path.join(project, 'lake'),
-      '--json',
-    ]);
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await medallion(['run', '--json'], {}, { cwd: project });
+    expect(code, stderr).toBe(0);
     const summary = JSON.parse(stdout) as RunSummary;
     expect(summary.pipeline).toBe('shop_orders');
     const orders = summary.tables.find((table) => table.layer === 'silver' && table.table === 'orders');
@@ -41,6 +34,22 @@ describe('the medallion command', () => {
       quarantineReasons: { bad_amount: 1, bad_date: 1 },
     });
     expect(summary.headline).toEqual({ days: 2, orders: 3, revenue: 256.49 });
+    expect(summary.lake).toBe(path.join(project, 'lake'));
+    // The project file is found from below it too, and the history is the project's.
+    const runs = await medallion(['runs', '--json'], {}, { cwd: path.join(project, 'source') });
+    expect((JSON.parse(runs.stdout) as { id: string }[]).map((entry) => entry.id)).toEqual([summary.runId]);
+    expect(existsSync(path.join(project, '.medallion', 'metadata.db'))).toBe(true);
+  });
+
+  it('says a usage error in one line and where to read more, exit 2', async () => {
+    const { code, stdout, stderr } = await medallion(['runs', '--colour', 'red']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe("medallion: unknown option '--colour'\nsee medallion runs --help\n");
+    const missing = await medallion(['connections', 'add', 'x']);
+    expect(missing.stderr).toMatch(
+      /^medallion: required option .* not specified\nsee medallion connections add --help\n$/,
+    );
   });
 
   it('refuses to scaffold into a directory that is not empty', async () => {

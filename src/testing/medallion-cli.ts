@@ -13,12 +13,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `medallion ARGS` to its end, with these variables added to the environment. */
-export async function medallion(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs `medallion ARGS` to its end, with these variables added to the environment (and in `cwd`). */
+export async function medallion(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { cwd?: string } = {},
+): Promise<CliResult> {
   try {
     const { stdout, stderr } = await promisify(execFile)('node', [MEDALLION_CLI, ...args], {
       env: { ...process.env, ...env },
       maxBuffer: 64 << 20,
+      ...(options.cwd && { cwd: options.cwd }),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {
