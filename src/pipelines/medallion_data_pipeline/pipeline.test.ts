@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -181,5 +182,17 @@ describe.skipIf(skipWithoutDeltaRs())('the tables as an independent Delta reader
     } finally {
       engine.close();
     }
+  });
+
+  it("reads a gold table with the README's Python example, in the venv it names", () => {
+    const out = execFileSync(
+      path.resolve('.cache/py/bin/python'),
+      [path.resolve('scripts/read_table.py'), path.join(lake, 'gold', 'top_100_companies'), '1'],
+      { encoding: 'utf8' },
+    );
+    const top = first.tables.find((entry) => entry.table === 'top_100_companies');
+    expect(out).toMatch(
+      new RegExp(`gold/top_100_companies: version \\d+, ${top?.rows} rows, columns siret, nom_entreprise`),
+    );
   });
 });
