@@ -7,7 +7,7 @@ import { generateDemoData } from '../demo-data/generate.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
-import { storeConnections } from './connections-command.js';
+import { storeConnections } from '../app/connections.js';
 import { EXIT, fail } from './exit.js';
 import { scaffoldProject } from './init-project.js';
 import { openLake, openSource, storeSettings } from './locations.js';
@@ -145,7 +145,13 @@ const DEMO_PROJECT = {
   pipelines: { medallion_data_pipeline: {}, data_quality_checks: {} },
 };
 
-export async function demoCommand(flags: { dir: string; scale: number; json: boolean }): Promise<void> {
+export async function demoCommand(flags: {
+  dir: string;
+  scale: number;
+  json: boolean;
+  serve: boolean;
+  port?: number;
+}): Promise<void> {
   const signals = stopOnSignals();
   try {
     const source = path.join(flags.dir, 'source');
@@ -163,6 +169,18 @@ export async function demoCommand(flags: { dir: string; scale: number; json: boo
     }
     useConfigFlag(config);
     report(await execute({}, signals.signal), flags.json);
+    if (flags.serve) {
+      signals.dispose();
+      const { serve } = await import('./serve-command.js');
+      await serve(
+        { ...(flags.port !== undefined && { port: flags.port }) },
+        {
+          makeUpFirstAdmin: true,
+          announce: (url) => note(`\nOpen ${url} in a browser and sign in as admin with the password above.`),
+        },
+      );
+      return;
+    }
     if (!flags.json) {
       const lake = path.join(flags.dir, 'lake');
       process.stdout.write(

@@ -1,89 +1,18 @@
-/**
- * Named connections: `medallion connections add|list|remove`, and the resolver that lets `--source` and
- * `--lake` say `s3://NAME@bucket/prefix`. The store keeps each connection's settings as JSON and its secret
- * sealed by src/security/secret-box.ts; no message, listing or log shows a secret.
- */
-import { z } from 'zod';
-import { ConfigError, MedallionError } from '../core/errors.js';
-import type { ConnectionRecord, MetadataStore } from '../metadata/metadata-store.js';
-import { openSecretBox, type SecretBox } from '../security/secret-box.js';
-import { CONNECTION_NAME, S3_ENDPOINT, S3_REGION, type S3ConnectionConfig } from '../storage/s3-config.js';
+/** `medallion connections add|list|remove|test`: flags and secrets read here, the work in app/connections.ts. */
+import {
+  listConnections,
+  putS3Connection,
+  removeConnection,
+  storeConnections,
+  testConnection,
+  type ConnectionResolver,
+} from '../app/connections.js';
+import { ConfigError } from '../core/errors.js';
 import type { Project } from '../project/project.js';
-import type { ConnectionResolver } from './locations.js';
+import { EXIT } from './exit.js';
 import { note, print } from './output.js';
-import { openStore, withStore, type StoreFlags } from './project-context.js';
+import { openStore, withApp, type StoreFlags } from './project-context.js';
 import { table } from './render.js';
-
-/** What an S3 connection keeps in clear: everything but the secret access key. */
-const s3Settings = z.object({
-  endpoint: S3_ENDPOINT.optional(),
-  region: S3_REGION,
-  forcePathStyle: z.boolean(),
-  accessKeyId: z.string().min(1, { message: 'is empty' }),
-});
-type S3Settings = z.infer<typeof s3Settings>;
-
-function readSettings(record: ConnectionRecord): S3Settings {
-  if (record.kind !== 's3') {
-    throw new ConfigError(`connection "${record.name}" is of kind ${record.kind}, not s3`);
-  }
-  const parsed = s3Settings.safeParse(record.config);
-  if (!parsed.success) {
-    throw new ConfigError(
-      `connection "${record.name}" has unreadable settings: ${z.prettifyError(parsed.error)}`,
-      {
-        hint: `add it again: medallion connections add ${record.name} …`,
-      },
-    );
-  }
-  return parsed.data;
-}
-
-/**
- * Looks connections up in the store, opening their secrets with the secret key (MEDALLION_SECRET_KEY or the key
- * file); each connection once.
- */
-export function storeConnections(
-  store: MetadataStore,
-  env: NodeJS.ProcessEnv = process.env,
-): ConnectionResolver {
-  let box: Promise<SecretBox> | undefined;
-  const resolved = new Map<string, Promise<S3ConnectionConfig>>();
-  const resolve = async (name: string): Promise<S3ConnectionConfig> => {
-    const record = await store.getConnection(name);
-    if (!record) {
-      throw new ConfigError(`no connection named "${name}"`, {
-        hint: 'see `medallion connections list` (with the same --db), or add it with `medallion connections add`',
-      });
-    }
-    const settings = readSettings(record);
-    let secretAccessKey: string;
-    try {
-      if (record.secret === null) throw new ConfigError('it has no secret');
-      box ??= openSecretBox({ env });
-      secretAccessKey = (await box).open(record.secret);
-    } catch (error) {
-      if (!(error instanceof MedallionError)) throw error;
-      throw new ConfigError(`connection "${name}": ${error.message}`, {
-        ...(error.hint !== undefined && { hint: error.hint }),
-      });
-    }
-    return {
-      ...(settings.endpoint !== undefined && { endpoint: settings.endpoint }),
-      region: settings.region,
-      forcePathStyle: settings.forcePathStyle,
-      credentials: { accessKeyId: settings.accessKeyId, secretAccessKey },
-    };
-  };
-  return (name) => {
-    let config = resolved.get(name);
-    if (!config) {
-      config = resolve(name);
-      resolved.set(name, config);
-    }
-    return config;
-  };
-}
 
 /** For commands without a store of their own: opens the metadata database only when a connection is named. */
 export function databaseConnections(project: Project, flags: StoreFlags): ConnectionResolver {
@@ -95,11 +24,6 @@ export function databaseConnections(project: Project, flags: StoreFlags): Connec
       await store.close();
     }
   };
-}
-
-/** `AKIAIOSFODNN7EXAMPLE` → `****MPLE` (short ids: `****`). */
-export function maskKeyId(keyId: string): string {
-  return keyId.length <= 4 ? '****' : `****${keyId.slice(-4)}`;
 }
 
 export interface AddConnectionFlags extends StoreFlags {
@@ -140,46 +64,22 @@ async function secretOf(flags: AddConnectionFlags): Promise<string> {
 }
 
 export async function addConnectionCommand(name: string, flags: AddConnectionFlags): Promise<void> {
-  await withStore(flags, async (store) => {
-    if (!CONNECTION_NAME.test(name)) {
-      throw new ConfigError(`invalid connection name "${name}"`, {
-        hint: 'connection names are lower_snake_case or kebab-case, e.g. minio-local',
-      });
-    }
-    const endpoint = flags.endpoint?.replace(/\/+$/, '');
-    const parsed = s3Settings.safeParse({
-      ...(endpoint !== undefined && { endpoint }),
+  await withApp(flags, async (ctx) => {
+    const { replaced } = await putS3Connection(ctx, {
+      name,
+      ...(flags.endpoint !== undefined && { endpoint: flags.endpoint }),
       region: flags.region,
-      // As with the environment: custom endpoints (MinIO and friends) rarely have virtual-hosted buckets.
-      forcePathStyle: flags.pathStyle ?? endpoint !== undefined,
+      ...(flags.pathStyle !== undefined && { pathStyle: flags.pathStyle }),
       accessKeyId: flags.accessKeyId,
+      secretAccessKey: await secretOf(flags),
     });
-    if (!parsed.success) {
-      throw new ConfigError(`invalid connection settings: ${z.prettifyError(parsed.error)}`);
-    }
-    const secret = await secretOf(flags);
-    const box = await openSecretBox({ create: true });
-    const existed = (await store.getConnection(name)) !== undefined;
-    await store.putConnection({ name, kind: 's3', config: parsed.data, secret: box.seal(secret) });
-    note(`${existed ? 'replaced' : 'added'} connection ${name}: use it as s3://${name}@bucket/prefix`);
+    note(`${replaced ? 'replaced' : 'added'} connection ${name}: use it as s3://${name}@bucket/prefix`);
   });
 }
 
 export async function listConnectionsCommand(flags: StoreFlags): Promise<void> {
-  await withStore(flags, async (store) => {
-    const connections = (await store.listConnections()).map((record) => {
-      const config = record.config as Partial<S3Settings>;
-      return {
-        name: record.name,
-        kind: record.kind,
-        endpoint: config.endpoint ?? null,
-        region: config.region ?? null,
-        forcePathStyle: config.forcePathStyle ?? null,
-        accessKeyId: typeof config.accessKeyId === 'string' ? maskKeyId(config.accessKeyId) : null,
-        createdAt: record.createdAt,
-        updatedAt: record.updatedAt,
-      };
-    });
+  await withApp(flags, async (ctx) => {
+    const connections = await listConnections(ctx);
     print(flags.json, connections, () =>
       connections.length === 0
         ? 'no connections (add one with `medallion connections add NAME …`)'
@@ -201,10 +101,19 @@ export async function listConnectionsCommand(flags: StoreFlags): Promise<void> {
 }
 
 export async function removeConnectionCommand(name: string, flags: StoreFlags): Promise<void> {
-  await withStore(flags, async (store) => {
-    if (!(await store.deleteConnection(name))) {
-      throw new ConfigError(`no connection named "${name}"`, { hint: 'see `medallion connections list`' });
-    }
+  await withApp(flags, async (ctx) => {
+    await removeConnection(ctx, name);
     note(`removed connection ${name}`);
+  });
+}
+
+export async function testConnectionCommand(
+  name: string,
+  flags: StoreFlags & { bucket?: string },
+): Promise<void> {
+  await withApp(flags, async (ctx) => {
+    const result = await testConnection(ctx, name, flags.bucket);
+    print(flags.json, result, () => `${name}: ${result.ok ? 'ok' : 'FAILED'}: ${result.detail}`);
+    if (!result.ok) process.exitCode = EXIT.runFailed;
   });
 }

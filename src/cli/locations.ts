@@ -1,6 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { ConnectionResolver } from '../app/connections.js';
 import { ConfigError } from '../core/errors.js';
 import type { LocationOpener } from '../runner/pipeline-task-runner.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
@@ -42,8 +43,7 @@ export interface StoreSettings {
   >;
 }
 
-/** The settings of the connection of that name; a ConfigError naming it when there is none. */
-export type ConnectionResolver = (name: string) => Promise<S3ConnectionConfig>;
+export type { ConnectionResolver } from '../app/connections.js';
 
 const GiB = 1024 ** 3;
 

@@ -4,7 +4,7 @@
  * the S3 client, a database driver) is imported when that command runs, so that `--version`, `runs` or `tasks`
  * start at once.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 
 /** Exit codes (as in exit.ts, which this module does not load up front). */
 const USAGE_EXIT = 2;
@@ -65,6 +65,7 @@ type Modules = {
   serve: typeof import('./serve-command.js');
   vacuum: typeof import('./vacuum-command.js');
   connections: typeof import('./connections-command.js');
+  users: typeof import('./user-commands.js');
 };
 
 const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
@@ -76,6 +77,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   serve: () => import('./serve-command.js'),
   vacuum: () => import('./vacuum-command.js'),
   connections: () => import('./connections-command.js'),
+  users: () => import('./user-commands.js'),
 };
 
 /** An action that loads its module when the command runs. */
@@ -189,6 +191,8 @@ withSchedulerOptions(
 )
   .option('--port <n>', 'HTTP port (0: any free one; default 8080)', port)
   .option('--host <address>', 'address to listen on (default 127.0.0.1)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM; with --tls-key)')
+  .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
   .action(lazily('serve', (m) => m.serveCommand));
 
 withStoreOptions(
@@ -382,6 +386,15 @@ withStoreOptions(
   'print the connections as JSON',
 ).action(lazily('connections', (m) => m.listConnectionsCommand));
 
+withStoreOptions(
+  connections
+    .command('test')
+    .description("check that the connection's endpoint answers and accepts its credentials")
+    .argument('<name>', 'connection name')
+    .option('--bucket <bucket>', 'check this bucket too'),
+  'print the result as JSON',
+).action(lazily('connections', (m) => m.testConnectionCommand));
+
 connections
   .command('remove')
   .description('remove a connection')
@@ -390,6 +403,83 @@ connections
   .option('--lake <location>', LAKE_DB_HELP)
   .action(lazily('connections', (m) => m.removeConnectionCommand));
 
+const users = program.command('users').description('who may sign in to `medallion serve`, with which role');
+
+withStoreOptions(
+  users
+    .command('add')
+    .description('add a user; the password comes from a prompt, or standard input (--password-stdin)')
+    .argument('<name>', 'user name')
+    .addOption(
+      new Option(
+        '--role <role>',
+        'viewer (reads), operator (also acts on runs) or admin (also users, connections)',
+      )
+        .choices(['viewer', 'operator', 'admin'])
+        .makeOptionMandatory(),
+    )
+    .option('--password-stdin', 'read the password from standard input', false),
+  'print the user as JSON',
+).action(lazily('users', (m) => m.addUserCommand));
+
+withStoreOptions(
+  users.command('list').description('the users and their roles'),
+  'print the users as JSON',
+).action(lazily('users', (m) => m.listUsersCommand));
+
+withStoreOptions(
+  users
+    .command('set-role')
+    .description("change a user's role (their sessions end)")
+    .argument('<name>', 'user name')
+    .addArgument(new Argument('<role>', 'the new role').choices(['viewer', 'operator', 'admin'])),
+  'print the user as JSON',
+).action(lazily('users', (m) => m.setRoleCommand));
+
+withStoreOptions(
+  users
+    .command('set-password')
+    .description("change a user's password (their sessions end)")
+    .argument('<name>', 'user name')
+    .option('--password-stdin', 'read the password from standard input', false),
+  'print nothing but errors',
+).action(lazily('users', (m) => m.setPasswordCommand));
+
+withStoreOptions(
+  users
+    .command('remove')
+    .description('remove a user, their sessions and tokens')
+    .argument('<name>', 'user name'),
+  'print nothing but errors',
+).action(lazily('users', (m) => m.removeUserCommand));
+
+const tokens = program
+  .command('tokens')
+  .description('personal API tokens for scripts and Prometheus (Authorization: Bearer …)');
+
+withStoreOptions(
+  tokens
+    .command('add')
+    .description('make a token for a user: printed once, never again')
+    .argument('<name>', 'what it is for, e.g. prometheus')
+    .requiredOption('--user <name>', 'whose token (it has their role)')
+    .option('--expires <duration>', 'it stops working after this long, e.g. 90d'),
+  'print the token and its record as JSON',
+).action(lazily('users', (m) => m.addTokenCommand));
+
+withStoreOptions(
+  tokens
+    .command('list')
+    .description('the tokens (never their secrets)')
+    .option('--user <name>', "only this user's"),
+  'print the tokens as JSON',
+).action(lazily('users', (m) => m.listTokensCommand));
+
+withStoreOptions(
+  tokens.command('revoke').description('revoke a token at once').argument('<id>', 'token id'),
+  'print nothing but errors',
+).action(lazily('users', (m) => m.revokeTokenCommand));
+
 program
   .command('demo')
   .description(
@@ -397,6 +487,12 @@ program
   )
   .option('--dir <dir>', 'working directory of the demo', '.medallion')
   .option('--scale <scale>', 'sample data scale', positiveNumber, 1)
+  .option(
+    '--serve',
+    'then serve the web UI on 127.0.0.1 (an admin password is made up and shown once)',
+    false,
+  )
+  .option('--port <n>', 'with --serve: HTTP port (default 8080)', port)
   .option('--json', 'print the run summary as JSON', false)
   .action(lazily('commands', (m) => m.demoCommand));
 

@@ -1,7 +1,7 @@
 /** How commands print: one JSON document on stdout for scripts, text for people, notes on stderr. */
-import { MedallionError } from '../core/errors.js';
-import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
 import { seconds } from './render.js';
+
+export { ago } from '../core/time-words.js';
 
 /** One JSON document on stdout for scripts, or the text for people. */
 export function print(json: boolean | undefined, value: unknown, text: () => string): void {
@@ -23,26 +23,6 @@ export function elapsed(startedAt: string | null, finishedAt: string | null): st
   if (!startedAt) return '—';
   const end = finishedAt ? Date.parse(finishedAt) : Date.now();
   return `${seconds(end - Date.parse(startedAt))}${finishedAt ? '' : ' …'}`;
-}
-
-/** "3 min" — how long ago, roughly, for people. */
-export function ago(iso: string, now = Date.now()): string {
-  const ms = Math.max(0, now - Date.parse(iso));
-  if (ms < 90_000) return `${Math.round(ms / 1000)} s`;
-  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 36 * 3600_000) return `${Math.round(ms / 3600_000)} h`;
-  return `${Math.round(ms / 86_400_000)} d`;
-}
-
-export async function requireRun(store: MetadataStore, runId: string): Promise<RunRecord> {
-  const run = await store.getRun(runId);
-  if (!run) {
-    throw new MedallionError(`no run ${runId}`, {
-      context: { field: 'RUN' },
-      hint: 'list runs with `medallion runs` (and check --db or the project file)',
-    });
-  }
-  return run;
 }
 
 /** `YYYY-MM-DD` → midnight UTC; an ISO instant as given. */

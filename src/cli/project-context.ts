@@ -2,8 +2,8 @@
  * The project every command works in: found once per command from `--config`, MEDALLION_CONFIG or the nearest
  * medallion.config.json, then asked for the database, the pipelines and their locations.
  */
-import { MedallionError } from '../core/errors.js';
-import type { PipelineDefinition } from '../core/pipeline.js';
+import os from 'node:os';
+import type { AppContext } from '../app/context.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Project } from '../project/project.js';
@@ -50,19 +50,12 @@ export async function withStore(
   }
 }
 
-/** The pipeline of that name among the project's (or those `refs` load), or an error listing them. */
-export async function findPipeline(
-  project: Project,
-  name: string,
-  refs: readonly string[] = [],
-): Promise<PipelineDefinition> {
-  const pipelines = await project.pipelines(refs);
-  const pipeline = pipelines.find((candidate) => candidate.name === name);
-  if (!pipeline) {
-    throw new MedallionError(`no pipeline named ${name}`, {
-      context: { field: 'PIPELINE' },
-      hint: `known pipelines: ${pipelines.map((candidate) => candidate.name).join(', ') || 'none'} (load others with --pipeline FILE)`,
-    });
-  }
-  return pipeline;
+/** Who acts on the command line: the user and the host. */
+export function cliActor(): string {
+  return `${os.userInfo().username}@${os.hostname()}`;
+}
+
+/** withStore, with the application context the app functions take. */
+export async function withApp(flags: StoreFlags, work: (ctx: AppContext) => Promise<void>): Promise<void> {
+  await withStore(flags, (store, project) => work({ store, project, actor: cliActor() }));
 }

@@ -1,48 +1,12 @@
+import { runQuality } from '../app/quality.js';
 import type { ExpectationResult } from '../core/expectations.js';
-import { latestAttempts } from '../core/run-state.js';
-import { MedallionError } from '../core/errors.js';
-import type { AttemptRecord, MetadataStore, RunRecord } from '../metadata/metadata-store.js';
-import { print, requireRun } from './output.js';
-import { withStore, type StoreFlags } from './project-context.js';
+import { print } from './output.js';
+import { withApp, type StoreFlags } from './project-context.js';
 import { table } from './render.js';
 
 export interface QualityFlags extends StoreFlags {
   /** The latest finished run of this pipeline. */
   pipeline?: string;
-}
-
-export interface QualityRow extends ExpectationResult {
-  task: string;
-  attempt: number;
-}
-
-/** The expectation results each task's latest try kept: with its table on success, in its failure otherwise. */
-export function expectationRows(attempts: readonly AttemptRecord[]): QualityRow[] {
-  const rows: QualityRow[] = [];
-  for (const attempt of latestAttempts(attempts).values()) {
-    const data = (
-      attempt.output as { data?: { table?: { expectations?: unknown }; expectations?: unknown } } | null
-    )?.data;
-    const results = data?.table?.expectations ?? data?.expectations;
-    if (!Array.isArray(results)) continue;
-    for (const result of results as ExpectationResult[])
-      rows.push({ task: attempt.taskId, attempt: attempt.attempt, ...result });
-  }
-  return rows.sort((a, b) => a.task.localeCompare(b.task) || a.name.localeCompare(b.name));
-}
-
-async function latestFinishedRun(store: MetadataStore, pipeline: string | undefined): Promise<RunRecord> {
-  const [run] = await store.listRuns({
-    ...(pipeline && { pipeline }),
-    states: ['success', 'failed', 'cancelled'],
-    limit: 1,
-  });
-  if (!run) {
-    throw new MedallionError(`no finished run${pipeline ? ` of ${pipeline}` : ''} yet`, {
-      hint: 'run the pipeline first (`medallion run`), or name a run',
-    });
-  }
-  return run;
 }
 
 function outcome(result: ExpectationResult): string {
@@ -52,9 +16,11 @@ function outcome(result: ExpectationResult): string {
 
 /** `medallion quality [RUN]`: what the expectations found in a run (default: the latest finished one). */
 export async function qualityCommand(runId: string | undefined, flags: QualityFlags): Promise<void> {
-  await withStore(flags, async (store) => {
-    const run = runId ? await requireRun(store, runId) : await latestFinishedRun(store, flags.pipeline);
-    const rows = expectationRows(await store.listAttempts(run.id));
+  await withApp(flags, async (ctx) => {
+    const { run, expectations: rows } = await runQuality(ctx, {
+      ...(runId && { runId }),
+      ...(flags.pipeline && { pipeline: flags.pipeline }),
+    });
     print(
       flags.json,
       { run: { id: run.id, pipeline: run.pipeline, state: run.state }, expectations: rows },

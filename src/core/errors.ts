@@ -67,6 +67,9 @@ export class ConfigError extends MedallionError {
   }
 }
 
+/** What was asked for does not exist (a run, a pipeline, a task, a user…). */
+export class NotFoundError extends MedallionError {}
+
 /** Another writer committed the table version this writer wanted. */
 export class CommitConflictError extends MedallionError {}
 

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { RunState, TaskState } from '../core/run-state.js';
+import * as accounts from './kysely/accounts.js';
 import * as alerts from './kysely/alerts.js';
 import * as attempts from './kysely/attempts.js';
 import * as connections from './kysely/connections.js';
@@ -20,6 +21,12 @@ import { sql } from 'kysely';
 import type { MetadataStore } from './metadata-store.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import type {
+  ApiTokenRecord,
+  NewApiToken,
+  NewSession,
+  NewUser,
+  SessionRecord,
+  UserRecord,
   AlertDecision,
   AlertFilter,
   AlertOccurrence,
@@ -148,6 +155,9 @@ export class KyselyMetadataStore implements MetadataStore {
   listTaskInstances(runId: string): Promise<TaskInstanceRecord[]> {
     return tasks.listTaskInstances(this.core, runId);
   }
+  listTaskInstancesOfRuns(runIds: readonly string[]): Promise<TaskInstanceRecord[]> {
+    return tasks.listTaskInstancesOfRuns(this.core, runIds);
+  }
   getTaskInstance(runId: string, taskId: string): Promise<TaskInstanceRecord | undefined> {
     return tasks.getTaskInstance(this.core, runId, taskId);
   }
@@ -253,5 +263,66 @@ export class KyselyMetadataStore implements MetadataStore {
   }
   deleteConnection(name: string): Promise<boolean> {
     return connections.deleteConnection(this.core, name);
+  }
+
+  createUser(user: NewUser): Promise<boolean> {
+    return accounts.createUser(this.core, user);
+  }
+  getUser(key: { id: string } | { name: string }): Promise<UserRecord | undefined> {
+    return accounts.getUser(this.core, key);
+  }
+  listUsers(): Promise<UserRecord[]> {
+    return accounts.listUsers(this.core);
+  }
+  updateUser(
+    name: string,
+    changes: Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'disabled'>>,
+  ): Promise<boolean> {
+    return accounts.updateUser(this.core, name, changes);
+  }
+  deleteUser(name: string): Promise<boolean> {
+    return accounts.deleteUser(this.core, name);
+  }
+  createSession(session: NewSession): Promise<void> {
+    return accounts.createSession(this.core, session);
+  }
+  getSession(idHash: string): Promise<SessionRecord | undefined> {
+    return accounts.getSession(this.core, idHash);
+  }
+  touchSession(idHash: string, lastSeenAt: string): Promise<void> {
+    return accounts.touchSession(this.core, idHash, lastSeenAt);
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return accounts.deleteSession(this.core, idHash);
+  }
+  deleteSessionsOf(userId: string): Promise<void> {
+    return accounts.deleteSessionsOf(this.core, userId);
+  }
+  deleteExpiredSessions(now: string): Promise<number> {
+    return accounts.deleteExpiredSessions(this.core, now);
+  }
+  createApiToken(token: NewApiToken): Promise<void> {
+    return accounts.createApiToken(this.core, token);
+  }
+  getApiToken(id: string): Promise<ApiTokenRecord | undefined> {
+    return accounts.getApiToken(this.core, id);
+  }
+  listApiTokens(userId?: string): Promise<ApiTokenRecord[]> {
+    return accounts.listApiTokens(this.core, userId);
+  }
+  revokeApiToken(id: string, at: string): Promise<boolean> {
+    return accounts.revokeApiToken(this.core, id, at);
+  }
+  touchApiToken(id: string, at: string): Promise<void> {
+    return accounts.touchApiToken(this.core, id, at);
+  }
+  recordLoginFailure(keys: readonly string[], at: string): Promise<void> {
+    return accounts.recordLoginFailure(this.core, keys, at);
+  }
+  countLoginFailures(key: string, since: string): Promise<number> {
+    return accounts.countLoginFailures(this.core, key, since);
+  }
+  clearLoginFailures(key: string): Promise<void> {
+    return accounts.clearLoginFailures(this.core, key);
   }
 }

@@ -15,6 +15,7 @@ import type { MetadataStore, NewRun } from './metadata-store.js';
 import { MIGRATIONS } from './migrations.js';
 import { SecretBox } from '../security/secret-box.js';
 import { openMetadataStore } from './open.js';
+import { describeAccountsConformance } from './accounts.conformance.js';
 import { describeRunControlConformance } from './run-control.conformance.js';
 
 export interface ConformanceTarget {
@@ -909,5 +910,6 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
     });
 
     describeRunControlConformance(async () => (await freshStore()).store);
+    describeAccountsConformance(async () => (await freshStore()).store);
   });
 }

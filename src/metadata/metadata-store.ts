@@ -8,6 +8,12 @@
  */
 import type { RunState, TaskState } from '../core/run-state.js';
 import type {
+  ApiTokenRecord,
+  NewApiToken,
+  NewSession,
+  NewUser,
+  SessionRecord,
+  UserRecord,
   AlertDecision,
   AlertFilter,
   AlertOccurrence,
@@ -95,6 +101,8 @@ export interface MetadataStore {
   /** In task id order. */
   listTaskInstances(runId: string): Promise<TaskInstanceRecord[]>;
   getTaskInstance(runId: string, taskId: string): Promise<TaskInstanceRecord | undefined>;
+  /** The task instances of many runs at once (a grid of runs × tasks), by run then task id. */
+  listTaskInstancesOfRuns(runIds: readonly string[]): Promise<TaskInstanceRecord[]>;
   /** Compare-and-set, like transitionRun; fields not given are left as they are. */
   transitionTask(
     runId: string,
@@ -195,4 +203,40 @@ export interface MetadataStore {
   listConnections(): Promise<ConnectionRecord[]>;
   /** False when there was no connection of that name. */
   deleteConnection(name: string): Promise<boolean>;
+
+  /** A ConfigError-free insert: false when the name is taken. */
+  createUser(user: NewUser): Promise<boolean>;
+  getUser(idOrName: { id: string } | { name: string }): Promise<UserRecord | undefined>;
+  /** By name. */
+  listUsers(): Promise<UserRecord[]>;
+  /** False when there is no user of that name. */
+  updateUser(
+    name: string,
+    changes: Partial<Pick<UserRecord, 'role' | 'passwordHash' | 'disabled'>>,
+  ): Promise<boolean>;
+  /** Deletes the user with their sessions and tokens; false when there was none. */
+  deleteUser(name: string): Promise<boolean>;
+
+  createSession(session: NewSession): Promise<void>;
+  /** The session with its user, however old (the caller decides whether it has expired). */
+  getSession(idHash: string): Promise<SessionRecord | undefined>;
+  touchSession(idHash: string, lastSeenAt: string): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Ends every session of the user (a new password, a new role, a removal). */
+  deleteSessionsOf(userId: string): Promise<void>;
+  deleteExpiredSessions(now: string): Promise<number>;
+
+  createApiToken(token: NewApiToken): Promise<void>;
+  getApiToken(id: string): Promise<ApiTokenRecord | undefined>;
+  /** Newest first; of one user when given. */
+  listApiTokens(userId?: string): Promise<ApiTokenRecord[]>;
+  /** False when there is no such token or it was revoked before. */
+  revokeApiToken(id: string, at: string): Promise<boolean>;
+  touchApiToken(id: string, at: string): Promise<void>;
+
+  /** Counts one failed login under each key (a user name, an address). */
+  recordLoginFailure(keys: readonly string[], at: string): Promise<void>;
+  /** Failed logins under the key since the instant. */
+  countLoginFailures(key: string, since: string): Promise<number>;
+  clearLoginFailures(key: string): Promise<void>;
 }

@@ -41,15 +41,19 @@ describe.runIf(baseUrl !== undefined)('PostgreSQL openMetadataStore', () => {
       expect(tables.rows.map((row) => row.table_name)).toEqual([
         'medallion_alert_occurrences',
         'medallion_alerts',
+        'medallion_api_tokens',
         'medallion_attempts',
         'medallion_connections',
         'medallion_leases',
+        'medallion_login_failures',
         'medallion_migrations',
         'medallion_pipelines',
         'medallion_processes',
         'medallion_runs',
+        'medallion_sessions',
         'medallion_task_instances',
         'medallion_task_logs',
+        'medallion_users',
       ]);
     } finally {
       await client.end();

@@ -1,4 +1,5 @@
 /** The records the metadata store keeps and returns (see metadata-store.ts for the port itself). */
+import type { Role } from '../core/roles.js';
 import type { RunState, StopState, TaskState } from '../core/run-state.js';
 
 export type { RunState, StopState, TaskState } from '../core/run-state.js';
@@ -287,3 +288,48 @@ export interface RunEnd {
   reason: string;
   finishedAt: string;
 }
+
+/** A person who signs in; `passwordHash` is an argon2id hash (the password is never stored). */
+export interface UserRecord {
+  id: string;
+  name: string;
+  role: Role;
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewUser = Pick<UserRecord, 'id' | 'name' | 'role' | 'passwordHash'>;
+
+/** A signed-in browser: known by the hash of its cookie's value, with its CSRF token. */
+export interface SessionRecord {
+  idHash: string;
+  user: UserRecord;
+  csrfToken: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  address: string | null;
+  userAgent: string | null;
+}
+
+export type NewSession = Omit<SessionRecord, 'user' | 'lastSeenAt'> & { userId: string };
+
+/** A personal API token: its secret only as a hash, shown once when made. */
+export interface ApiTokenRecord {
+  id: string;
+  userId: string;
+  userName: string;
+  name: string;
+  secretHash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
+export type NewApiToken = Pick<
+  ApiTokenRecord,
+  'id' | 'userId' | 'name' | 'secretHash' | 'createdAt' | 'expiresAt'
+>;

@@ -4,6 +4,7 @@
  * numbers, not strings).
  */
 import type { RunState, StopState, TaskState } from '../core/run-state.js';
+import type { Role } from '../core/roles.js';
 import type { AttemptState, ProcessKind, RunTrigger } from './records.js';
 
 export interface MigrationsTable {
@@ -146,6 +147,48 @@ export interface ProcessesTable {
   pipelines: string;
 }
 
+/** People who sign in (migration 6); the password only as its argon2id hash. */
+export interface UsersTable {
+  id: string;
+  name: string;
+  role: Role;
+  password_hash: string;
+  /** 0 or 1. */
+  disabled: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Server-side sessions (migration 6), known by the SHA-256 of their cookie's value. */
+export interface SessionsTable {
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  address: string | null;
+  user_agent: string | null;
+}
+
+/** Personal API tokens (migration 6): the secret only as its SHA-256. */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Failed logins per key (user, or address) for rate limiting (migration 6). */
+export interface LoginFailuresTable {
+  key: string;
+  at: string;
+}
+
 export interface Database {
   medallion_migrations: MigrationsTable;
   medallion_pipelines: PipelinesTable;
@@ -158,4 +201,8 @@ export interface Database {
   medallion_connections: ConnectionsTable;
   medallion_leases: LeasesTable;
   medallion_processes: ProcessesTable;
+  medallion_users: UsersTable;
+  medallion_sessions: SessionsTable;
+  medallion_api_tokens: ApiTokensTable;
+  medallion_login_failures: LoginFailuresTable;
 }

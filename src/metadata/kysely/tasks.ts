@@ -14,6 +14,24 @@ export async function listTaskInstances(core: StoreCore, runId: string): Promise
   return rows.map(toTaskInstance);
 }
 
+export async function listTaskInstancesOfRuns(
+  core: StoreCore,
+  runIds: readonly string[],
+): Promise<TaskInstanceRecord[]> {
+  const found: TaskInstanceRecord[] = [];
+  for (const chunk of chunks([...runIds], TRANSITION_CHUNK)) {
+    const rows = await core.db
+      .selectFrom('medallion_task_instances')
+      .selectAll()
+      .where('run_id', 'in', chunk)
+      .orderBy('run_id')
+      .orderBy('task_id')
+      .execute();
+    found.push(...rows.map(toTaskInstance));
+  }
+  return found;
+}
+
 export async function getTaskInstance(
   core: StoreCore,
   runId: string,
