@@ -104,7 +104,7 @@ describe('every route of the API', () => {
     ).toBe(true);
     expect(
       all.filter((operation) => operation.permission === 'public').map((operation) => operation.path),
-    ).toEqual(['/api/health', '/api/auth/login']);
+    ).toEqual(['/api/health', '/api/auth/login', '/api/auth/me']);
   });
 
   it('answers 401 to a caller without credentials, or with a wrong or revoked token', async () => {
@@ -201,7 +201,7 @@ describe('signing in', () => {
     expect((await call('POST', '/api/auth/logout', { ...session, 'x-csrf-token': csrf }, {})).status).toBe(
       200,
     );
-    expect((await call('GET', '/api/auth/me', session)).status).toBe(401);
+    expect(await (await call('GET', '/api/auth/me', session)).json()).toEqual({ signedIn: false });
   });
 
   it('refuses a wrong password without saying whether the user exists, and stops guessing after 5 tries', async () => {

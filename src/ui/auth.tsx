@@ -1,7 +1,7 @@
 /** Who is signed in, signing in and out. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api, ApiError, rememberCsrf } from './api/client.js';
+import { api, rememberCsrf } from './api/client.js';
 
 export interface Me {
   name: string;
@@ -17,14 +17,10 @@ export function useMe() {
   return useQuery({
     queryKey: ME_KEY,
     queryFn: async (): Promise<Me | null> => {
-      try {
-        const me = await api<Me>('/api/auth/me');
-        rememberCsrf(me.csrfToken);
-        return me;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
+      const me = await api<Me | { signedIn: false }>('/api/auth/me');
+      if ('signedIn' in me) return null;
+      rememberCsrf(me.csrfToken);
+      return me;
     },
     staleTime: 60_000,
   });
@@ -42,8 +38,9 @@ export function useSignOut() {
     mutationFn: () => api('/api/auth/logout', { method: 'POST', body: {} }),
     onSettled: () => {
       rememberCsrf(null);
-      client.clear();
+      // The user's data goes; the query the app watches for who is signed in stays, now saying nobody.
       client.setQueryData(ME_KEY, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== ME_KEY[0] });
     },
   });
 }
@@ -69,7 +66,13 @@ export function LoginPage() {
         <h1>medallion</h1>
         <label>
           User
-          <input autoFocus autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required />
+          <input
+            autoFocus
+            autoComplete="username"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+          />
         </label>
         <label>
           Password
@@ -81,7 +84,11 @@ export function LoginPage() {
             required
           />
         </label>
-        {login.error && <p role="alert" className="error">{login.error.message}</p>}
+        {login.error && (
+          <p role="alert" className="error">
+            {login.error.message}
+          </p>
+        )}
         <button type="submit" disabled={login.isPending}>
           Sign in
         </button>

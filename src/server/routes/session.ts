@@ -52,12 +52,15 @@ const logout = route('read', {
   responses: { ...ERRORS, 200: json(z.object({ signedOut: z.literal(true) }), 'signed out') },
 });
 
-const me = route('read', {
+const me = route('public', {
   method: 'get',
   path: '/api/auth/me',
-  summary: 'Who is signed in, and the CSRF token of the session',
+  summary: 'Who is signed in (with the session’s CSRF token), or that nobody is: part of signing in',
   tags: ['session'],
-  responses: { ...ERRORS, 200: json(Me, 'the user') },
+  responses: {
+    ...ERRORS,
+    200: json(z.union([Me, z.object({ signedIn: z.literal(false) })]), 'the user, or nobody'),
+  },
 });
 
 export function sessionRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
@@ -107,7 +110,7 @@ export function sessionRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.openapi(me, (c) => {
     const principal = c.get('principal');
-    if (!principal) return c.json({ error: 'sign in first' }, 401);
+    if (!principal) return c.json({ signedIn: false as const }, 200);
     return c.json(
       {
         name: principal.user.name,

@@ -47,7 +47,11 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
         <span className="who">
           {me.name} <span className="role">{me.role}</span>
         </span>
-        <button type="button" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} mode`}>
+        <button
+          type="button"
+          onClick={toggleTheme}
+          aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} mode`}
+        >
           {theme === 'dark' ? '☀' : '☾'}
         </button>
         <button type="button" onClick={() => signOut.mutate()}>

@@ -39,5 +39,9 @@ export function when(iso: string | null): string {
 export function duration(startedAt: string | null, finishedAt: string | null): string {
   if (!startedAt) return '—';
   const ms = (finishedAt ? Date.parse(finishedAt) : Date.now()) - Date.parse(startedAt);
-  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : ms < 120_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 60_000)} min`;
+  return ms < 10_000
+    ? `${(ms / 1000).toFixed(2)} s`
+    : ms < 120_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.round(ms / 60_000)} min`;
 }

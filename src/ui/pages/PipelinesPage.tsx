@@ -20,7 +20,10 @@ function PausedSwitch({ pipeline, enabled }: { pipeline: PipelineOverview; enabl
   const client = useQueryClient();
   const toggle = useMutation({
     mutationFn: () =>
-      api(`/api/pipelines/${pipeline.name}/${pipeline.paused ? 'unpause' : 'pause'}`, { method: 'POST', body: {} }),
+      api(`/api/pipelines/${pipeline.name}/${pipeline.paused ? 'unpause' : 'pause'}`, {
+        method: 'POST',
+        body: {},
+      }),
     onSettled: () => client.invalidateQueries({ queryKey: PIPELINES_KEY }),
   });
   return (
@@ -42,7 +45,12 @@ export function PipelinesPage() {
   const { data: me } = useMe();
   const pipelines = usePipelines();
   if (pipelines.isPending) return <p className="loading">Loading pipelines…</p>;
-  if (pipelines.error) return <p role="alert" className="error">{pipelines.error.message}</p>;
+  if (pipelines.error)
+    return (
+      <p role="alert" className="error">
+        {pipelines.error.message}
+      </p>
+    );
   return (
     <section>
       <h1>Pipelines</h1>

@@ -1,0 +1,159 @@
+/**
+ * Real-browser tests: Debian's chromium driven by playwright-core (never a downloaded browser), against a real
+ * `medallion serve` process on a project of its own. Any console error or failed request of the page fails the test
+ * that owns the page (see `expectCleanPage`). `.ci/run` installs chromium; without it the suites skip (a failure under
+ * CI=true).
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { generateDemoData } from '../demo-data/generate.js';
+import { medallion } from './medallion-cli.js';
+import { startMedallionProcess, waitFor, type SchedulerProcess } from './scheduler-process.js';
+
+export const CHROMIUM = process.env.MEDALLION_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Whether the browser suites can run here; under CI a missing chromium fails instead. */
+export function skipWithoutChromium(): boolean {
+  if (existsSync(CHROMIUM)) return false;
+  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: \`apt-get install -y chromium\``);
+  console.warn(`skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
+  return true;
+}
+
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'medallion-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: FLAGS,
+    viewport: { width: 1366, height: 850 },
+    colorScheme: options.colorScheme ?? 'light',
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What went wrong on a page: console errors, uncaught exceptions, failed or 5xx requests. */
+export function watchPage(page: Page): { problems: string[] } {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`uncaught: ${error.message}`));
+  page.on('requestfailed', (request) => {
+    // A stream the page closes on purpose (leaving a run page) is not a failure.
+    if (request.failure()?.errorText === 'net::ERR_ABORTED') return;
+    problems.push(
+      `request failed: ${request.method()} ${request.url()} ${request.failure()?.errorText ?? ''}`,
+    );
+  });
+  page.on('response', (response) => {
+    if (response.status() >= 500)
+      problems.push(`${response.status()}: ${response.request().method()} ${response.url()}`);
+  });
+  return { problems };
+}
+
+export function expectCleanPage(watched: { problems: string[] }): void {
+  expect(watched.problems).toEqual([]);
+}
+
+export interface ServedProject {
+  dir: string;
+  url: string;
+  db: string;
+  process: SchedulerProcess;
+  /** The password of every user made by `addUser` (and of admin). */
+  password: string;
+  addUser(name: string, role: 'viewer' | 'operator' | 'admin'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const PASSWORD = 'a browser test password';
+
+/**
+ * A project with the example pipeline (sample data at `scale`, run once unless `run` is false) served by
+ * `medallion serve` on a free port, its admin `admin` with PASSWORD.
+ */
+export async function serveProject(options: { scale?: number; run?: boolean } = {}): Promise<ServedProject> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-ui-'));
+  await generateDemoData({ scale: options.scale ?? 0.02, seed: 7, outDir: path.join(dir, 'source') });
+  await writeFile(
+    path.join(dir, 'medallion.config.json'),
+    JSON.stringify({ database: 'sqlite:metadata.db', source: 'source', lake: 'lake' }),
+  );
+  const db = `sqlite:${path.join(dir, 'metadata.db')}`;
+  if (options.run !== false) {
+    const ran = await medallion(['run', '--json'], {}, { cwd: dir });
+    if (ran.code !== 0) throw new Error(`the example pipeline failed:\n${ran.stderr}`);
+  }
+  const served = startMedallionProcess(['serve', '--port', '0', '--poll-ms', '200'], {
+    cwd: dir,
+    env: { MEDALLION_ADMIN_PASSWORD: PASSWORD },
+  });
+  const url = await waitFor(
+    async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(served.output())?.[1],
+    {
+      what: 'medallion serve to listen',
+      timeoutMs: 30_000,
+      detail: () => served.output(),
+    },
+  );
+  return {
+    dir,
+    url,
+    db,
+    process: served,
+    password: PASSWORD,
+    async addUser(name, role) {
+      const { spawnSync } = await import('node:child_process');
+      const { MEDALLION_CLI } = await import('./medallion-cli.js');
+      const added = spawnSync(
+        process.execPath,
+        [MEDALLION_CLI, 'users', 'add', name, '--role', role, '--password-stdin', '--db', db],
+        { input: `${PASSWORD}\n`, encoding: 'utf8' },
+      );
+      if (added.status !== 0) throw new Error(`users add ${name}: ${added.stderr}`);
+    },
+    async stop() {
+      if (!served.done) {
+        process.kill(served.pid, 'SIGTERM');
+        await served.exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Signs in through the page's form and waits for the pipelines page. */
+export async function signIn(page: Page, url: string, name = 'admin', password = PASSWORD): Promise<void> {
+  await page.goto(url);
+  await page.getByLabel('User').fill(name);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+}
