@@ -176,7 +176,10 @@ export async function demoCommand(flags: {
         { ...(flags.port !== undefined && { port: flags.port }) },
         {
           makeUpFirstAdmin: true,
-          announce: (url) => note(`\nOpen ${url} in a browser and sign in as admin with the password above.`),
+          announce: (url, madeUp) =>
+            note(
+              `\nOpen ${url} in a browser and sign in ${madeUp ? 'as admin with the password above' : 'with your user (`medallion users list`)'}.`,
+            ),
         },
       );
       return;

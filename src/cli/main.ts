@@ -186,7 +186,7 @@ withSchedulerOptions(
   program
     .command('serve')
     .description(
-      'the scheduler plus the HTTP API (bearer token: $MEDALLION_API_TOKEN, else one printed at start), until stopped',
+      'the scheduler plus the web UI and its HTTP API, behind sign-ins (medallion users add), until stopped',
     ),
 )
   .option('--port <n>', 'HTTP port (0: any free one; default 8080)', port)

@@ -47,7 +47,7 @@ async function listenOptions(flags: ServeFlags): Promise<ListenOptions> {
  */
 export async function serve(
   flags: ServeFlags,
-  options: { makeUpFirstAdmin?: boolean; announce?: (url: string) => void } = {},
+  options: { makeUpFirstAdmin?: boolean; announce?: (url: string, madeUpPassword: boolean) => void } = {},
 ): Promise<void> {
   const where = await listenOptions(flags);
   let answer: (request: Request) => Response | Promise<Response> = () =>
@@ -94,7 +94,7 @@ export async function serve(
     );
     answer = (request) => api.fetch(request);
     note(`medallion serve: listening on ${running.url}`);
-    options.announce?.(running.url);
+    options.announce?.(running.url, first?.password !== undefined);
     await done;
   } finally {
     running.close();
