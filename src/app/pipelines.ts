@@ -101,14 +101,19 @@ export async function pipelineDetail(ctx: AppContext, name: string): Promise<Pip
     ...summary,
     params: pipeline.params ?? {},
     locations: ctx.project.locations(pipeline, ctx.locations) ?? null,
-    tasks: buildTaskGraph(pipeline).map((task) => ({
-      id: task.id,
-      kind: task.kind,
-      dependsOn: task.dependsOn,
-      table: task.output ? tableKey(task.output) : null,
-    })),
+    tasks: tasksOf(pipeline),
     lineage: lineageOf(pipeline),
   };
+}
+
+/** The task graph: each task with those it depends on, and the table it writes. */
+export function tasksOf(pipeline: PipelineDefinition): PipelineDetail['tasks'] {
+  return buildTaskGraph(pipeline).map((task) => ({
+    id: task.id,
+    kind: task.kind,
+    dependsOn: task.dependsOn,
+    table: task.output ? tableKey(task.output) : null,
+  }));
 }
 
 /** Sources → bronze → silver → gold, as Dagster draws assets: each table with the tables its SQL reads. */

@@ -11,8 +11,14 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { generateDemoData } from '../demo-data/generate.js';
+import { SHIPPED_PIPELINES } from '../project/pipelines.js';
 import { medallion } from './medallion-cli.js';
-import { startMedallionProcess, waitFor, type SchedulerProcess } from './scheduler-process.js';
+import {
+  startMedallionProcess,
+  waitFor,
+  writePipelineModule,
+  type SchedulerProcess,
+} from './scheduler-process.js';
 
 export const CHROMIUM = process.env.MEDALLION_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -97,14 +103,22 @@ export const PASSWORD = 'a browser test password';
 
 /**
  * A project with the example pipeline (sample data at `scale`, run once unless `run` is false) served by
- * `medallion serve` on a free port, its admin `admin` with PASSWORD.
+ * `medallion serve` on a free port, its admin `admin` with PASSWORD. `modules` adds pipelines of the project's own
+ * beside the shipped ones: name → the module's body after its `definePipeline` import.
  */
-export async function serveProject(options: { scale?: number; run?: boolean } = {}): Promise<ServedProject> {
+export async function serveProject(
+  options: { scale?: number; run?: boolean; modules?: Record<string, string> } = {},
+): Promise<ServedProject> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-ui-'));
   await generateDemoData({ scale: options.scale ?? 0.02, seed: 7, outDir: path.join(dir, 'source') });
   await writeFile(
     path.join(dir, 'medallion.config.json'),
-    JSON.stringify({ database: 'sqlite:metadata.db', source: 'source', lake: 'lake' }),
+    JSON.stringify({
+      database: 'sqlite:metadata.db',
+      source: 'source',
+      lake: 'lake',
+      ...(options.modules && { pipelines: await projectPipelines(dir, options.modules) }),
+    }),
   );
   const db = `sqlite:${path.join(dir, 'metadata.db')}`;
   if (options.run !== false) {
@@ -147,6 +161,21 @@ export async function serveProject(options: { scale?: number; run?: boolean } = 
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The project file's `pipelines`: the shipped ones, and each module written beside it. */
+async function projectPipelines(
+  dir: string,
+  modules: Record<string, string>,
+): Promise<Record<string, { module?: string }>> {
+  const entries: Record<string, { module?: string }> = Object.fromEntries(
+    Object.keys(SHIPPED_PIPELINES).map((name) => [name, {}]),
+  );
+  for (const [name, body] of Object.entries(modules)) {
+    await writePipelineModule(path.join(dir, `${name}.mjs`), body);
+    entries[name] = { module: `${name}.mjs` };
+  }
+  return entries;
 }
 
 /** Signs in through the page's form and waits for the pipelines page. */
