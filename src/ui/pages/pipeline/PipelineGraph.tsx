@@ -1,6 +1,6 @@
 /**
- * A pipeline's task graph or table lineage drawn by React Flow, laid out by elkjs: each node coloured by the state of
- * its task in the selected run, and a link to that task in the run. Loaded lazily (React Flow and elkjs are large).
+ * A pipeline's task graph or table lineage drawn by React Flow, laid out by dagre: each node coloured by the state of
+ * its task in the selected run, and a link to that task in the run. Loaded lazily (React Flow and dagre are large).
  */
 import { useQuery } from '@tanstack/react-query';
 import { Controls, Handle, Position, ReactFlow, type Edge, type Node, type NodeProps } from '@xyflow/react';

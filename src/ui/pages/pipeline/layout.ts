@@ -1,6 +1,4 @@
-/** Layered left-to-right layout by elkjs, loaded only when a graph is first drawn (it is large). */
-import type { ElkNode } from 'elkjs/lib/elk-api.js';
-
+/** Layered left-to-right layout by dagre (React Flow's own examples use it), loaded when a graph is first drawn. */
 export const NODE_WIDTH = 200;
 export const NODE_HEIGHT = 54;
 
@@ -10,31 +8,24 @@ export interface Layout {
   height: number;
 }
 
-let elk: Promise<{ layout(graph: ElkNode): Promise<ElkNode> }> | undefined;
-
 export async function layeredLayout(
   ids: readonly string[],
   edges: readonly { from: string; to: string }[],
 ): Promise<Layout> {
-  elk ??= import('elkjs/lib/elk.bundled.js').then(({ default: ELK }) => new ELK());
-  const engine = await elk;
-  const graph = await engine.layout({
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'RIGHT',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '48',
-      'elk.spacing.nodeNode': '16',
-      'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
-    },
-    children: ids.map((id) => ({ id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: edges.map((edge, index) => ({ id: `e${index}`, sources: [edge.from], targets: [edge.to] })),
-  });
-  return {
-    positions: Object.fromEntries(
-      (graph.children ?? []).map((node) => [node.id, { x: node.x ?? 0, y: node.y ?? 0 }]),
-    ),
-    width: graph.width ?? 0,
-    height: graph.height ?? 0,
-  };
+  const { graphlib, layout } = await import('@dagrejs/dagre');
+  const graph = new graphlib.Graph();
+  graph.setGraph({ rankdir: 'LR', ranksep: 48, nodesep: 16, marginx: 0, marginy: 0 });
+  graph.setDefaultEdgeLabel(() => ({}));
+  for (const id of ids) graph.setNode(id, { width: NODE_WIDTH, height: NODE_HEIGHT });
+  for (const edge of edges)
+    if (graph.hasNode(edge.from) && graph.hasNode(edge.to)) graph.setEdge(edge.from, edge.to);
+  layout(graph);
+  const positions: Layout['positions'] = {};
+  for (const id of ids) {
+    // dagre places a node by its centre; React Flow by its top-left corner.
+    const node = graph.node(id);
+    positions[id] = { x: node.x - NODE_WIDTH / 2, y: node.y - NODE_HEIGHT / 2 };
+  }
+  const size = graph.graph();
+  return { positions, width: size.width ?? 0, height: size.height ?? 0 };
 }
