@@ -109,10 +109,12 @@ export function taskViews(
     });
 }
 
-export async function runDetail(
-  ctx: AppContext,
-  runId: string,
-): Promise<{ run: RunRecord; tasks: TaskView[] }> {
+export interface RunDetail {
+  run: RunRecord;
+  tasks: TaskView[];
+}
+
+export async function runDetail(ctx: AppContext, runId: string): Promise<RunDetail> {
   const run = await requireRun(ctx.store, runId);
   return {
     run,

@@ -1,8 +1,13 @@
 /** The pages and the frame around them; each page keeps its state in the URL (shareable links). */
+import { lazy, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { LoginPage, useMe } from './auth.js';
 import { Shell } from './components/Shell.js';
 import { PipelinesPage } from './pages/PipelinesPage.js';
+
+// Pages with charts load when opened: their libraries stay out of the first screen's bundle.
+const RunPage = lazy(() => import('./pages/RunPage.js').then((page) => ({ default: page.RunPage })));
+const loading = <p className="loading">Loading…</p>;
 
 export function App() {
   const me = useMe();
@@ -14,6 +19,14 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/pipelines" replace />} />
           <Route path="/pipelines" element={<PipelinesPage />} />
+          <Route
+            path="/runs/:id"
+            element={
+              <Suspense fallback={loading}>
+                <RunPage />
+              </Suspense>
+            }
+          />
           <Route path="*" element={<p className="empty">No page here.</p>} />
         </Routes>
       </Shell>
