@@ -3,6 +3,7 @@
  * return; the HTTP API sends it.
  */
 import { NotFoundError } from '../core/errors.js';
+import { buildTaskGraph } from '../core/graph.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { latestAttempts, isRunFinished, type RunState, type TaskState } from '../core/run-state.js';
 import { planTasks } from '../core/task-plan.js';
@@ -66,6 +67,8 @@ export interface TaskView extends TaskInstanceRecord {
   latestAttempt: AttemptRecord | null;
   /** Why it is where it is, for people: the latest try's reason, what it waits for. */
   reason: string;
+  /** The tasks it waits for, as the project defines the run's pipeline now (none when it is not known here). */
+  dependsOn: string[];
 }
 
 function taskReason(task: TaskInstanceRecord, attempt: AttemptRecord | null): string {
@@ -79,7 +82,11 @@ function taskReason(task: TaskInstanceRecord, attempt: AttemptRecord | null): st
 }
 
 /** Each task with its tries, in the order they first started (those not started yet last). */
-export function taskViews(instances: TaskInstanceRecord[], attempts: AttemptRecord[]): TaskView[] {
+export function taskViews(
+  instances: TaskInstanceRecord[],
+  attempts: AttemptRecord[],
+  dependencies: ReadonlyMap<string, string[]> = new Map(),
+): TaskView[] {
   const latest = latestAttempts(attempts);
   const firstStart = new Map<string, string>();
   for (const attempt of attempts) {
@@ -97,19 +104,32 @@ export function taskViews(instances: TaskInstanceRecord[], attempts: AttemptReco
         attempts: attempts.filter((attempt) => attempt.taskId === instance.taskId),
         latestAttempt,
         reason: taskReason(instance, latestAttempt),
+        dependsOn: dependencies.get(instance.taskId) ?? [],
       };
     });
 }
 
-export async function runDetail(
-  ctx: AppContext,
-  runId: string,
-): Promise<{ run: RunRecord; tasks: TaskView[] }> {
+export interface RunDetail {
+  run: RunRecord;
+  tasks: TaskView[];
+}
+
+export async function runDetail(ctx: AppContext, runId: string): Promise<RunDetail> {
   const run = await requireRun(ctx.store, runId);
   return {
     run,
-    tasks: taskViews(await ctx.store.listTaskInstances(runId), await ctx.store.listAttempts(runId)),
+    tasks: taskViews(
+      await ctx.store.listTaskInstances(runId),
+      await ctx.store.listAttempts(runId),
+      await dependenciesOf(ctx, run.pipeline),
+    ),
   };
+}
+
+/** Each task's upstream tasks in the project's definition of the pipeline (a Gantt shows what a try waited for). */
+async function dependenciesOf(ctx: AppContext, pipeline: string): Promise<Map<string, string[]>> {
+  const definition = (await ctx.project.pipelines()).find((candidate) => candidate.name === pipeline);
+  return new Map(definition ? buildTaskGraph(definition).map((task) => [task.id, task.dependsOn]) : []);
 }
 
 /** The last runs of a pipeline × its tasks, as Airflow's grid shows them: oldest run first. */

@@ -281,3 +281,67 @@ describe('answers', () => {
     expect((await call('GET', '/api/tokens', { authorization: `Bearer ${made.token}` })).status).toBe(401);
   });
 });
+
+describe('a run’s page', () => {
+  /** A run of the example pipeline whose ingest made one finished try with these log lines. */
+  async function runWithLog(lines: string[]): Promise<string> {
+    const now = new Date().toISOString();
+    const { run } = await store.createRun({
+      id: `run_log_${lines.length}`,
+      pipeline: 'medallion_data_pipeline',
+      logicalDate: now,
+      dataIntervalStart: now,
+      dataIntervalEnd: now,
+      trigger: 'manual',
+      params: {},
+      tasks: [
+        { taskId: 'ingest', maxTries: 1 },
+        { taskId: 'bronze.marches_publics', maxTries: 1 },
+      ],
+    });
+    await store.transitionTask(run.id, 'ingest', ['scheduled'], 'queued');
+    await store.claimTasks('test', 1, now, { runIds: [run.id] });
+    await store.appendLog(run.id, 'ingest', 1, lines);
+    await store.finishAttempt(run.id, 'ingest', 1, { state: 'success', finishedAt: now });
+    return run.id;
+  }
+
+  it('names the tasks each task waits for, as the project defines the pipeline', async () => {
+    const runId = await runWithLog(['one line']);
+    const detail = (await (await call('GET', `/api/runs/${runId}`, bearer('viewer'))).json()) as {
+      tasks: { taskId: string; dependsOn: string[] }[];
+    };
+    expect(Object.fromEntries(detail.tasks.map((task) => [task.taskId, task.dependsOn]))).toEqual({
+      ingest: [],
+      'bronze.marches_publics': ['ingest'],
+    });
+  });
+
+  it('sends a try’s whole log as a file to save, past the pages its JSON comes in', async () => {
+    const lines = Array.from({ length: 2_345 }, (_, index) => `line ${index + 1} of the try`);
+    const runId = await runWithLog(lines);
+    const url = `/api/runs/${runId}/tasks/ingest/log`;
+    const file = await call('GET', `${url}?format=text`, bearer('viewer'));
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${runId}_ingest_try1.log"`);
+    expect(await file.text()).toBe(lines.map((line) => `${line}\n`).join(''));
+    const rest = await call('GET', `${url}?format=text&attempt=1&after=2000`, bearer('viewer'));
+    expect((await rest.text()).split('\n').slice(0, 2)).toEqual([
+      'line 2001 of the try',
+      'line 2002 of the try',
+    ]);
+    const page = (await (await call('GET', `${url}?limit=10`, bearer('viewer'))).json()) as {
+      lines: string[];
+    };
+    expect(page.lines).toEqual(lines.slice(0, 10));
+    const missing = await call('GET', `${url}?format=text&attempt=2`, bearer('viewer'));
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: `task ingest of run ${runId} has no attempt 2` });
+    const bad = await call('GET', `${url}?format=csv`, bearer('viewer'));
+    expect(await bad.json()).toEqual({
+      error: 'query parameter format: expected json or text',
+      field: 'format',
+    });
+  });
+});

@@ -92,6 +92,7 @@ export const TaskSchema = z
     attempts: z.array(AttemptSchema),
     latestAttempt: AttemptSchema.nullable(),
     reason: z.string(),
+    dependsOn: z.array(z.string()).openapi({ description: 'the tasks it waits for' }),
   })
   .openapi('Task');
 

@@ -1,17 +1,30 @@
 /** The pages and the frame around them; each page keeps its state in the URL (shareable links). */
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { LoginPage, useMe } from './auth.js';
 import { Shell } from './components/Shell.js';
 import { PipelinesPage } from './pages/PipelinesPage.js';
 
-const PipelinePage = lazy(() =>
-  import('./pages/PipelinePage.js').then((module) => ({ default: module.PipelinePage })),
-);
+const loading = <p className="loading">Loading…</p>;
+
+/**
+ * Pages loaded when opened: the charts and graphs they draw (ECharts, React Flow) stay out of the first screen's
+ * bundle.
+ */
+const LAZY_PAGES: { path: string; Page: LazyExoticComponent<ComponentType> }[] = [
+  {
+    path: '/pipelines/:name',
+    Page: lazy(() => import('./pages/PipelinePage.js').then((page) => ({ default: page.PipelinePage }))),
+  },
+  {
+    path: '/runs/:id',
+    Page: lazy(() => import('./pages/RunPage.js').then((page) => ({ default: page.RunPage }))),
+  },
+];
 
 export function App() {
   const me = useMe();
-  if (me.isPending) return <p className="loading">Loading…</p>;
+  if (me.isPending) return loading;
   if (!me.data) return <LoginPage />;
   return (
     <BrowserRouter>
@@ -19,14 +32,17 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/pipelines" replace />} />
           <Route path="/pipelines" element={<PipelinesPage />} />
-          <Route
-            path="/pipelines/:name"
-            element={
-              <Suspense fallback={<p className="loading">Loading…</p>}>
-                <PipelinePage />
-              </Suspense>
-            }
-          />
+          {LAZY_PAGES.map(({ path, Page }) => (
+            <Route
+              key={path}
+              path={path}
+              element={
+                <Suspense fallback={loading}>
+                  <Page />
+                </Suspense>
+              }
+            />
+          ))}
           <Route path="*" element={<p className="empty">No page here.</p>} />
         </Routes>
       </Shell>

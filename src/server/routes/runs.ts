@@ -1,10 +1,12 @@
 /** Runs: list and inspect them (tasks, tries, logs, what their expectations found), clear and cancel them, live. */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { streamSSE } from 'hono/streaming';
+import type { Context } from 'hono';
+import { stream, streamSSE } from 'hono/streaming';
 import { findAttempt, readTryLog } from '../../app/logs.js';
 import { runQuality } from '../../app/quality.js';
 import { cancelRun, clearRunTasks, requireRun, runDetail, RUN_STATES } from '../../app/runs.js';
 import { isRunFinished } from '../../core/run-state.js';
+import type { AttemptRecord, MetadataStore } from '../../metadata/metadata-store.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
 import { ERRORS, json, jsonBody, NOT_FOUND, route } from '../route.js';
 import { LogPageSchema, QualitySchema, RunDetailSchema, RunIdParam, RunSchema } from '../schemas.js';
@@ -98,16 +100,31 @@ const attemptQuery = z.object({
 const log = route('read', {
   method: 'get',
   path: '/api/runs/{id}/tasks/{task}/log',
-  summary: 'A try’s log lines (default the latest try), from line `after` on',
+  summary:
+    'A try’s log lines (default the latest try), from line `after` on; with `format=text`, all of them as a file',
   tags: ['runs'],
   request: {
     params: TaskParams,
     query: attemptQuery.extend({
       after: z.coerce.number().int().min(0).default(0),
       limit: z.coerce.number().int().min(1).max(10_000).default(5_000),
+      format: z
+        .enum(['json', 'text'], 'expected json or text')
+        .default('json')
+        .openapi({ description: 'text: every line from `after` on, to save (`limit` does not apply)' }),
     }),
   },
-  responses: { ...ERRORS, 200: json(LogPageSchema, 'the lines'), ...NOT_FOUND },
+  responses: {
+    ...ERRORS,
+    200: {
+      content: {
+        'application/json': { schema: LogPageSchema },
+        'text/plain': { schema: z.string() },
+      },
+      description: 'the lines',
+    },
+    ...NOT_FOUND,
+  },
 });
 
 const logStream = route('read', {
@@ -135,6 +152,19 @@ const quality = route('read', {
 
 /** How often a stream looks at the store. */
 const POLL_MS = 500;
+
+/** The try's lines from `after` on as a text file to save, read page by page as they are sent. */
+function logFile(c: Context, store: MetadataStore, attempt: AttemptRecord, after: number): Response {
+  const { runId, taskId } = attempt;
+  c.header('content-type', 'text/plain; charset=utf-8');
+  // Run and task ids are checked against [A-Za-z0-9_.-]: nothing to quote.
+  c.header('content-disposition', `attachment; filename="${runId}_${taskId}_try${attempt.attempt}.log"`);
+  return stream(c, async (out) => {
+    for await (const { lines } of readTryLog(store, { runId, taskId, attempt: attempt.attempt }, after)) {
+      if (lines.length > 0) await out.write(lines.map((line) => `${line}\n`).join(''));
+    }
+  });
+}
 
 export function runRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
@@ -181,7 +211,7 @@ export function runRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
 
   app.openapi(log, async (c) => {
     const { id, task } = c.req.valid('param');
-    const { attempt: number, after, limit } = c.req.valid('query');
+    const { attempt: number, after, limit, format } = c.req.valid('query');
     await requireRun(deps.store, id);
     const attempt = await findAttempt(deps.store, {
       runId: id,
@@ -189,6 +219,7 @@ export function runRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       ...(number !== undefined && { attempt: number }),
     });
     if (!attempt) return c.json({ error: `task ${task} of run ${id} has not run` }, 404);
+    if (format === 'text') return logFile(c, deps.store, attempt, after) as never;
     const page = await deps.store.readLog(id, task, attempt.attempt, after, limit);
     return c.json({ attempt, lines: page.lines, nextLine: page.nextLine }, 200);
   });

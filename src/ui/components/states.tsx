@@ -38,7 +38,11 @@ export function when(iso: string | null): string {
 
 export function duration(startedAt: string | null, finishedAt: string | null): string {
   if (!startedAt) return '—';
-  const ms = (finishedAt ? Date.parse(finishedAt) : Date.now()) - Date.parse(startedAt);
+  return span((finishedAt ? Date.parse(finishedAt) : Date.now()) - Date.parse(startedAt));
+}
+
+/** Milliseconds as people read them: `0.52 s`, `14.2 s`, `3 min`. */
+export function span(ms: number): string {
   return ms < 10_000
     ? `${(ms / 1000).toFixed(2)} s`
     : ms < 120_000
