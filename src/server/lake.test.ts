@@ -153,14 +153,19 @@ describe('the tables of a lake', () => {
     const all = await read<RowsPage>(`${TOP}/rows?limit=500`);
     expect(all.rows).toHaveLength(all.total);
     expect(typeof all.rows[0]?.nombre_contrats).toBe('number');
-    const sorted = await read<RowsPage>(`${TOP}/rows?limit=500&sort=nombre_contrats&order=desc`);
-    const counts = sorted.rows.map((row) => row.nombre_contrats as number);
-    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    const sorted = await read<RowsPage>(`${TOP}/rows?limit=500&sort=montant_total_contrats&order=desc`);
+    const amounts = sorted.rows.map((row) => row.montant_total_contrats as number);
+    expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
+    const ascending = await read<RowsPage>(`${TOP}/rows?limit=1&sort=montant_total_contrats`);
+    expect(ascending.rows[0]?.montant_total_contrats).toBe(amounts.at(-1));
+    expect(amounts[0]).toBeGreaterThan(amounts.at(-1) ?? Infinity);
     const key = (row: Record<string, unknown>) => JSON.stringify(row);
     expect(sorted.rows.map(key).sort()).toEqual(all.rows.map(key).sort());
+    // Ties (every company here has one contract) are broken the same way on every page.
+    const byCount = await read<RowsPage>(`${TOP}/rows?limit=500&sort=nombre_contrats&order=desc`);
     const first = await read<RowsPage>(`${TOP}/rows?limit=7&sort=nombre_contrats&order=desc`);
     const second = await read<RowsPage>(`${TOP}/rows?offset=7&limit=7&sort=nombre_contrats&order=desc`);
-    expect([...first.rows, ...second.rows]).toEqual(sorted.rows.slice(0, 14));
+    expect([...first.rows, ...second.rows]).toEqual(byCount.rows.slice(0, 14));
     expect(second).toMatchObject({ offset: 7, limit: 7, sort: 'nombre_contrats', order: 'desc' });
   });
 

@@ -1,8 +1,11 @@
 /** The pages and the frame around them; each page keeps its state in the URL (shareable links). */
+import { lazy, Suspense } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { LoginPage, useMe } from './auth.js';
 import { Shell } from './components/Shell.js';
 import { PipelinesPage } from './pages/PipelinesPage.js';
+
+const LakePage = lazy(() => import('./pages/LakePage.js'));
 
 export function App() {
   const me = useMe();
@@ -14,6 +17,14 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/pipelines" replace />} />
           <Route path="/pipelines" element={<PipelinesPage />} />
+          <Route
+            path="/lake"
+            element={
+              <Suspense fallback={<p className="loading">Loading…</p>}>
+                <LakePage />
+              </Suspense>
+            }
+          />
           <Route path="*" element={<p className="empty">No page here.</p>} />
         </Routes>
       </Shell>
