@@ -20,7 +20,7 @@ import type {
 } from '../app/tables.js';
 import { addUser, createToken } from '../app/users.js';
 import { Authenticator } from '../auth/authenticator.js';
-import { openLake, storeSettings } from '../cli/locations.js';
+import { openLake, storeSettings, type StoreSettings } from '../cli/locations.js';
 import { generateDemoData, NAF_FILE } from '../demo-data/generate.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
@@ -29,48 +29,40 @@ import { Project } from '../project/project.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { localLake } from '../table/lake-layout.js';
+import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
 import { createApi } from './api.js';
 
 let dir: string;
 let lake: string;
-let scratch: string;
-let store: MetadataStore;
-let reader: LakeReader;
-let api: ReturnType<typeof createApi>;
-let token: string;
+let local: ProjectApi;
 const runs: string[] = [];
 /** Activity codes the second run brings. */
 const NEW_CODES = ['99.98Z', '99.99Z'];
 
-async function run(): Promise<void> {
-  const summary = await runPipeline({
-    pipeline,
-    store,
-    source: new LocalDiskStore(path.join(dir, 'source')),
-    lake: localLake(lake),
-  });
-  expect(summary.status).toBe('success');
-  runs.push(summary.runId);
+interface ProjectApi {
+  store: MetadataStore;
+  /** Where the reader makes its scratch directory. */
+  scratch: string;
+  get(url: string): Promise<Response>;
+  /** The JSON of a 200 answer. */
+  read<T>(url: string): Promise<T>;
+  /** The status and error of an answer that is not 200. */
+  refused(url: string): Promise<{ status: number; error: string }>;
+  close(): Promise<void>;
 }
 
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-lake-api-'));
-  lake = path.join(dir, 'lake');
-  scratch = path.join(dir, 'scratch');
-  await generateDemoData({ scale: 0.02, seed: 7, outDir: path.join(dir, 'source') });
-  await writeFile(
-    path.join(dir, 'medallion.config.json'),
-    JSON.stringify({ source: 'source', lake: 'lake' }),
-  );
-  store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
-  await run();
+/** The project in `dir` with this project file, its store, and the API over them as a viewer calls it. */
+async function projectApi(dir: string, config: object, settings: StoreSettings): Promise<ProjectApi> {
+  await writeFile(path.join(dir, 'medallion.config.json'), JSON.stringify(config));
+  const store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
   await addUser(store, { name: 'vera', role: 'viewer', password: 'a password for vera' });
-  token = (await createToken(store, { user: 'vera', name: 'test' })).token;
-  reader = new LakeReader({
-    openLake: (location) => openLake(location, storeSettings({})),
+  const { token } = await createToken(store, { user: 'vera', name: 'test' });
+  const scratch = path.join(dir, 'scratch');
+  const reader = new LakeReader({
+    openLake: (location) => openLake(location, settings),
     scratchBase: scratch,
   });
-  api = createApi(
+  const api = createApi(
     {
       store,
       project: await Project.open({ cwd: dir, env: {} }),
@@ -82,28 +74,55 @@ beforeAll(async () => {
     },
     { log: (line) => console.error(line) },
   );
+  const get = async (url: string): Promise<Response> =>
+    api.request(`http://medallion.test${url}`, { headers: { authorization: `Bearer ${token}` } });
+  return {
+    store,
+    scratch,
+    get,
+    async read<T>(url: string) {
+      const response = await get(url);
+      expect(response.status, `${url}: ${await response.clone().text()}`).toBe(200);
+      return (await response.json()) as T;
+    },
+    async refused(url: string) {
+      const response = await get(url);
+      return { status: response.status, error: ((await response.json()) as { error: string }).error };
+    },
+    async close() {
+      await reader.close();
+      await store.close();
+    },
+  };
+}
+
+async function run(): Promise<void> {
+  const summary = await runPipeline({
+    pipeline,
+    store: local.store,
+    source: new LocalDiskStore(path.join(dir, 'source')),
+    lake: localLake(lake),
+  });
+  expect(summary.status).toBe('success');
+  runs.push(summary.runId);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-lake-api-'));
+  lake = path.join(dir, 'lake');
+  await generateDemoData({ scale: 0.02, seed: 7, outDir: path.join(dir, 'source') });
+  local = await projectApi(dir, { source: 'source', lake: 'lake' }, storeSettings({}));
+  await run();
 }, 120_000);
 
 afterAll(async () => {
-  await reader?.close();
-  await store?.close();
+  await local?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-async function get(url: string): Promise<Response> {
-  return api.request(`http://medallion.test${url}`, { headers: { authorization: `Bearer ${token}` } });
-}
-
-async function read<T>(url: string): Promise<T> {
-  const response = await get(url);
-  expect(response.status, `${url}: ${await response.clone().text()}`).toBe(200);
-  return (await response.json()) as T;
-}
-
-async function refused(url: string): Promise<{ status: number; error: string }> {
-  const response = await get(url);
-  return { status: response.status, error: ((await response.json()) as { error: string }).error };
-}
+const read = <T>(url: string) => local.read<T>(url);
+const get = (url: string) => local.get(url);
+const refused = (url: string) => local.refused(url);
 
 const TOP = '/api/lake/tables/gold/top_100_companies';
 
@@ -239,7 +258,7 @@ describe('downloads', () => {
     expect(lines[0]).toContain('nombre_contrats');
     expect(lines).toHaveLength(total + 1);
     await expect
-      .poll(async () => readdir(path.join(scratch, (await readdir(scratch))[0] ?? '')))
+      .poll(async () => readdir(path.join(local.scratch, (await readdir(local.scratch))[0] ?? '')))
       .not.toContain(expect.stringMatching(/\.csv$/));
   });
 
@@ -324,5 +343,56 @@ describe('the object browser', () => {
     const listing = await read<ObjectListing>('/api/lake/objects?area=landing&prefix=links/');
     expect(listing.entries.map((entry) => entry.name)).toEqual(['inside.txt']);
     expect((await refused('/api/lake/objects/download?area=landing&key=links/outside.db')).status).toBe(404);
+  });
+});
+
+const server = s3ServerOrSkip('the lake API on MinIO');
+
+describe.skipIf(!server)('a lake on MinIO, one bucket per layer', () => {
+  let s3: ProjectApi;
+  let runId: string;
+
+  beforeAll(async () => {
+    const s3dir = path.join(dir, 'on-s3');
+    await mkdir(s3dir);
+    const settings = storeSettings(s3EnvFor(server!, path.join(s3dir, 'cache')));
+    const location = `s3://${freshBucketName('lake').slice(0, 40)}-{layer}`;
+    s3 = await projectApi(s3dir, { source: path.join(dir, 'source'), lake: location }, settings);
+    const summary = await runPipeline({
+      pipeline,
+      store: s3.store,
+      source: new LocalDiskStore(path.join(dir, 'source')),
+      lake: await openLake(location, settings),
+    });
+    expect(summary.status).toBe('success');
+    runId = summary.runId;
+  }, 120_000);
+
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('lists its tables, pages through sorted rows and sends a version as CSV', async () => {
+    const listing = await s3.read<TableListing>('/api/lake/tables?lake=0');
+    expect(listing.tables.find((table) => table.table === 'top_100_companies')).toMatchObject({
+      layer: 'gold',
+      runId,
+    });
+    const sorted = await s3.read<RowsPage>(`${TOP}/rows?sort=montant_total_contrats&order=desc&limit=500`);
+    const amounts = sorted.rows.map((row) => row.montant_total_contrats as number);
+    expect(amounts).toEqual([...amounts].sort((a, b) => b - a));
+    const csv = await (await s3.get(`${TOP}/download?format=csv`)).text();
+    expect(csv.trim().split('\n')).toHaveLength(sorted.total + 1);
+  });
+
+  it('browses its objects and sends one, and refuses a key that leaves the area', async () => {
+    const runsFolder = await s3.read<ObjectListing>('/api/lake/objects?area=_medallion&prefix=runs/');
+    expect(runsFolder.entries.map((entry) => entry.key)).toEqual([`runs/${runId}.json`]);
+    const summary = await s3.get(`/api/lake/objects/download?area=_medallion&key=runs/${runId}.json`);
+    expect(((await summary.json()) as { runId: string }).runId).toBe(runId);
+    const answer = await s3.refused(
+      `/api/lake/objects/download?area=gold&key=${encodeURIComponent('../landing/x')}`,
+    );
+    expect(answer.status).toBe(400);
   });
 });
