@@ -5,10 +5,12 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LakeReader } from '../app/lake-reader.js';
 import { ensureFirstAdmin } from '../app/users.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createApi } from '../server/api.js';
 import { listen, type ListenOptions } from '../server/http-server.js';
+import { lakeReaderFor } from '../server/routes/lake.js';
 import { fail } from './exit.js';
 import { startScheduler, type SchedulerFlags } from './orchestration.js';
 import { note } from './output.js';
@@ -62,6 +64,7 @@ export async function serve(
   // Registered before the scheduler's own handlers, so the API stops answering before its store closes.
   process.once('SIGINT', running.close);
   process.once('SIGTERM', running.close);
+  let lakeReader: LakeReader | undefined;
   try {
     const { scheduler, store, project, done } = await startScheduler(flags, 'serve');
     const first = await ensureFirstAdmin(store, { makeUp: options.makeUpFirstAdmin ?? false });
@@ -79,6 +82,7 @@ export async function serve(
           'or restart with MEDALLION_ADMIN_PASSWORD set',
       );
     }
+    lakeReader = lakeReaderFor({ store, project });
     const api = createApi(
       {
         store,
@@ -89,6 +93,7 @@ export async function serve(
         worker: scheduler.worker,
         startedAt: Date.now(),
         locations: { ...(flags.lake && { lake: flags.lake }), ...(flags.source && { source: flags.source }) },
+        lakeReader,
       },
       { log: note },
     );
@@ -98,6 +103,7 @@ export async function serve(
     await done;
   } finally {
     running.close();
+    await lakeReader?.close();
   }
 }
 

@@ -13,6 +13,7 @@ import { authenticate, requires, SESSION_COOKIE } from './auth-middleware.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { adminRoutes } from './routes/admin.js';
 import { docsRoutes } from './routes/docs.js';
+import { lakeRoutes } from './routes/lake.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
@@ -71,6 +72,7 @@ export function createApi(
   app.route('/', pipelineRoutes(deps));
   app.route('/', runRoutes(deps));
   app.route('/', adminRoutes(deps));
+  app.route('/', lakeRoutes(deps));
 
   app.get('/metrics', requires('read'), async (c) =>
     c.body(renderPrometheus(await collectMetrics(deps.store)), 200, {

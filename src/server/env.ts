@@ -1,5 +1,6 @@
 /** What every request of the API carries through its middlewares, and what the routes are built from. */
 import type { AppContext } from '../app/context.js';
+import type { LakeReader } from '../app/lake-reader.js';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   /** The locations the server was started with (--lake, --source), standing in for the project's. */
   locations?: LocationFlags;
   startedAt: number;
+  /** What reads the lakes (tables, objects); default: one made when first needed, never closed. */
+  lakeReader?: LakeReader;
 }
 
 /** The application context of a request: the signed-in user acts. */

@@ -144,6 +144,21 @@ export class DeltaTable {
     return (await this.versions()).length > 0;
   }
 
+  /**
+   * The commits the log holds from version `from` to `to` (default: the latest), oldest first, each with its
+   * actions: what a table's history shows. Commits older than a checkpoint may have been removed: those are absent.
+   */
+  async commits(from: number, to?: number): Promise<{ version: number; actions: DeltaAction[] }[]> {
+    const listing = await this.logListing();
+    assertWhole(this.location, listing);
+    const wanted = listing.commits.filter(
+      (commit) => commit.version >= from && (to === undefined || commit.version <= to),
+    );
+    return Promise.all(
+      wanted.map(async (commit) => ({ version: commit.version, actions: await this.readCommit(commit) })),
+    );
+  }
+
   private async readCommit(commit: LogObject): Promise<DeltaAction[]> {
     const key = commit.object.key;
     return this.readShared(key, commit.object, async () =>

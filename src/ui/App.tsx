@@ -20,6 +20,10 @@ const LAZY_PAGES: { path: string; Page: LazyExoticComponent<ComponentType> }[] =
     path: '/runs/:id',
     Page: lazy(() => import('./pages/RunPage.js').then((page) => ({ default: page.RunPage }))),
   },
+  {
+    path: '/lake',
+    Page: lazy(() => import('./pages/LakePage.js').then((page) => ({ default: page.LakePage }))),
+  },
 ];
 
 export function App() {

@@ -1,0 +1,69 @@
+/** A table's versions, newest first: when, what, which run, rows added and removed. */
+import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import type { VersionEntry } from '../../../app/tables.js';
+import { api } from '../../api/client.js';
+import { when } from '../../components/states.js';
+import { count, NotYet } from './format.js';
+import { apiPath, tablePath, useLakeState } from './state.js';
+
+export function HistoryView({ layer, table }: { layer: string; table: string }) {
+  const { state, link } = useLakeState();
+  const history = useQuery({
+    queryKey: ['lake', 'history', state.lake, layer, table],
+    queryFn: () =>
+      api<{ versions: VersionEntry[] }>(
+        apiPath(tablePath({ layer, table }, '/history'), { lake: state.lake }),
+      ),
+    refetchInterval: 10_000,
+  });
+  if (history.error || !history.data) return <NotYet query={history} what="history" />;
+  return (
+    <table className="list" aria-label="History">
+      <thead>
+        <tr>
+          <th className="number">Version</th>
+          <th>Committed (UTC)</th>
+          <th>Operation</th>
+          <th>Run</th>
+          <th>Task</th>
+          <th className="number">Rows added</th>
+          <th className="number">Rows removed</th>
+          <th className="number">Files</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {history.data.versions.map((entry) => (
+          <tr key={entry.version}>
+            <td className="number">
+              <Link to={link({ version: entry.version, tab: 'rows' })}>{entry.version}</Link>
+            </td>
+            <td className="nowrap">{when(entry.committedAt)}</td>
+            <td>
+              {entry.operation ?? '—'}
+              {entry.mode && <span className="muted"> ({entry.mode})</span>}
+            </td>
+            <td>{entry.runId ? <Link to={`/runs/${entry.runId}`}>{entry.runId}</Link> : '—'}</td>
+            <td>{entry.task ?? '—'}</td>
+            <td className="number added">+{count(entry.rowsAdded)}</td>
+            <td className="number removed">−{count(entry.rowsRemoved)}</td>
+            <td className="number">
+              +{entry.filesAdded} −{entry.filesRemoved}
+            </td>
+            <td>
+              {entry.version > 0 && (
+                <Link
+                  to={link({ tab: 'compare', from: entry.version - 1, to: entry.version })}
+                  aria-label={`Compare version ${entry.version} with ${entry.version - 1}`}
+                >
+                  compare with {entry.version - 1}
+                </Link>
+              )}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

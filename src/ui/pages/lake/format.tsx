@@ -1,0 +1,53 @@
+/** Numbers, sizes, cell values and queries not answered yet, as the Lake page shows them. */
+import type { ReactNode } from 'react';
+
+const counts = new Intl.NumberFormat('en');
+
+export function count(value: number | null | undefined): string {
+  return value === null || value === undefined ? '—' : counts.format(value);
+}
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** `1.2 MB` (powers of 1024, as storage consoles show them). */
+export function bytes(value: number | null | undefined): string {
+  if (value === null || value === undefined) return '—';
+  let size = value;
+  let unit = 0;
+  while (size >= 1024 && unit < UNITS.length - 1) {
+    size /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? size : size.toFixed(size < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+/** `3 files`, `1 file`. */
+export function plural(value: number, noun: string): string {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
+}
+
+/** Numbers are right-aligned, so that their digits line up. */
+export function isNumeric(type: string): boolean {
+  return /^(long|integer|short|byte|float|double|decimal)/.test(type);
+}
+
+/** Long texts are cut, whole in the title. */
+const MAX_CELL = 120;
+
+export function Cell({ value }: { value: unknown }): ReactNode {
+  if (value === null || value === undefined) return <span className="null">null</span>;
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (text.length <= MAX_CELL) return text;
+  return <span title={text}>{`${text.slice(0, MAX_CELL)}…`}</span>;
+}
+
+/** A query's place until it has data: its error, or that it is loading. */
+export function NotYet({ query, what }: { query: { error: Error | null }; what: string }) {
+  return query.error ? (
+    <p role="alert" className="error">
+      {query.error.message}
+    </p>
+  ) : (
+    <p className="loading">Loading {what}…</p>
+  );
+}
