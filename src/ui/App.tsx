@@ -22,7 +22,7 @@ const LAZY_PAGES: { path: string; Page: LazyExoticComponent<ComponentType> }[] =
   },
   {
     path: '/lake',
-    Page: lazy(() => import('./pages/LakePage.js').then((page) => ({ default: page.LakePage }))),
+    Page: lazy(() => import('./pages/LakePage.js')),
   },
 ];
 
