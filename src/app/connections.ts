@@ -11,8 +11,9 @@ import { openSecretBox, type SecretBox } from '../security/secret-box.js';
 import { CONNECTION_NAME, S3_ENDPOINT, S3_REGION, type S3ConnectionConfig } from '../storage/s3-config.js';
 import type { AppContext } from './context.js';
 
-/** Looks a named connection up (`s3://NAME@…`); a ConfigError naming it when there is none. */
-export type ConnectionResolver = (name: string) => Promise<S3ConnectionConfig>;
+import type { ConnectionResolver } from '../project/locations.js';
+
+export type { ConnectionResolver } from '../project/locations.js';
 
 /** What an S3 connection keeps in clear: everything but the secret access key. */
 const s3Settings = z.object({

@@ -9,7 +9,7 @@
  *     [--pattern '*.csv'] [--memory-limit 1GB]
  */
 import { parseArgs } from 'node:util';
-import { openLake, openSource, storeSettings } from '../cli/locations.js';
+import { openLake, openSource, storeSettings } from '../project/locations.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import { ingest } from '../runner/ingest.js';

@@ -8,7 +8,7 @@
  *   node dist/bench/run-once.js --source DIR|s3://… --lake DIR|s3://… --memory-limit 1GB --logical-date YYYY-MM-DD
  */
 import { parseArgs } from 'node:util';
-import { openLake, openSource, storeSettings } from '../cli/locations.js';
+import { openLake, openSource, storeSettings } from '../project/locations.js';
 import { progressOnStderr } from '../cli/render.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';

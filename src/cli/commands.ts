@@ -10,7 +10,7 @@ import type { RunSummary } from '../runner/run-summary.js';
 import { storeConnections } from '../app/connections.js';
 import { EXIT, fail } from './exit.js';
 import { scaffoldProject } from './init-project.js';
-import { openLake, openSource, storeSettings } from './locations.js';
+import { openLake, openSource, storeSettings } from '../project/locations.js';
 import { startScheduler, type SchedulerFlags } from './orchestration.js';
 import { note } from './output.js';
 import { openProject, useConfigFlag } from './project-context.js';

@@ -40,7 +40,11 @@ export interface StartedScheduler {
 export async function startScheduler(flags: SchedulerFlags, kind: ProcessKind): Promise<StartedScheduler> {
   // Loaded here, not on import: the commands that only read the metadata store start faster without them.
   const [{ PipelineTaskRunner }, { locationOpener, storeSettings }, { storeConnections }] = await Promise.all(
-    [import('../runner/pipeline-task-runner.js'), import('./locations.js'), import('../app/connections.js')],
+    [
+      import('../runner/pipeline-task-runner.js'),
+      import('../project/locations.js'),
+      import('../app/connections.js'),
+    ],
   );
   const project = await openProject();
   const pipelines = await project.pipelines(flags.pipeline);

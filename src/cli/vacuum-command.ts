@@ -6,7 +6,7 @@ import { vacuumLake } from '../table/vacuum.js';
 import { fail } from './exit.js';
 import { openProject } from './project-context.js';
 import { databaseConnections } from './connections-command.js';
-import { openLake, storeSettings } from './locations.js';
+import { openLake, storeSettings } from '../project/locations.js';
 import { formatNumber, table } from './render.js';
 
 export interface VacuumFlags {

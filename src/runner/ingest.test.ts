@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLake, openSource, storeSettings } from '../cli/locations.js';
+import { openLake, openSource, storeSettings } from '../project/locations.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openLake, storeSettings } from '../cli/locations.js';
+import { openLake, storeSettings } from '../project/locations.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';

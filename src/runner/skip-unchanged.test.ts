@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { locationOpener, storeSettings } from '../cli/locations.js';
+import { locationOpener, storeSettings } from '../project/locations.js';
 import { definePipeline } from '../core/pipeline.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { Scheduler } from '../orchestrator/scheduler.js';

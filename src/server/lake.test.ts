@@ -20,7 +20,7 @@ import type {
 } from '../app/tables.js';
 import { addUser, createToken } from '../app/users.js';
 import { Authenticator } from '../auth/authenticator.js';
-import { openLake, storeSettings, type StoreSettings } from '../cli/locations.js';
+import { openLake, storeSettings, type StoreSettings } from '../project/locations.js';
 import { generateDemoData, NAF_FILE } from '../demo-data/generate.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';

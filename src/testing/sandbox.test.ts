@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { storeSettings } from '../cli/locations.js';
+import { storeSettings } from '../project/locations.js';
 import { changes, processesMarked, RUN_MARKER, snapshot, watchedPlaces } from './sandbox.js';
 
 const scratch: string[] = [];

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openLake, openSource, storeSettings } from '../../cli/locations.js';
+import { openLake, openSource, storeSettings } from '../../project/locations.js';
 import { generateDemoData } from '../../demo-data/generate.js';
 import { DuckDbEngine } from '../../engine/duckdb-engine.js';
 import { runPipeline } from '../../runner/run-pipeline.js';

@@ -13,7 +13,7 @@ import { openMetadataStore } from '../../metadata/open.js';
 import { Scheduler } from '../../orchestrator/scheduler.js';
 import { PipelineTaskRunner } from '../../runner/pipeline-task-runner.js';
 import type { RunSummary } from '../../runner/run-summary.js';
-import { locationOpener, storeSettings } from '../../cli/locations.js';
+import { locationOpener, storeSettings } from '../../project/locations.js';
 import { LakeLayout, localLake } from '../../table/lake-layout.js';
 import { waitFor } from '../../testing/scheduler-process.js';
 import example from './pipeline.js';

@@ -23,7 +23,7 @@ import {
   TABLE_NAME,
   tableHistory,
 } from '../../app/tables.js';
-import { openLake, storeSettings } from '../../cli/locations.js';
+import { openLake, storeSettings } from '../../project/locations.js';
 import type { MetadataStore } from '../../metadata/metadata-store.js';
 import type { Project } from '../../project/project.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';

@@ -1,7 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ConnectionResolver } from '../app/connections.js';
 import { ConfigError } from '../core/errors.js';
 import type { LocationOpener } from '../runner/pipeline-task-runner.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
@@ -43,7 +42,8 @@ export interface StoreSettings {
   >;
 }
 
-export type { ConnectionResolver } from '../app/connections.js';
+/** Looks a named connection up (`s3://NAME@…`); a ConfigError naming it when there is none. */
+export type ConnectionResolver = (name: string) => Promise<S3ConnectionConfig>;
 
 const GiB = 1024 ** 3;
 
