@@ -22,6 +22,8 @@ import { problems, renderReport, s3Problems, type BenchReport } from './report.j
 import { testS3Server } from '../services/test-s3-server.js';
 import { benchS3, s3Unusable } from './s3-transfers.js';
 import { benchScheduling, type SchedulingOptions } from './scheduling.js';
+import { benchUi } from './ui-latency.js';
+import { spliceUi, uiProblems, type UiReport } from './ui-report.js';
 import { benchStartup, startupProblems, type StartupReport } from './startup.js';
 import {
   renderScheduling,
@@ -152,6 +154,15 @@ async function schedulingOnly(options: BenchOptions, command: string, date: Date
   return schedulingProblems(result).length > 0 ? 1 : 0;
 }
 
+/** --ui-only: the web UI alone, its section and target rows replaced in the report. */
+async function uiOnly(options: BenchOptions): Promise<number> {
+  const result = await benchUi(log);
+  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
+  await writeFile(options.out, spliceUi(existing, result));
+  log(`updated the web UI section of ${path.resolve(options.out)}`);
+  return uiProblems(result).length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -163,6 +174,7 @@ async function main(): Promise<number> {
   const date = new Date();
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   if (options.scheduling === 'only') return schedulingOnly(options, command, date);
+  if (options.ui === 'only') return uiOnly(options);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -181,6 +193,9 @@ async function main(): Promise<number> {
   let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
   let scheduling: SchedulingReport = { skipped: 'skipped (--no-scheduling)' };
   let startup: StartupReport = { skipped: 'not measured (the run stopped before)' };
+  let ui: UiReport = {
+    skipped: options.ui === 'off' ? 'skipped (--no-ui)' : 'not measured (the run stopped before)',
+  };
   try {
     for (const scale of options.scales) results.push(await benchScale(scale, work, options, logicalDate));
     if (!('reason' in server)) {
@@ -205,6 +220,10 @@ async function main(): Promise<number> {
       for (const problem of schedulingProblems(scheduling)) log(`scheduling: ❌ ${problem}`);
     }
     startup = await benchStartup(log);
+    if (options.ui === 'on') {
+      ui = await benchUi(log);
+      for (const problem of uiProblems(ui)) log(`web UI: ❌ ${problem}`);
+    }
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -218,6 +237,7 @@ async function main(): Promise<number> {
     ...(s3 ? { s3 } : {}),
     scheduling,
     startup,
+    ui,
   });
   await writeFile(options.out, report);
   log(`wrote ${path.resolve(options.out)}`);
@@ -225,7 +245,8 @@ async function main(): Promise<number> {
     results.some((result) => problems(result).length > 0) ||
     (s3 && s3Problems(s3).length > 0) ||
     schedulingProblems(scheduling).length > 0 ||
-    startupProblems(startup).length > 0;
+    startupProblems(startup).length > 0 ||
+    uiProblems(ui).length > 0;
   return troubled ? 1 : 0;
 }
 

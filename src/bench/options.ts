@@ -20,6 +20,8 @@ export interface BenchOptions {
   s3SmallFiles: number;
   /** The scheduling overhead (scheduling.ts): 'on' (default), 'off' (--no-scheduling) or 'only' (--scheduling-only). */
   scheduling: 'on' | 'off' | 'only';
+  /** The web UI's latency, grid drawing and bundle (ui-latency.ts): 'on', 'off' (--no-ui) or 'only' (--ui-only). */
+  ui: 'on' | 'off' | 'only';
   /** Runs of each scheduling case. */
   schedulingRepeats: number;
   /** Slot counts the fan pipeline is scheduled with. */
@@ -50,7 +52,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --scheduling-only    measure only the scheduling overhead and replace its section (and its target
                        rows) in the report file
   --scheduling-repeats N      runs of each scheduling case (default 2)
-  --scheduling-fan-slots LIST slot counts for the fan, e.g. 1,4,8,16 (default 8; the chain uses 1)`;
+  --scheduling-fan-slots LIST slot counts for the fan, e.g. 1,4,8,16 (default 8; the chain uses 1)
+  --no-ui              skip the web UI (API latency over a seeded history of 1,000 runs on SQLite and
+                       PostgreSQL, the pipeline grid drawn in chromium, the bundle's size)
+  --ui-only            measure only the web UI and replace its section (and its target rows)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -69,6 +74,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'no-scheduling': { type: 'boolean', default: false },
       'scheduling-only': { type: 'boolean', default: false },
       'scheduling-repeats': { type: 'string', default: '2' },
+      'no-ui': { type: 'boolean', default: false },
+      'ui-only': { type: 'boolean', default: false },
       'scheduling-fan-slots': { type: 'string', default: '8' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -89,6 +96,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values.s3 && values['no-s3']) throw new Error('--s3 and --no-s3 contradict each other');
   if (values['scheduling-only'] && values['no-scheduling'])
     throw new Error('--scheduling-only and --no-scheduling contradict each other');
+  if (values['ui-only'] && values['no-ui']) throw new Error('--ui-only and --no-ui contradict each other');
+  if (values['ui-only'] && values['scheduling-only'])
+    throw new Error('--ui-only and --scheduling-only contradict each other');
   const positiveInteger = (flag: string, text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value <= 0)
@@ -105,6 +115,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     s3LargeMiB: positiveInteger('--s3-large-mib', values['s3-large-mib']),
     s3SmallFiles: positiveInteger('--s3-small-files', values['s3-small-files']),
     scheduling: values['scheduling-only'] ? 'only' : values['no-scheduling'] ? 'off' : 'on',
+    ui: values['ui-only'] ? 'only' : values['no-ui'] ? 'off' : 'on',
     schedulingRepeats: positiveInteger('--scheduling-repeats', values['scheduling-repeats']),
     schedulingFanSlots: [
       ...new Set(

@@ -18,6 +18,7 @@ import {
   type ScaleResult,
 } from './measure.js';
 import { startupProblems, startupTargetRows, type StartupReport } from './startup.js';
+import { renderUi, uiProblems, uiTargetRows, type UiReport } from './ui-report.js';
 
 export interface BenchReport {
   command: string;
@@ -33,6 +34,8 @@ export interface BenchReport {
   scheduling?: SchedulingReport;
   /** How fast the command starts (startup.ts). */
   startup?: StartupReport;
+  /** The web UI's API latency, grid drawing and bundle (ui-latency.ts). */
+  ui?: UiReport;
 }
 
 export const TARGETS = {
@@ -139,6 +142,7 @@ export function renderReport(report: BenchReport): string {
       : []),
     ...schedulingProblems(report.scheduling).map((problem) => `scheduling: ${problem}`),
     ...startupProblems(report.startup).map((problem) => `startup: ${problem}`),
+    ...uiProblems(report.ui).map((problem) => `web UI: ${problem}`),
   ];
   if (troubles.length) {
     out.push('> [!CAUTION]', ...troubles.map((problem) => `> ❌ **${problem}**`), '');
@@ -163,6 +167,7 @@ export function renderReport(report: BenchReport): string {
   }
   out.push('## S3 / MinIO transfers', '', ...renderS3(report), '');
   out.push(...renderScheduling(report.scheduling, report.command, report.date, machine.cores), '');
+  if (report.ui) out.push(...renderUi(report.ui), '');
   out.push('## How it is measured', '', ...METHOD, '');
   return `${out.join('\n').trimEnd()}\n`;
 }
@@ -201,6 +206,7 @@ function renderTargets(results: ScaleResult[], report: BenchReport): string {
   rows.push(...s3TargetRows(report.s3));
   rows.push(...schedulingTargetRows(report.scheduling));
   rows.push(...startupTargetRows(report.startup));
+  rows.push(...uiTargetRows(report.ui));
   return table(['Target (from the issue)', 'Measured', 'Met'], rows, ['l', 'r', 'l']);
 }
 

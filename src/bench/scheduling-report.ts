@@ -1,6 +1,7 @@
 /** The scheduling-overhead part of BENCHMARKS.md: its rows in the targets table and its own section. */
 import { formatFigure } from './headline.js';
 import { oneLine, table } from './report.js';
+import { spliceSection } from './splice.js';
 import {
   DEFAULT_SCHEDULING_SLOTS,
   SCHEDULING_TARGETS,
@@ -252,35 +253,12 @@ function renderCalls(result: SchedulingResult): string | undefined {
   );
 }
 
-/**
- * `markdown` (a BENCHMARKS.md) with its scheduling section replaced by `section` (or added before "How it is
- * measured") and the scheduling rows of its targets table replaced by `targetRows`: for `--scheduling-only`.
- */
+/** `markdown` with its scheduling section and target rows replaced: for `--scheduling-only`. */
 export function spliceScheduling(markdown: string, section: string[], targetRows: string[][]): string {
-  const lines = markdown.split('\n');
-  const start = lines.indexOf(SCHEDULING_HEADING);
-  const sectionEnd = (from: number) => {
-    const next = lines.findIndex((line, index) => index > from && line.startsWith('## '));
-    return next < 0 ? lines.length : next;
-  };
-  if (start >= 0) lines.splice(start, sectionEnd(start) - start, ...section, '');
-  else {
-    const method = lines.indexOf('## How it is measured');
-    lines.splice(method < 0 ? lines.length : method, 0, ...section, '');
-  }
-  const targets = lines.indexOf('## Targets');
-  if (targets >= 0) {
-    const kept: string[] = [];
-    let index = targets + 1;
-    while (index < lines.length && !lines[index]?.startsWith('|')) index += 1;
-    const first = index;
-    while (index < lines.length && lines[index]?.startsWith('|')) {
-      const line = lines[index] ?? '';
-      if (!line.startsWith('| Scheduling')) kept.push(line);
-      index += 1;
-    }
-    const rendered = table(['x', 'y', 'z'], targetRows).split('\n').slice(2);
-    lines.splice(first, index - first, ...kept, ...rendered);
-  }
-  return lines.join('\n');
+  return spliceSection(markdown, {
+    heading: SCHEDULING_HEADING,
+    section,
+    rowPrefix: '| Scheduling',
+    targetRows,
+  });
 }

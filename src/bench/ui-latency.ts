@@ -4,6 +4,7 @@
  * HTTP to the real server, on SQLite and on PostgreSQL when a test server is found; the time until chromium has
  * drawn the pipeline page's grid; and the UI bundle's gzipped size.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +16,14 @@ import { openMetadataStore } from '../metadata/open.js';
 import { Project } from '../project/project.js';
 import { createApi } from '../server/api.js';
 import { listen } from '../server/http-server.js';
+import { generateDemoData } from '../demo-data/generate.js';
+import example from '../pipelines/medallion_data_pipeline/pipeline.js';
+import { runPipeline } from '../runner/run-pipeline.js';
+import { lakeReaderFor } from '../server/routes/lake.js';
+import { BUILT_UI_DIR } from '../server/routes/ui.js';
+import { LocalDiskStore } from '../storage/local-disk.js';
+import { localLake } from '../table/lake-layout.js';
+import { CHROMIUM, launchBrowser } from '../testing/chromium.js';
 import { TestSchemas, testPostgresUrl } from '../testing/postgres.js';
 import { BENCH_PIPELINE, HISTORY, seedHistory, writeBenchPipeline } from './ui-history.js';
 
@@ -43,9 +52,16 @@ export interface UiBenchResult {
   history: typeof HISTORY;
   seedMs: Partial<Record<UiBackend, number>>;
   calls: CallLatency[];
-  skipped: string[];
+  /** From navigation to the pipeline page's grid drawn, on SQLite: the first (cold) and the next ones. */
+  gridDraw?: { firstMs: number; medianMs: number; worstMs: number; navigations: number };
+  notMeasured: string[];
   bundle: { files: number; gzipBytes: number };
 }
+
+/** The table the preview is measured on: the example pipeline's widest gold table. */
+const PREVIEW_TABLE = 'gold/active_companies_with_contracts_2022';
+const SAMPLE_SCALE = 0.2;
+const NAVIGATIONS = 6;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -68,13 +84,22 @@ async function benchBackend(
   databaseUrl: string,
   dir: string,
   log: (message: string) => void,
-): Promise<{ seedMs: number; calls: CallLatency[] }> {
+  options: { drawGrid: boolean },
+): Promise<{ seedMs: number; calls: CallLatency[]; gridDraw?: UiBenchResult['gridDraw'] }> {
   const module = await writeBenchPipeline(dir);
   await writeFile(
     path.join(dir, 'medallion.config.json'),
-    JSON.stringify({ database: databaseUrl, lake: 'lake', pipelines: { [BENCH_PIPELINE]: { module } } }),
+    JSON.stringify({
+      database: databaseUrl,
+      lake: 'lake',
+      source: 'source',
+      pipelines: { [BENCH_PIPELINE]: { module }, medallion_data_pipeline: {} },
+    }),
   );
+  await generateDemoData({ scale: SAMPLE_SCALE, seed: 42, outDir: path.join(dir, 'source') });
   const store = (await openMetadataStore(databaseUrl)) as KyselyMetadataStore;
+  const project = await Project.open({ cwd: dir, env: {} });
+  const lakeReader = lakeReaderFor({ store, project });
   try {
     const seeding = performance.now();
     const runIds = await seedHistory(store, path.join(dir, 'lake'));
@@ -82,15 +107,25 @@ async function benchBackend(
     log(
       `ui: ${backend}: seeded ${runIds.length} runs × ${HISTORY.tasks} tasks in ${(seedMs / 1000).toFixed(1)} s`,
     );
+    const ran = await runPipeline({
+      pipeline: example,
+      store,
+      source: new LocalDiskStore(path.join(dir, 'source')),
+      lake: localLake(path.join(dir, 'lake')),
+      scratchDir: path.join(dir, 'scratch'),
+    });
+    if (ran.status !== 'success') throw new Error(`the example pipeline failed: ${ran.error}`);
     await addUser(store, { name: 'bench', role: 'viewer', password: PASSWORD });
     const api = createApi(
       {
         store,
-        project: await Project.open({ cwd: dir, env: {} }),
+        project,
         authenticator: new Authenticator(store),
         secure: false,
         worker: 'bench',
         startedAt: Date.now(),
+        lakeReader,
+        uiDir: BUILT_UI_DIR,
       },
       { log },
     );
@@ -108,6 +143,11 @@ async function benchBackend(
         ['grid of the last 100 runs', `/api/pipelines/${BENCH_PIPELINE}/grid?limit=100`],
         ['a run with its tries (Gantt)', `/api/runs/${middle}`],
         ['a try’s log', `/api/runs/${middle}/tasks/task_7/log`],
+        ['a table preview (50 rows)', `/api/lake/tables/${PREVIEW_TABLE}/rows?limit=50`],
+        [
+          'a table preview, sorted, page 3',
+          `/api/lake/tables/${PREVIEW_TABLE}/rows?limit=50&offset=100&sort=montant_total_contrats&order=desc`,
+        ],
       ];
       const measured: CallLatency[] = [];
       for (const [name, route] of calls) {
@@ -125,12 +165,49 @@ async function benchBackend(
         );
         measured.push(latency);
       }
-      return { seedMs, calls: measured };
+      const gridDraw = options.drawGrid ? await drawGrid(server.url, cookie, log) : undefined;
+      return { seedMs, calls: measured, ...(gridDraw && { gridDraw }) };
     } finally {
       server.close();
     }
   } finally {
+    await lakeReader.close();
     await store.close();
+  }
+}
+
+/** From `goto` to the first cell of the pipeline page's grid on screen, in chromium, NAVIGATIONS times. */
+async function drawGrid(
+  url: string,
+  cookie: string,
+  log: (message: string) => void,
+): Promise<UiBenchResult['gridDraw']> {
+  const [name, value] = cookie.split('=') as [string, string];
+  const browser = await launchBrowser();
+  try {
+    await browser.context.addCookies([{ name, value, url }]);
+    const page = await browser.context.newPage();
+    const times: number[] = [];
+    for (let index = 0; index < NAVIGATIONS; index += 1) {
+      const started = performance.now();
+      await page.goto(`${url}/pipelines/${BENCH_PIPELINE}`);
+      await page.locator('.run-grid [aria-label*=" in run_"]').first().waitFor({ timeout: 30_000 });
+      times.push(performance.now() - started);
+    }
+    const [first = 0, ...rest] = times;
+    const sorted = [...rest].sort((a, b) => a - b);
+    const result = {
+      firstMs: first,
+      medianMs: sorted[Math.floor(sorted.length / 2)] ?? first,
+      worstMs: Math.max(...times),
+      navigations: times.length,
+    };
+    log(
+      `ui: grid drawn ${result.firstMs.toFixed(0)} ms after the first navigation, ${result.medianMs.toFixed(0)} ms median after`,
+    );
+    return result;
+  } finally {
+    await browser.close();
   }
 }
 
@@ -147,32 +224,36 @@ export async function benchUi(log: (message: string) => void): Promise<UiBenchRe
     history: HISTORY,
     seedMs: {},
     calls: [],
-    skipped: [],
+    notMeasured: [],
     bundle: await bundleSize(),
   };
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-ui-'));
   try {
+    const sqliteDir = await mkdtemp(path.join(dir, 'sqlite-'));
     const sqlite = await benchBackend(
       'sqlite',
-      `sqlite:${path.join(dir, 'sqlite', 'metadata.db')}`,
-      path.join(dir),
+      `sqlite:${path.join(sqliteDir, 'metadata.db')}`,
+      sqliteDir,
       log,
+      { drawGrid: existsSync(CHROMIUM) },
     );
+    if (!existsSync(CHROMIUM)) result.notMeasured.push(`grid drawing: no chromium at ${CHROMIUM}`);
     result.seedMs.sqlite = sqlite.seedMs;
     result.calls.push(...sqlite.calls);
+    if (sqlite.gridDraw) result.gridDraw = sqlite.gridDraw;
     const postgres = testPostgresUrl();
     if (typeof postgres === 'string') {
       const schemas = new TestSchemas(postgres);
       const pgDir = await mkdtemp(path.join(dir, 'pg-'));
       try {
-        const measured = await benchBackend('postgres', schemas.url(), pgDir, log);
+        const measured = await benchBackend('postgres', schemas.url(), pgDir, log, { drawGrid: false });
         result.seedMs.postgres = measured.seedMs;
         result.calls.push(...measured.calls);
       } finally {
         await schemas.dropAll();
       }
     } else {
-      result.skipped.push(`PostgreSQL: ${postgres.reason}`);
+      result.notMeasured.push(`PostgreSQL: ${postgres.reason}`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

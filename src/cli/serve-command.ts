@@ -3,14 +3,13 @@
  * password: the first admin comes from `medallion users add`, MEDALLION_ADMIN_PASSWORD, or (`medallion demo
  * --serve`) a password made up and shown once.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LakeReader } from '../app/lake-reader.js';
 import { ensureFirstAdmin } from '../app/users.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { createApi } from '../server/api.js';
 import { listen, type ListenOptions } from '../server/http-server.js';
 import { lakeReaderFor } from '../server/routes/lake.js';
+import { BUILT_UI_DIR } from '../server/routes/ui.js';
 import { fail } from './exit.js';
 import { startScheduler, type SchedulerFlags } from './orchestration.js';
 import { note } from './output.js';
@@ -23,9 +22,6 @@ export interface ServeFlags extends SchedulerFlags {
   tlsCert?: string;
   tlsKey?: string;
 }
-
-/** The bundle `npm run build` makes beside the compiled server. */
-export const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url));
 
 /** Where to listen: the flags, else the project file's `serve`, else 127.0.0.1:8080. */
 async function listenOptions(flags: ServeFlags): Promise<ListenOptions> {
@@ -89,7 +85,7 @@ export async function serve(
         project,
         authenticator: new Authenticator(store),
         secure: where.tls !== undefined,
-        uiDir: path.resolve(UI_DIR),
+        uiDir: BUILT_UI_DIR,
         worker: scheduler.worker,
         startedAt: Date.now(),
         locations: { ...(flags.lake && { lake: flags.lake }), ...(flags.source && { source: flags.source }) },

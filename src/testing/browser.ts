@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { generateDemoData } from '../demo-data/generate.js';
 import { SHIPPED_PIPELINES } from '../project/pipelines.js';
@@ -19,8 +19,9 @@ import {
   writePipelineModule,
   type SchedulerProcess,
 } from './scheduler-process.js';
+import { CHROMIUM } from './chromium.js';
 
-export const CHROMIUM = process.env.MEDALLION_CHROMIUM ?? '/usr/bin/chromium';
+export { CHROMIUM, launchBrowser, type Browser } from './chromium.js';
 
 /** Whether the browser suites can run here; under CI a missing chromium fails instead. */
 export function skipWithoutChromium(): boolean {
@@ -28,39 +29,6 @@ export function skipWithoutChromium(): boolean {
   if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: \`apt-get install -y chromium\``);
   console.warn(`skipped: no chromium at ${CHROMIUM} (apt-get install -y chromium)`);
   return true;
-}
-
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-export async function launchBrowser(options: { colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
-  const profile = await mkdtemp(path.join(os.tmpdir(), 'medallion-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: FLAGS,
-    viewport: { width: 1366, height: 850 },
-    colorScheme: options.colorScheme ?? 'light',
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
 }
 
 /** What went wrong on a page: console errors, uncaught exceptions, failed or 5xx requests. */

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Hono } from 'hono';
 import type { ApiEnv } from '../env.js';
 
@@ -20,6 +21,9 @@ const TYPES: Record<string, string> = {
 
 const NOT_BUILT = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>medallion</title></head>
 <body><p>The web UI is not built: run <code>npm run build</code>. The API answers under <code>/api</code>.</p></body></html>`;
+
+/** The bundle `npm run build` makes beside the compiled server (dist/ui). */
+export const BUILT_UI_DIR = fileURLToPath(new URL('../../ui/', import.meta.url));
 
 export function uiRoutes(uiDir: string | undefined): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
