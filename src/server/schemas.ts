@@ -242,6 +242,13 @@ export const NameParam = z.object({
     .openapi({ param: { name: 'name', in: 'path' } }),
 });
 
+export const PipelineParam = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a pipeline name (lower_snake_case)')
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'medallion_data_pipeline' }),
+});
+
 export const RunIdParam = z.object({
   id: z
     .string()
