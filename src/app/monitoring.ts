@@ -8,7 +8,7 @@ import type { AttemptRecord, RunRecord } from '../metadata/metadata-store.js';
 import type { LayerHealth } from '../runner/layer-health.js';
 import type { RunSummary, TableSummary } from '../runner/run-summary.js';
 import type { AppContext } from './context.js';
-import { findPipeline } from './runs.js';
+import { lastFinishedRuns } from './quality.js';
 
 /** Finished runs looked back on for each point of the success rate. */
 export const SUCCESS_WINDOW = 10;
@@ -45,22 +45,20 @@ export interface MonitoringSeries {
   runs: MonitoredRun[];
   layers: LayerSeries[];
   tasks: TaskSeries[];
-  /** At each run, the share of the last SUCCESS_WINDOW finished runs that succeeded (cancelled ones left out). */
+  /** At each run, the share of the last `successWindow` finished runs that succeeded (cancelled ones left out). */
   successRate: (number | null)[];
+  successWindow: number;
   /** The latest layer check of any pipeline (the shipped data_quality_checks' layer_health), if one ran. */
   layerHealth: LayerCheck | null;
 }
-
-const FINISHED = ['success', 'failed', 'cancelled'] as const;
 
 export async function monitoringSeries(
   ctx: AppContext,
   input: { pipeline: string; limit: number },
 ): Promise<MonitoringSeries> {
-  await findPipeline(ctx, input.pipeline);
-  const runs = (
-    await ctx.store.listRuns({ pipeline: input.pipeline, states: [...FINISHED], limit: input.limit })
-  ).sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+  const runs = (await lastFinishedRuns(ctx, input)).sort((a, b) =>
+    (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''),
+  );
   const tries = await Promise.all(
     runs.map(async (run) => [...latestAttempts(await ctx.store.listAttempts(run.id)).values()]),
   );
@@ -77,6 +75,7 @@ export async function monitoringSeries(
     layers: layerSeries(layerVolumes(runs, tries)),
     tasks: taskSeries(tries),
     successRate: successRate(runs),
+    successWindow: SUCCESS_WINDOW,
     layerHealth: await latestLayerCheck(ctx),
   };
 }

@@ -6,6 +6,8 @@ import type { AttemptRecord, RunRecord } from '../metadata/metadata-store.js';
 import type { AppContext } from './context.js';
 import { findPipeline, requireRun } from './runs.js';
 
+const FINISHED = ['success', 'failed', 'cancelled'] as const;
+
 export interface QualityRow extends ExpectationResult {
   task: string;
   attempt: number;
@@ -29,7 +31,7 @@ export function expectationRows(attempts: readonly AttemptRecord[]): QualityRow[
 async function latestFinishedRun(ctx: AppContext, pipeline: string | undefined): Promise<RunRecord> {
   const [run] = await ctx.store.listRuns({
     ...(pipeline && { pipeline }),
-    states: ['success', 'failed', 'cancelled'],
+    states: [...FINISHED],
     limit: 1,
   });
   if (!run) {
@@ -87,19 +89,21 @@ function runBrief(run: RunRecord, rows: readonly QualityRow[]): QualityRunBrief 
   };
 }
 
+/** A pipeline's last `limit` finished runs, newest logical date first; a NotFoundError for an unknown pipeline. */
+export async function lastFinishedRuns(
+  ctx: AppContext,
+  input: { pipeline: string; limit: number },
+): Promise<RunRecord[]> {
+  await findPipeline(ctx, input.pipeline);
+  return ctx.store.listRuns({ pipeline: input.pipeline, states: [...FINISHED], limit: input.limit });
+}
+
 /** What the expectations of a pipeline's last `limit` finished runs found: a line per run, a series per expectation. */
 export async function qualityTrend(
   ctx: AppContext,
   input: { pipeline: string; limit: number },
 ): Promise<QualityTrend> {
-  await findPipeline(ctx, input.pipeline);
-  const runs = (
-    await ctx.store.listRuns({
-      pipeline: input.pipeline,
-      states: ['success', 'failed', 'cancelled'],
-      limit: input.limit,
-    })
-  ).reverse();
+  const runs = (await lastFinishedRuns(ctx, input)).reverse();
   const results = await Promise.all(
     runs.map(async (run) => expectationRows(await ctx.store.listAttempts(run.id))),
   );

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runQuality } from '../app/quality.js';
 import { addUser, createToken } from '../app/users.js';
-import { Authenticator } from '../auth/authenticator.js';
 import { latestAttempts } from '../core/run-state.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { DuckDbEngine } from '../engine/duckdb-engine.js';
@@ -19,18 +18,16 @@ import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import checks from '../pipelines/data_quality_checks/pipeline.js';
 import dataPipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
-import { Project } from '../project/project.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
+import { apiOver, callerWith } from '../testing/api.js';
 import { exportWithDeltaRs, skipWithoutDeltaRs } from '../testing/delta-rs.js';
 import { localLake } from '../table/lake-layout.js';
-import { createApi } from './api.js';
 
 const PIPELINE = 'medallion_data_pipeline';
 let dir: string;
 let store: MetadataStore;
-let api: ReturnType<typeof createApi>;
-let token: string;
+let call: ReturnType<typeof callerWith>;
 /** The example pipeline's finished runs, oldest first. */
 let runs: RunRecord[];
 
@@ -55,18 +52,8 @@ beforeAll(async () => {
   runs = (await store.listRuns({ pipeline: PIPELINE })).reverse();
 
   await addUser(store, { name: 'vera', role: 'viewer', password: 'a viewer password' });
-  token = (await createToken(store, { user: 'vera', name: 'test' })).token;
-  api = createApi(
-    {
-      store,
-      project: await Project.open({ cwd: dir, env: {} }),
-      authenticator: new Authenticator(store),
-      secure: false,
-      worker: 'test',
-      startedAt: Date.now(),
-    },
-    { log: () => {} },
-  );
+  const token = (await createToken(store, { user: 'vera', name: 'test' })).token;
+  call = callerWith(await apiOver(store, dir), token);
 }, 120_000);
 
 /** Contracts the pipeline quarantines for two reasons, in unequal numbers: 3 without titulaire, 1 below zero. */
@@ -83,11 +70,9 @@ afterAll(async () => {
 });
 
 async function get<T>(url: string, status = 200): Promise<T> {
-  const response = await api.request(`http://medallion.test${url}`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  expect(response.status, url).toBe(status);
-  return (await response.json()) as T;
+  const answer = await call<T>('GET', url);
+  expect(answer.status, url).toBe(status);
+  return answer.body;
 }
 
 describe('GET /api/pipelines/{name}/quality', () => {

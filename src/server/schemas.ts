@@ -242,6 +242,9 @@ export const NameParam = z.object({
     .openapi({ param: { name: 'name', in: 'path' } }),
 });
 
+/** A figure per run, aligned with the answer's `runs` (null: nothing measured in that run). */
+export const PerRunSchema = z.array(z.number().nullable());
+
 export const PipelineParam = z.object({
   name: z
     .string()

@@ -3,9 +3,8 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { monitoringSeries } from '../../app/monitoring.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
 import { ERRORS, json, NOT_FOUND, route } from '../route.js';
-import { PipelineParam } from '../schemas.js';
-
-const perRun = z.array(z.number().nullable());
+import { PerRunSchema, PipelineParam, RunSchema } from '../schemas.js';
+import { lastRuns } from './quality.js';
 
 const LayerVolumeSchema = z.object({
   layer: z.string(),
@@ -21,18 +20,14 @@ const MonitoringSchema = z
   .object({
     pipeline: z.string(),
     runs: z.array(
-      z.object({
-        id: z.string(),
-        state: z.string(),
-        logicalDate: z.string(),
-        startedAt: z.string().nullable(),
-        finishedAt: z.string().nullable(),
+      RunSchema.pick({ id: true, state: true, logicalDate: true, startedAt: true, finishedAt: true }).extend({
         durationMs: z.number().nullable(),
       }),
     ),
-    layers: z.array(z.object({ layer: z.string(), rows: perRun, bytes: perRun })),
-    tasks: z.array(z.object({ task: z.string(), durationMs: perRun, peakRssBytes: perRun })),
-    successRate: perRun,
+    layers: z.array(z.object({ layer: z.string(), rows: PerRunSchema, bytes: PerRunSchema })),
+    tasks: z.array(z.object({ task: z.string(), durationMs: PerRunSchema, peakRssBytes: PerRunSchema })),
+    successRate: PerRunSchema,
+    successWindow: z.number().int(),
     layerHealth: z
       .object({
         pipeline: z.string(),
@@ -64,10 +59,7 @@ export function monitoringRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
   app.openapi(series, async (c) =>
     c.json(
-      await monitoringSeries(contextOf(deps, c), {
-        pipeline: c.req.valid('param').name,
-        limit: c.req.valid('query').limit,
-      }),
+      await monitoringSeries(contextOf(deps, c), lastRuns(c.req.valid('param'), c.req.valid('query'))),
       200,
     ),
   );

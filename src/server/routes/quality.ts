@@ -4,19 +4,18 @@ import { qualityTrend } from '../../app/quality.js';
 import { quarantineSummary } from '../../app/quarantine.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
 import { ERRORS, json, NOT_FOUND, route } from '../route.js';
-import { PipelineParam } from '../schemas.js';
+import { PerRunSchema, PipelineParam, RunSchema } from '../schemas.js';
 
-const failingRows = z.array(z.number().nullable());
+/** What a route about a pipeline's last runs is asked: which pipeline (its path), how many runs (its query). */
+export function lastRuns(param: { name: string }, query: { limit: number }) {
+  return { pipeline: param.name, limit: query.limit };
+}
 
 const QualityTrendSchema = z
   .object({
     pipeline: z.string(),
     runs: z.array(
-      z.object({
-        id: z.string(),
-        state: z.string(),
-        logicalDate: z.string(),
-        finishedAt: z.string().nullable(),
+      RunSchema.pick({ id: true, state: true, logicalDate: true, finishedAt: true }).extend({
         results: z.number().int(),
         warned: z.number().int(),
         quarantined: z.number().int(),
@@ -29,7 +28,7 @@ const QualityTrendSchema = z
         name: z.string(),
         type: z.string(),
         action: z.enum(['warn', 'quarantine', 'fail']),
-        failingRows: failingRows.openapi({ description: 'per run, aligned with `runs` (null: no result)' }),
+        failingRows: PerRunSchema.openapi({ description: 'per run, aligned with `runs` (null: no result)' }),
       }),
     ),
   })
@@ -92,13 +91,7 @@ const quarantine = route('read', {
 export function qualityRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
   app.openapi(trend, async (c) =>
-    c.json(
-      await qualityTrend(contextOf(deps, c), {
-        pipeline: c.req.valid('param').name,
-        limit: c.req.valid('query').limit,
-      }),
-      200,
-    ),
+    c.json(await qualityTrend(contextOf(deps, c), lastRuns(c.req.valid('param'), c.req.valid('query'))), 200),
   );
   app.openapi(quarantine, async (c) => {
     const { reason } = c.req.valid('query');
