@@ -127,6 +127,13 @@ describe.skipIf(skipWithoutChromium())('the Quality, Monitoring and admin pages'
     const result = row.getByRole('status', { name: 'test of lake-store' });
     await result.getByText(minio ? /✔ works/ : /✘ fails/).waitFor({ timeout: 30_000 });
     expect(await page.content()).not.toContain(secret);
+    // Replacing fills in what may be shown, and asks for the keys again.
+    await row.getByRole('button', { name: 'Replace lake-store' }).click();
+    expect(await page.getByLabel('Name').inputValue()).toBe('lake-store');
+    expect(await page.getByLabel('Secret access key').inputValue()).toBe('');
+    expect(await page.getByLabel('Access key id').evaluate((input) => input === document.activeElement)).toBe(
+      true,
+    );
 
     await row.getByRole('button', { name: 'Remove connection lake-store?' }).click();
     await row.getByRole('button', { name: 'Yes, remove' }).click();

@@ -13,6 +13,7 @@ import { when } from '../components/states.js';
 import '../components/forms.css';
 
 const CONNECTIONS_KEY = ['connections'] as const;
+const ACCESS_KEY_FIELD = 'connection-access-key-id';
 
 interface Draft {
   name: string;
@@ -139,7 +140,7 @@ function ConnectionForm({ draft, setDraft }: { draft: Draft; setDraft: (draft: D
       </label>
       <label>
         Access key id
-        <input {...field('accessKeyId')} required autoComplete="off" />
+        <input {...field('accessKeyId')} id={ACCESS_KEY_FIELD} required autoComplete="off" />
       </label>
       <label>
         Secret access key
@@ -191,15 +192,17 @@ export function ConnectionsPage() {
                 <ConnectionRow
                   key={connection.name}
                   connection={connection}
-                  onEdit={() =>
+                  onEdit={() => {
                     setDraft({
                       ...EMPTY,
                       name: connection.name,
                       endpoint: connection.endpoint ?? '',
                       region: connection.region ?? EMPTY.region,
                       pathStyle: connection.forcePathStyle ?? EMPTY.pathStyle,
-                    })
-                  }
+                    });
+                    // The keys are all that is left to give: the form waits there.
+                    document.getElementById(ACCESS_KEY_FIELD)?.focus();
+                  }}
                 />
               ))}
             </tbody>
