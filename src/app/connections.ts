@@ -182,14 +182,11 @@ export async function testConnection(
 ): Promise<{ ok: boolean; detail: string }> {
   const config = await storeConnections(ctx.store)(name);
   const { S3ObjectStore } = await import('../storage/s3.js');
+  const { storeSettings } = await import('../project/locations.js');
   const probe = bucket ?? `medallion-probe-${randomBytes(6).toString('hex')}`;
-  const store = new S3ObjectStore({
-    bucket: probe,
-    ...config,
-    maxAttempts: 1,
-    cacheDir: '',
-    cacheMaxBytes: 0,
-  });
+  // A probe reads no object, but every S3 store has a download cache: the one the environment names.
+  const { cacheDir, cacheMaxBytes } = storeSettings(process.env);
+  const store = new S3ObjectStore({ bucket: probe, ...config, maxAttempts: 1, cacheDir, cacheMaxBytes });
   try {
     await store.verify();
     return { ok: true, detail: `bucket ${probe} is reachable with these credentials` };

@@ -8,16 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addUser, createToken } from '../app/users.js';
-import { Authenticator } from '../auth/authenticator.js';
 import type { Role } from '../core/roles.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
-import { Project } from '../project/project.js';
-import { createApi } from './api.js';
+import { apiOver, type Api } from '../testing/api.js';
 
 let dir: string;
 let store: MetadataStore;
-let api: ReturnType<typeof createApi>;
+let api: Api;
 const PASSWORD = 'correct horse battery staple';
 const tokens: Partial<Record<Role, string>> = {};
 const logged: string[] = [];
@@ -33,17 +31,7 @@ beforeAll(async () => {
     await addUser(store, { name: role, role, password: PASSWORD });
     tokens[role] = (await createToken(store, { user: role, name: 'test' })).token;
   }
-  api = createApi(
-    {
-      store,
-      project: await Project.open({ cwd: dir, env: {} }),
-      authenticator: new Authenticator(store),
-      secure: false,
-      worker: 'test',
-      startedAt: Date.now(),
-    },
-    { log: (line) => logged.push(line) },
-  );
+  api = await apiOver(store, dir, (line) => logged.push(line));
 });
 
 afterAll(async () => {

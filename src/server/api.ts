@@ -14,7 +14,9 @@ import type { ApiDeps, ApiEnv } from './env.js';
 import { adminRoutes } from './routes/admin.js';
 import { docsRoutes } from './routes/docs.js';
 import { lakeRoutes } from './routes/lake.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 import { pipelineRoutes } from './routes/pipelines.js';
+import { qualityRoutes } from './routes/quality.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { uiRoutes } from './routes/ui.js';
@@ -73,6 +75,8 @@ export function createApi(
   app.route('/', runRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', lakeRoutes(deps));
+  app.route('/', qualityRoutes(deps));
+  app.route('/', monitoringRoutes(deps));
 
   app.get('/metrics', requires('read'), async (c) =>
     c.body(renderPrometheus(await collectMetrics(deps.store)), 200, {

@@ -243,6 +243,16 @@ export const NameParam = z.object({
     .openapi({ param: { name: 'name', in: 'path' } }),
 });
 
+/** A figure per run, aligned with the answer's `runs` (null: nothing measured in that run). */
+export const PerRunSchema = z.array(z.number().nullable());
+
+export const PipelineParam = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'a pipeline name (lower_snake_case)')
+    .openapi({ param: { name: 'name', in: 'path' }, example: 'medallion_data_pipeline' }),
+});
+
 export const RunIdParam = z.object({
   id: z
     .string()

@@ -1,17 +1,24 @@
 /** The pages and the frame around them; each page keeps its state in the URL (shareable links). */
 import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
-import { LoginPage, useMe } from './auth.js';
+import { can, LoginPage, useMe } from './auth.js';
 import { Shell } from './components/Shell.js';
 import { PipelinesPage } from './pages/PipelinesPage.js';
 
 const loading = <p className="loading">Loading…</p>;
+const ADMINS_ONLY = <p className="empty">Only admins see this page.</p>;
+
+interface LazyPage {
+  path: string;
+  Page: LazyExoticComponent<ComponentType>;
+  adminOnly?: boolean;
+}
 
 /**
  * Pages loaded when opened: the charts and graphs they draw (ECharts, React Flow) stay out of the first screen's
- * bundle.
+ * bundle, and the admin pages are rarely needed.
  */
-const LAZY_PAGES: { path: string; Page: LazyExoticComponent<ComponentType> }[] = [
+const LAZY_PAGES: LazyPage[] = [
   {
     path: '/pipelines/:name',
     Page: lazy(() => import('./pages/PipelinePage.js').then((page) => ({ default: page.PipelinePage }))),
@@ -20,9 +27,30 @@ const LAZY_PAGES: { path: string; Page: LazyExoticComponent<ComponentType> }[] =
     path: '/runs/:id',
     Page: lazy(() => import('./pages/RunPage.js').then((page) => ({ default: page.RunPage }))),
   },
+  { path: '/lake', Page: lazy(() => import('./pages/LakePage.js')) },
   {
-    path: '/lake',
-    Page: lazy(() => import('./pages/LakePage.js')),
+    path: '/quality',
+    Page: lazy(() => import('./pages/QualityPage.js').then((page) => ({ default: page.QualityPage }))),
+  },
+  {
+    path: '/monitoring',
+    Page: lazy(() => import('./pages/MonitoringPage.js').then((page) => ({ default: page.MonitoringPage }))),
+  },
+  {
+    path: '/connections',
+    Page: lazy(() =>
+      import('./pages/ConnectionsPage.js').then((page) => ({ default: page.ConnectionsPage })),
+    ),
+    adminOnly: true,
+  },
+  {
+    path: '/users',
+    Page: lazy(() => import('./pages/UsersPage.js').then((page) => ({ default: page.UsersPage }))),
+    adminOnly: true,
+  },
+  {
+    path: '/account',
+    Page: lazy(() => import('./pages/AccountPage.js').then((page) => ({ default: page.AccountPage }))),
   },
 ];
 
@@ -30,20 +58,25 @@ export function App() {
   const me = useMe();
   if (me.isPending) return loading;
   if (!me.data) return <LoginPage />;
+  const admin = can(me.data, 'admin');
   return (
     <BrowserRouter>
       <Shell me={me.data}>
         <Routes>
           <Route path="/" element={<Navigate to="/pipelines" replace />} />
           <Route path="/pipelines" element={<PipelinesPage />} />
-          {LAZY_PAGES.map(({ path, Page }) => (
+          {LAZY_PAGES.map(({ path, Page, adminOnly }) => (
             <Route
               key={path}
               path={path}
               element={
-                <Suspense fallback={loading}>
-                  <Page />
-                </Suspense>
+                adminOnly && !admin ? (
+                  ADMINS_ONLY
+                ) : (
+                  <Suspense fallback={loading}>
+                    <Page />
+                  </Suspense>
+                )
               }
             />
           ))}

@@ -9,15 +9,9 @@ import {
   ParamValuesSchema,
   PipelineDetailSchema,
   PipelineOverviewSchema,
+  PipelineParam as Pipeline,
   RunSchema,
 } from '../schemas.js';
-
-const Pipeline = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]*$/, 'a pipeline name (lower_snake_case)')
-    .openapi({ param: { name: 'name', in: 'path' }, example: 'medallion_data_pipeline' }),
-});
 
 const instant = z.iso.datetime({ offset: true }).or(z.iso.date());
 

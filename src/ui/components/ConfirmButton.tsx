@@ -12,8 +12,8 @@ export function ConfirmButton({
   label: string;
   /** What will happen, as the dialog asks it. */
   question: string;
-  /** The name of the button that does it. */
-  confirm: string;
+  /** The name of the button that does it; "Yes, <label>" unless given. */
+  confirm?: string;
   onConfirm: () => void;
   disabled?: boolean;
 }) {
@@ -33,7 +33,7 @@ export function ConfirmButton({
               Back
             </button>
             <button type="submit" className="primary" onClick={onConfirm}>
-              {confirm}
+              {confirm ?? `Yes, ${label.toLowerCase()}`}
             </button>
           </div>
         </form>

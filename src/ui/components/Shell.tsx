@@ -45,7 +45,10 @@ export function Shell({ me, children }: { me: Me; children: ReactNode }) {
           <a href="/api/docs">API</a>
         </nav>
         <span className="who">
-          {me.name} <span className="role">{me.role}</span>
+          <NavLink to="/account" title="Your account and API tokens">
+            {me.name}
+          </NavLink>{' '}
+          <span className="role">{me.role}</span>
         </span>
         <button
           type="button"
