@@ -1,28 +1,20 @@
 /**
- * A chart drawn by ECharts (only the parts medallion's pages use: lines, bars, axes, legend, tooltip, canvas), in the
- * colours of the current theme, redrawn when the theme changes or the box is resized. Import it only from pages
- * loaded with React.lazy: it carries ECharts. The caption says in words what the chart holds, for screen readers
- * (the canvas is described by it) and for tests.
+ * A titled chart (see echarts.ts) in the colours of the current theme. The caption says in words what the chart
+ * holds, for screen readers (the drawing is described by it) and for tests.
  */
-import { BarChart, LineChart, type BarSeriesOption, type LineSeriesOption } from 'echarts/charts';
-import {
-  GridComponent,
-  LegendComponent,
-  TooltipComponent,
-  type GridComponentOption,
-  type LegendComponentOption,
-  type TooltipComponentOption,
-} from 'echarts/components';
-import { init, use as register, type ComposeOption, type ECharts } from 'echarts/core';
-import { CanvasRenderer } from 'echarts/renderers';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useMemo, useRef } from 'react';
+import { useChart, useThemeVariables, type ChartOption } from './echarts.js';
 import './EChart.css';
 
-register([LineChart, BarChart, GridComponent, LegendComponent, TooltipComponent, CanvasRenderer]);
+export type { ChartOption } from './echarts.js';
 
-export type ChartOption = ComposeOption<
-  LineSeriesOption | BarSeriesOption | GridComponentOption | LegendComponentOption | TooltipComponentOption
->;
+const VARIABLES: Record<string, string> = {
+  fg: '--fg',
+  muted: '--muted',
+  border: '--border',
+  bg: '--bg-soft',
+  ...Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((index) => [`chart${index}`, `--chart-${index}`])),
+};
 
 interface Colours {
   fg: string;
@@ -32,27 +24,18 @@ interface Colours {
   palette: string[];
 }
 
-function themeColours(): Colours {
-  const style = getComputedStyle(document.documentElement);
-  const read = (name: string) => style.getPropertyValue(name).trim();
-  return {
-    fg: read('--fg'),
-    muted: read('--muted'),
-    border: read('--border'),
-    bg: read('--bg-soft'),
-    palette: [1, 2, 3, 4, 5, 6, 7, 8].map((index) => read(`--chart-${index}`)),
-  };
-}
-
-/** Bumps whenever the Shell switches between light and dark. */
-function useThemeChanges(): number {
-  const [changes, setChanges] = useState(0);
-  useEffect(() => {
-    const observer = new MutationObserver(() => setChanges((count) => count + 1));
-    observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
-    return () => observer.disconnect();
-  }, []);
-  return changes;
+function useColours(): Colours {
+  const values = useThemeVariables(VARIABLES);
+  return useMemo(
+    () => ({
+      fg: values.fg ?? '',
+      muted: values.muted ?? '',
+      border: values.border ?? '',
+      bg: values.bg ?? '',
+      palette: [1, 2, 3, 4, 5, 6, 7, 8].map((index) => values[`chart${index}`] ?? ''),
+    }),
+    [values],
+  );
 }
 
 function themedAxis<Axis extends ChartOption['xAxis'] | ChartOption['yAxis']>(
@@ -111,27 +94,12 @@ export function EChart({
   height?: number;
 }) {
   const box = useRef<HTMLDivElement>(null);
-  const chart = useRef<ECharts | undefined>(undefined);
   const captionId = useId();
-  const themeChanges = useThemeChanges();
-
-  useEffect(() => {
-    const element = box.current;
-    if (!element) return undefined;
-    const instance = init(element, undefined, { renderer: 'canvas' });
-    chart.current = instance;
-    const resize = new ResizeObserver(() => instance.resize());
-    resize.observe(element);
-    return () => {
-      resize.disconnect();
-      instance.dispose();
-      chart.current = undefined;
-    };
-  }, []);
-
-  useEffect(() => {
-    chart.current?.setOption(themed(option, themeColours()), { notMerge: true });
-  }, [option, themeChanges]);
+  const colours = useColours();
+  useChart(
+    box,
+    useMemo(() => themed(option, colours), [option, colours]),
+  );
 
   return (
     <figure className="chart">

@@ -59,9 +59,9 @@ describe.skipIf(skipWithoutChromium())('the Quality, Monitoring and admin pages'
     const caption = rows.getByText(/^\d+ runs, 3 layers$/);
     await caption.waitFor();
     expect(Number((await caption.innerText()).split(' ')[0])).toBeGreaterThanOrEqual(2);
-    const canvas = rows.locator('canvas');
-    expect(await canvas.count()).toBeGreaterThan(0);
-    const box = await canvas.first().boundingBox();
+    const drawing = rows.locator('svg');
+    expect(await drawing.count()).toBeGreaterThan(0);
+    const box = await drawing.first().boundingBox();
     expect(box?.width).toBeGreaterThan(100);
     expect(box?.height).toBeGreaterThan(100);
     await chart(page, 'Task durations')

@@ -1,28 +1,18 @@
 /**
  * The Gantt of a run's tries, drawn by ECharts (only the parts it needs: a custom series on a grid, with tooltips,
- * in SVG): a row per task, a bar per try coloured by how it ended, a thin line before it for the wait since it could
+ * see echarts.ts): a row per task, a bar per try coloured by how it ended, a thin line before it for the wait since it could
  * have started. Clicking a bar selects that try.
  */
-import { CustomChart, type CustomSeriesOption } from 'echarts/charts';
-import {
-  GridComponent,
-  TooltipComponent,
-  type GridComponentOption,
-  type TooltipComponentOption,
-} from 'echarts/components';
-import { graphic, init, use as register, type ComposeOption, type EChartsType } from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import type { CustomSeriesOption } from 'echarts/charts';
+import { useMemo, useRef } from 'react';
 import type { RunDetail } from '../../../app/runs.js';
+import { graphic, useChart, useThemeVariables, type ChartOption } from '../../components/echarts.js';
 import { span } from '../../components/states.js';
 import { buildGantt, type Gantt, type GanttBar } from './gantt-model.js';
 
-register([CustomChart, GridComponent, TooltipComponent, SVGRenderer]);
-
-type Option = ComposeOption<CustomSeriesOption | GridComponentOption | TooltipComponentOption>;
 type RenderItem = NonNullable<CustomSeriesOption['renderItem']>;
 
-/** The colours of styles.css the chart draws with (ECharts needs them as values, not as variables). */
+/** The colours of styles.css the chart draws with. */
 const VARIABLES = {
   success: '--success',
   failed: '--failed',
@@ -37,26 +27,6 @@ const VARIABLES = {
   bg: '--bg-soft',
 } as const;
 type Colours = Record<keyof typeof VARIABLES, string>;
-
-function readColours(): Colours {
-  const style = getComputedStyle(document.documentElement);
-  const entries = Object.entries(VARIABLES).map(([name, variable]) => [
-    name,
-    style.getPropertyValue(variable).trim(),
-  ]);
-  return Object.fromEntries(entries) as Colours;
-}
-
-/** The theme's colours, read again when the light/dark switch changes the theme. */
-function useThemeColours(): Colours {
-  const [colours, setColours] = useState(readColours);
-  useEffect(() => {
-    const observer = new MutationObserver(() => setColours(readColours()));
-    observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
-    return () => observer.disconnect();
-  }, []);
-  return colours;
-}
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
@@ -80,7 +50,7 @@ function axisLabel(ms: number): string {
 const ROW_HEIGHT = 26;
 const AXIS_HEIGHT = 40;
 
-function chartOption(gantt: Gantt, colours: Colours): Option {
+function chartOption(gantt: Gantt, colours: Colours): ChartOption {
   const { bars, origin } = gantt;
   const renderItem: RenderItem = (params, api) => {
     const bar = bars[params.dataIndex];
@@ -163,38 +133,17 @@ export function RunGantt({
   onSelect: (task: string, attempt: number | null) => void;
 }) {
   const element = useRef<HTMLDivElement>(null);
-  const chart = useRef<EChartsType | null>(null);
-  const colours = useThemeColours();
+  const colours = useThemeVariables(VARIABLES);
   // `now` ticks each second; a new detail (every half second while live) draws running tries to this instant.
   const gantt = useMemo(() => buildGantt(detail, Math.max(now, Date.now())), [detail, now]);
-  const select = useRef(onSelect);
-  const bars = useRef(gantt.bars);
-  useEffect(() => {
-    select.current = onSelect;
-    bars.current = gantt.bars;
-  });
-
-  useEffect(() => {
-    const container = element.current;
-    if (!container) return undefined;
-    const instance = init(container, undefined, { renderer: 'svg' });
-    instance.on('click', (params) => {
-      const bar = bars.current[params.dataIndex];
-      if (bar) select.current(bar.task, bar.attempt?.attempt ?? null);
-    });
-    const resize = new ResizeObserver(() => instance.resize());
-    resize.observe(container);
-    chart.current = instance;
-    return () => {
-      resize.disconnect();
-      instance.dispose();
-      chart.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    chart.current?.setOption(chartOption(gantt, colours), { notMerge: true });
-  }, [gantt, colours]);
+  useChart(
+    element,
+    useMemo(() => chartOption(gantt, colours), [gantt, colours]),
+    (event) => {
+      const bar = gantt.bars[event.dataIndex];
+      if (bar) onSelect(bar.task, bar.attempt?.attempt ?? null);
+    },
+  );
 
   const tries = gantt.bars.filter((bar) => bar.attempt).length;
   return (
