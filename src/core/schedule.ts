@@ -95,6 +95,45 @@ function pointAtOrAfter(spec: ScheduleSpec, startDate: Date, instant: Date): Dat
   return nextPoint(spec, startDate, new Date(instant.getTime() - 1));
 }
 
+/** The last schedule point strictly before `before`, if the schedule has one since its start date. */
+function previousPoint(spec: ScheduleSpec, startDate: Date, before: Date): Date | undefined {
+  if ('every' in spec) {
+    const period = parseDuration(spec.every);
+    if (before <= startDate) return undefined;
+    const steps = Math.ceil((before.getTime() - startDate.getTime()) / period) - 1;
+    return new Date(startDate.getTime() + steps * period);
+  }
+  const expression = CronExpressionParser.parse(spec.cron, {
+    currentDate: before,
+    tz: spec.timezone ?? 'UTC',
+  });
+  return expression.prev().toDate();
+}
+
+/** The start of the first interval not run yet: after the latest logical date, else the schedule's first. */
+function firstUnrunStart(schedule: Schedule, lastLogicalDate: Date | undefined): Date {
+  const startDate = new Date(schedule.startDate);
+  return lastLogicalDate
+    ? nextPoint(schedule.spec, startDate, lastLogicalDate)
+    : pointAtOrAfter(schedule.spec, startDate, startDate);
+}
+
+/**
+ * The most recent interval that ended by `now` and was not run yet, found from `now` backwards: a schedule started
+ * years ago (every minute since 2020) costs two steps, not one per interval.
+ */
+function latestDueInterval(
+  schedule: Schedule,
+  lastLogicalDate: Date | undefined,
+  now: Date,
+): DataInterval | undefined {
+  const startDate = new Date(schedule.startDate);
+  const first = firstUnrunStart(schedule, lastLogicalDate);
+  const end = previousPoint(schedule.spec, startDate, new Date(now.getTime() + 1));
+  const start = end && previousPoint(schedule.spec, startDate, end);
+  return start && end && start >= first ? { start, end } : undefined;
+}
+
 /**
  * The intervals whose runs are due at `now`, oldest first: those that ended by `now` and start
  * after the latest logical date already run. Without catchup, only the most recent one.
@@ -104,16 +143,17 @@ export function dueIntervals(
   lastLogicalDate: Date | undefined,
   now: Date,
 ): DataInterval[] {
+  if (!schedule.catchup) {
+    const latest = latestDueInterval(schedule, lastLogicalDate, now);
+    return latest ? [latest] : [];
+  }
   const startDate = new Date(schedule.startDate);
-  let start = lastLogicalDate
-    ? nextPoint(schedule.spec, startDate, lastLogicalDate)
-    : pointAtOrAfter(schedule.spec, startDate, startDate);
+  let start = firstUnrunStart(schedule, lastLogicalDate);
   const due: DataInterval[] = [];
   for (;;) {
     const end = nextPoint(schedule.spec, startDate, start);
     if (end > now) break;
     due.push({ start, end });
-    if (!schedule.catchup && due.length > 1) due.shift();
     start = end;
   }
   return due;
@@ -136,13 +176,10 @@ export function intervalsBetween(schedule: Schedule, from: Date, to: Date): Data
  * first interval of all). At or before `now`, it is due now.
  */
 export function nextRunAt(schedule: Schedule, lastLogicalDate: Date | undefined, now: Date): Date {
-  const startDate = new Date(schedule.startDate);
-  const due = dueIntervals(schedule, lastLogicalDate, now).at(-1);
+  const due = latestDueInterval(schedule, lastLogicalDate, now);
   if (due) return due.end;
-  const start = lastLogicalDate
-    ? nextPoint(schedule.spec, startDate, lastLogicalDate)
-    : pointAtOrAfter(schedule.spec, startDate, startDate);
-  return nextPoint(schedule.spec, startDate, start);
+  const startDate = new Date(schedule.startDate);
+  return nextPoint(schedule.spec, startDate, firstUnrunStart(schedule, lastLogicalDate));
 }
 
 /** The schedule for people: "At 06:00 (Europe/Paris)", "every 6h". */
