@@ -176,7 +176,26 @@ async function benchBackend(
   }
 }
 
-/** From `goto` to the first cell of the pipeline page's grid on screen, in chromium, NAVIGATIONS times. */
+const GRID_CELL = '.run-grid [aria-label*=" in run_"]';
+
+/**
+ * Records in the page, from its navigation's start, when the grid's first cell is on screen (the frame after it
+ * joined the DOM): the browser's own clock, not the test driver's polling, which looks only every 100 to 500 ms.
+ * A script's text: it runs in the browser, not in Node.
+ */
+const RECORD_GRID_DRAWN = `(() => {
+  const found = () => {
+    if (!document.querySelector(${JSON.stringify(GRID_CELL)})) return false;
+    requestAnimationFrame(() => { globalThis.gridDrawnAt = performance.now(); });
+    return true;
+  };
+  const observer = new MutationObserver(() => { if (found()) observer.disconnect(); });
+  document.addEventListener('DOMContentLoaded', () => {
+    if (!found()) observer.observe(document.body, { childList: true, subtree: true });
+  });
+})();`;
+
+/** From the navigation's start to the first cell of the pipeline page's grid on screen, in chromium, NAVIGATIONS times. */
 async function drawGrid(
   url: string,
   cookie: string,
@@ -186,13 +205,18 @@ async function drawGrid(
   const browser = await launchBrowser();
   try {
     await browser.context.addCookies([{ name, value, url }]);
+    await browser.context.addInitScript({ content: RECORD_GRID_DRAWN });
     const page = await browser.context.newPage();
     const times: number[] = [];
     for (let index = 0; index < NAVIGATIONS; index += 1) {
-      const started = performance.now();
       await page.goto(`${url}/pipelines/${BENCH_PIPELINE}`);
-      await page.locator('.run-grid [aria-label*=" in run_"]').first().waitFor({ timeout: 30_000 });
-      times.push(performance.now() - started);
+      // Functions, not strings: the page's CSP refuses evaluating strings. Each is sent to the page alone.
+      await page.waitForFunction(() => (globalThis as { gridDrawnAt?: number }).gridDrawnAt, undefined, {
+        timeout: 30_000,
+      });
+      times.push(
+        await page.evaluate(() => (globalThis as { gridDrawnAt?: number }).gridDrawnAt ?? Number.NaN),
+      );
     }
     const [first = 0, ...rest] = times;
     const sorted = [...rest].sort((a, b) => a - b);

@@ -110,7 +110,7 @@ export function renderUi(report: UiReport | undefined): string[] {
   );
   if (report.gridDraw)
     out.push(
-      `The pipeline page in chromium, from \`goto\` to the grid's first cell on screen (${report.gridDraw.navigations} navigations, the first with a cold cache): ` +
+      `The pipeline page in chromium, from the navigation's start to the frame after the grid's first cell joined the page, by the browser's own clock (${report.gridDraw.navigations} navigations, the first with a cold cache): ` +
         `first ${ms(report.gridDraw.firstMs)}, median of the others ${ms(report.gridDraw.medianMs)}, worst ${ms(report.gridDraw.worstMs)}.`,
       '',
     );

@@ -3,6 +3,7 @@ import { lazy, Suspense, type ComponentType, type LazyExoticComponent } from 're
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { can, LoginPage, useMe } from './auth.js';
 import { Shell } from './components/Shell.js';
+import { PipelinePage } from './pages/PipelinePage.js';
 import { PipelinesPage } from './pages/PipelinesPage.js';
 
 const loading = <p className="loading">Loading…</p>;
@@ -15,14 +16,11 @@ interface LazyPage {
 }
 
 /**
- * Pages loaded when opened: the charts and graphs they draw (ECharts, React Flow) stay out of the first screen's
- * bundle, and the admin pages are rarely needed.
+ * Pages loaded when opened: the charts they draw (ECharts) stay out of the first screen's bundle, and the admin
+ * pages are rarely needed. The two pipeline pages are not among them: people land on them most, and a page behind
+ * Suspense is shown no sooner than 300 ms after its fallback (React's throttle), which a small page does not repay.
  */
 const LAZY_PAGES: LazyPage[] = [
-  {
-    path: '/pipelines/:name',
-    Page: lazy(() => import('./pages/PipelinePage.js').then((page) => ({ default: page.PipelinePage }))),
-  },
   {
     path: '/runs/:id',
     Page: lazy(() => import('./pages/RunPage.js').then((page) => ({ default: page.RunPage }))),
@@ -65,6 +63,7 @@ export function App() {
         <Routes>
           <Route path="/" element={<Navigate to="/pipelines" replace />} />
           <Route path="/pipelines" element={<PipelinesPage />} />
+          <Route path="/pipelines/:name" element={<PipelinePage />} />
           {LAZY_PAGES.map(({ path, Page, adminOnly }) => (
             <Route
               key={path}
