@@ -3,7 +3,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import type { TableDetail, VersionDiff } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
-import { count, NotYet } from './format.js';
+import { plural } from '../../components/format.js';
+import { NotYet } from './format.js';
 import { RowsGrid } from './RowsView.js';
 import { apiPath, tablePath, useLakeState } from './state.js';
 
@@ -76,8 +77,8 @@ function DiffResult({ diff }: { diff: VersionDiff }) {
     <>
       <p className="diff-counts" role="status">
         From version {diff.from} to {diff.to}:{' '}
-        <strong className="added">{count(diff.added.rows)} rows added</strong>,{' '}
-        <strong className="removed">{count(diff.removed.rows)} rows removed</strong>
+        <strong className="added">{plural(diff.added.rows, 'row')} added</strong>,{' '}
+        <strong className="removed">{plural(diff.removed.rows, 'row')} removed</strong>
         {diff.added.rows === 0 && diff.removed.rows === 0 && ' (the same rows)'}
       </p>
       {(added.length > 0 || removed.length > 0) && (

@@ -4,7 +4,8 @@ import { Link } from 'react-router';
 import type { VersionEntry } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
 import { when } from '../../components/states.js';
-import { count, NotYet } from './format.js';
+import { count } from '../../components/format.js';
+import { NotYet } from './format.js';
 import { apiPath, tablePath, useLakeState } from './state.js';
 
 export function HistoryView({ layer, table }: { layer: string; table: string }) {

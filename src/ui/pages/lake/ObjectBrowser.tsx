@@ -4,7 +4,8 @@ import { Link } from 'react-router';
 import type { ObjectArea, ObjectListing } from '../../../app/lake-objects.js';
 import { api } from '../../api/client.js';
 import { when } from '../../components/states.js';
-import { bytes, count, NotYet } from './format.js';
+import { bytes, count } from '../../components/format.js';
+import { NotYet } from './format.js';
 import { apiPath, useLakeState } from './state.js';
 
 const PAGE = 200;

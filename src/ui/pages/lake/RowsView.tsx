@@ -2,7 +2,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import type { ColumnInfo, Row, RowsPage, SortOrder } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
-import { Cell, count, isNumeric, NotYet } from './format.js';
+import { count } from '../../components/format.js';
+import { Cell, isNumeric, NotYet } from './format.js';
 import { apiPath, tablePath, useLakeState } from './state.js';
 
 const PAGE = 50;

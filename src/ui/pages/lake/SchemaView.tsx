@@ -1,6 +1,6 @@
 /** A table version's columns, partition columns and partitions. */
 import type { TableDetail } from '../../../app/tables.js';
-import { bytes, count } from './format.js';
+import { bytes, count } from '../../components/format.js';
 
 export function SchemaView({ detail }: { detail: TableDetail }) {
   return (

@@ -2,7 +2,7 @@
 import { Link } from 'react-router';
 import type { TableListing } from '../../../app/tables.js';
 import { when } from '../../components/states.js';
-import { bytes, count } from './format.js';
+import { bytes, count } from '../../components/format.js';
 import { useLakeState } from './state.js';
 
 export function TableList({ listing, layer }: { listing: TableListing; layer?: string }) {

@@ -1,30 +1,5 @@
-/** Numbers, sizes, cell values and queries not answered yet, as the Lake page shows them. */
+/** Cell values and queries not answered yet, as the Lake page shows them. */
 import type { ReactNode } from 'react';
-
-const counts = new Intl.NumberFormat('en');
-
-export function count(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : counts.format(value);
-}
-
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
-
-/** `1.2 MB` (powers of 1024, as storage consoles show them). */
-export function bytes(value: number | null | undefined): string {
-  if (value === null || value === undefined) return '—';
-  let size = value;
-  let unit = 0;
-  while (size >= 1024 && unit < UNITS.length - 1) {
-    size /= 1024;
-    unit += 1;
-  }
-  return `${unit === 0 ? size : size.toFixed(size < 10 ? 1 : 0)} ${UNITS[unit]}`;
-}
-
-/** `3 files`, `1 file`. */
-export function plural(value: number, noun: string): string {
-  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
-}
 
 /** Numbers are right-aligned, so that their digits line up. */
 export function isNumeric(type: string): boolean {

@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import type { RunRecord } from '../../../metadata/metadata-store.js';
 import type { RunSummary } from '../../../runner/run-summary.js';
 import { duration, when } from '../../components/states.js';
-import { figure } from './format.js';
+import { figure } from '../../components/format.js';
 
 /** The run's summary, once it has one (it is written when the run ends). */
 export function summaryOf(run: RunRecord): RunSummary | null {

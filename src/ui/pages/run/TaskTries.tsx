@@ -2,7 +2,7 @@
 import type { TaskView } from '../../../app/runs.js';
 import type { AttemptRecord } from '../../../metadata/metadata-store.js';
 import { span, StateBadge } from '../../components/states.js';
-import { bytes, figure } from './format.js';
+import { bytes, figure } from '../../components/format.js';
 import { tryOutcome } from './gantt-model.js';
 
 export interface Selection {
