@@ -1,14 +1,16 @@
-/** A pipeline's paused switch, for those who may pause: on while schedulers create and start its runs. */
+/** A pipeline's paused switch: on while schedulers create and start its runs; shown disabled to who may not pause. */
 import { useMutation } from '@tanstack/react-query';
 import { api } from '../api/client.js';
 
 export function PauseSwitch({
   pipeline,
   onChanged,
+  enabled = true,
 }: {
   pipeline: { name: string; paused: boolean };
   /** Refreshes what shows the pipeline (the switch follows `pipeline.paused`). */
   onChanged: () => Promise<unknown>;
+  enabled?: boolean;
 }) {
   const toggle = useMutation({
     mutationFn: () =>
@@ -24,7 +26,7 @@ export function PauseSwitch({
         type="checkbox"
         role="switch"
         checked={!pipeline.paused}
-        disabled={toggle.isPending}
+        disabled={!enabled || toggle.isPending}
         onChange={() => toggle.mutate()}
         aria-label={`${pipeline.name} ${pipeline.paused ? 'paused' : 'active'}`}
       />

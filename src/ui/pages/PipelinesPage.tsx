@@ -1,9 +1,10 @@
 /** Every pipeline at a glance: schedule in words, next run, paused switch, the last runs, success rate. */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import type { PipelineOverview } from '../../app/pipelines.js';
 import { api } from '../api/client.js';
 import { can, useMe } from '../auth.js';
+import { PauseSwitch } from '../components/PauseSwitch.js';
 import { RunSquares, when } from '../components/states.js';
 
 export const PIPELINES_KEY = ['pipelines'] as const;
@@ -16,33 +17,9 @@ export function usePipelines() {
   });
 }
 
-function PausedSwitch({ pipeline, enabled }: { pipeline: PipelineOverview; enabled: boolean }) {
-  const client = useQueryClient();
-  const toggle = useMutation({
-    mutationFn: () =>
-      api(`/api/pipelines/${pipeline.name}/${pipeline.paused ? 'unpause' : 'pause'}`, {
-        method: 'POST',
-        body: {},
-      }),
-    onSettled: () => client.invalidateQueries({ queryKey: PIPELINES_KEY }),
-  });
-  return (
-    <label className="switch">
-      <input
-        type="checkbox"
-        role="switch"
-        checked={!pipeline.paused}
-        disabled={!enabled || toggle.isPending}
-        onChange={() => toggle.mutate()}
-        aria-label={`${pipeline.name} ${pipeline.paused ? 'paused' : 'active'}`}
-      />
-      {pipeline.paused ? 'paused' : 'active'}
-    </label>
-  );
-}
-
 export function PipelinesPage() {
   const { data: me } = useMe();
+  const client = useQueryClient();
   const pipelines = usePipelines();
   if (pipelines.isPending) return <p className="loading">Loading pipelines…</p>;
   if (pipelines.error)
@@ -75,7 +52,11 @@ export function PipelinesPage() {
               <td>{pipeline.schedule ?? 'when triggered'}</td>
               <td>{pipeline.paused ? '—' : when(pipeline.nextRunAt)}</td>
               <td>
-                <PausedSwitch pipeline={pipeline} enabled={can(me, 'operate')} />
+                <PauseSwitch
+                  pipeline={pipeline}
+                  enabled={can(me, 'operate')}
+                  onChanged={() => client.invalidateQueries({ queryKey: PIPELINES_KEY })}
+                />
               </td>
               <td>
                 <RunSquares runs={pipeline.recentRuns} href={(id) => `/runs/${id}`} />
