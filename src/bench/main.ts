@@ -155,10 +155,10 @@ async function schedulingOnly(options: BenchOptions, command: string, date: Date
 }
 
 /** --ui-only: the web UI alone, its section and target rows replaced in the report. */
-async function uiOnly(options: BenchOptions): Promise<number> {
+async function uiOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
   const result = await benchUi(log);
   const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
-  await writeFile(options.out, spliceUi(existing, result));
+  await writeFile(options.out, spliceUi(existing, result, command, date.toISOString()));
   log(`updated the web UI section of ${path.resolve(options.out)}`);
   return uiProblems(result).length > 0 ? 1 : 0;
 }
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
   const date = new Date();
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   if (options.scheduling === 'only') return schedulingOnly(options, command, date);
-  if (options.ui === 'only') return uiOnly(options);
+  if (options.ui === 'only') return uiOnly(options, command, date);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {

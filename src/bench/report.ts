@@ -167,7 +167,7 @@ export function renderReport(report: BenchReport): string {
   }
   out.push('## S3 / MinIO transfers', '', ...renderS3(report), '');
   out.push(...renderScheduling(report.scheduling, report.command, report.date, machine.cores), '');
-  if (report.ui) out.push(...renderUi(report.ui), '');
+  if (report.ui) out.push(...renderUi(report.ui, report.command, report.date), '');
   out.push('## How it is measured', '', ...METHOD, '');
   return `${out.join('\n').trimEnd()}\n`;
 }

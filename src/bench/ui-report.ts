@@ -79,8 +79,8 @@ export function uiTargetRows(report: UiReport | undefined): string[][] {
   return rows;
 }
 
-export function renderUi(report: UiReport | undefined): string[] {
-  const out = [UI_HEADING, ''];
+export function renderUi(report: UiReport | undefined, command: string, date: string): string[] {
+  const out = [UI_HEADING, '', `Made with \`${command}\` on ${date}.`, ''];
   if (!report) return [...out, 'Not measured in this run.'];
   if ('skipped' in report) return [...out, report.skipped];
   const { history } = report;
@@ -122,10 +122,10 @@ export function renderUi(report: UiReport | undefined): string[] {
 }
 
 /** `markdown` with its web UI section and target rows replaced: for `--ui-only`. */
-export function spliceUi(markdown: string, report: UiReport): string {
+export function spliceUi(markdown: string, report: UiReport, command: string, date: string): string {
   return spliceSection(markdown, {
     heading: UI_HEADING,
-    section: renderUi(report),
+    section: renderUi(report, command, date),
     rowPrefix: `| ${ROW_PREFIX}`,
     targetRows: uiTargetRows(report),
   });
