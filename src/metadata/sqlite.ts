@@ -25,11 +25,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   let database: BetterSqlite3.Database;
   try {
     if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    database = new BetterSqlite3(inMemory ? ':memory:' : file, { timeout: options.busyTimeoutMs ?? 10_000 });
-    if (!inMemory) database.pragma('journal_mode = WAL');
-    // WAL + NORMAL: a commit survives a process crash (SIGKILL); only an OS crash may lose the last commits.
-    database.pragma('synchronous = NORMAL');
-    database.pragma('foreign_keys = ON');
+    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    const opened = new BetterSqlite3(inMemory ? ':memory:' : file, { timeout: busyTimeoutMs });
+    database = opened;
+    whileBusy(busyTimeoutMs, () => {
+      if (!inMemory) opened.pragma('journal_mode = WAL');
+      // WAL + NORMAL: a commit survives a process crash (SIGKILL); only an OS crash may lose the last commits.
+      opened.pragma('synchronous = NORMAL');
+      opened.pragma('foreign_keys = ON');
+    });
   } catch (error) {
     throw new ConfigError(`cannot open the SQLite metadata database ${file}: ${describeError(error)}`, {
       context: { field: '--db' },
@@ -39,4 +43,23 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
   return new KyselyMetadataStore({ db, dialect: 'sqlite', clock: options.clock });
+}
+
+/**
+ * Switching a file that another process is creating or recovering to WAL can answer SQLITE_BUSY at once,
+ * without calling the busy handler, so the opening pragmas are retried here until the busy timeout.
+ */
+function whileBusy(timeoutMs: number, attempt: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      attempt();
+      return;
+    } catch (error) {
+      const busy = error instanceof BetterSqlite3.SqliteError && error.code.startsWith('SQLITE_BUSY');
+      if (!busy || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, 20);
+    }
+  }
 }
