@@ -4,6 +4,7 @@ import type { LakeLayout } from '../table/lake-layout.js';
 import { expectationSchema, type Expectation } from './expectations.js';
 import { checkParamDefault } from './params.js';
 import { validateSchedule } from './schedule.js';
+import { queueNameSchema } from './queues.js';
 
 /**
  * The pipeline definition API: what a user writes. A pipeline declares its sources (files that
@@ -116,6 +117,8 @@ export interface TaskPolicy {
   maxRetryDelay?: string;
   /** A try running longer than this fails, e.g. `30m`. */
   timeout?: string;
+  /** The queue whose workers run the task (default `default`): route heavy tables to bigger machines. */
+  queue?: string;
 }
 
 /** A parameter a run can be given when triggered by hand; validated at the trigger. */
@@ -229,6 +232,7 @@ const taskPolicySchema = z.object({
   exponentialBackoff: z.boolean().optional(),
   maxRetryDelay: duration.optional(),
   timeout: duration.optional(),
+  queue: queueNameSchema.optional(),
 });
 
 const scheduleSchema = z

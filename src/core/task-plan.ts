@@ -1,5 +1,6 @@
 import { buildTaskGraph, type Task } from './graph.js';
 import type { PipelineDefinition, TaskPolicy } from './pipeline.js';
+import { DEFAULT_QUEUE } from './queues.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { parseDuration } from './schedule.js';
 
@@ -8,6 +9,8 @@ export interface PlannedTask extends Task {
   retry: RetryPolicy;
   /** A try running longer fails; none when absent. */
   timeoutMs?: number;
+  /** The queue whose workers may claim its tries. */
+  queue: string;
 }
 
 function ownPolicy(pipeline: PipelineDefinition, task: Task): TaskPolicy | undefined {
@@ -22,7 +25,7 @@ export function resolvePolicy(
   defaults: TaskPolicy | undefined,
   own: TaskPolicy | undefined,
   field: string,
-): { retry: RetryPolicy; timeoutMs?: number } {
+): { retry: RetryPolicy; timeoutMs?: number; queue: string } {
   const policy = { ...defaults, ...own };
   const retry: RetryPolicy = {
     retries: policy.retries ?? DEFAULT_RETRY_POLICY.retries,
@@ -34,7 +37,10 @@ export function resolvePolicy(
       ? parseDuration(policy.maxRetryDelay, `${field}.maxRetryDelay`)
       : DEFAULT_RETRY_POLICY.maxRetryDelayMs,
   };
-  return policy.timeout ? { retry, timeoutMs: parseDuration(policy.timeout, `${field}.timeout`) } : { retry };
+  const queue = policy.queue ?? DEFAULT_QUEUE;
+  return policy.timeout
+    ? { retry, queue, timeoutMs: parseDuration(policy.timeout, `${field}.timeout`) }
+    : { retry, queue };
 }
 
 /** Every task of the pipeline in dependency order, with its retry policy and timeout. */

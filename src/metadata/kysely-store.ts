@@ -19,6 +19,7 @@ import { LOCK_MIGRATE, StoreCore, type Dialect } from './kysely/store-core.js';
 import * as tasks from './kysely/tasks.js';
 import { sql } from 'kysely';
 import type { MetadataStore } from './metadata-store.js';
+import { wakeChannel, type Subscription, type WakeListener, type WakeTopic } from './wakeups.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import type {
   ApiTokenRecord,
@@ -67,6 +68,8 @@ export interface KyselyMetadataStoreOptions {
   schema?: string;
   /** Override the migrations (tests). */
   migrations?: readonly Migration[];
+  /** PostgreSQL: opens a connection that hears other processes' wake-ups. */
+  listen?: (onWake: WakeListener) => Subscription;
 }
 
 export class KyselyMetadataStore implements MetadataStore {
@@ -74,12 +77,45 @@ export class KyselyMetadataStore implements MetadataStore {
   private readonly core: StoreCore;
   private readonly schema: string | undefined;
   private readonly migrations: readonly Migration[];
+  private readonly listen: ((onWake: WakeListener) => Subscription) | undefined;
+  /** This process's subscribers; on SQLite the only ones a wake-up reaches. */
+  private readonly listeners = new Set<WakeListener>();
+  private readonly subscriptions = new Set<Subscription>();
 
   constructor(options: KyselyMetadataStoreOptions) {
     this.dialect = options.dialect;
     this.core = new StoreCore(options.db, options.dialect, options.clock ?? (() => new Date()));
     this.schema = options.schema;
     this.migrations = options.migrations ?? MIGRATIONS;
+    this.listen = options.listen;
+  }
+
+  subscribe(onWake: WakeListener): Subscription {
+    this.listeners.add(onWake);
+    const remote = this.listen?.(onWake);
+    const subscription: Subscription = {
+      close: async () => {
+        this.listeners.delete(onWake);
+        this.subscriptions.delete(subscription);
+        await remote?.close();
+      },
+    };
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Tells waiting processes (on PostgreSQL, this one included, through LISTEN) that there is work. */
+  private async wake(topic: WakeTopic, when = true): Promise<void> {
+    if (!when) return;
+    if (this.dialect === 'sqlite') {
+      for (const listener of this.listeners) listener(topic);
+      return;
+    }
+    try {
+      await sql`select pg_notify(${wakeChannel(this.schema)}, ${topic})`.execute(this.core.db);
+    } catch {
+      // A hint only: the waiting processes poll as well.
+    }
   }
 
   /** The Kysely instance, for tests and tools that need a query the port does not offer. */
@@ -108,6 +144,7 @@ export class KyselyMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     await this.core.db.destroy();
   }
 
@@ -120,15 +157,19 @@ export class KyselyMetadataStore implements MetadataStore {
   listPipelines(): Promise<PipelineRecord[]> {
     return pipelines.listPipelines(this.core);
   }
-  setPaused(name: string, paused: boolean): Promise<boolean> {
-    return pipelines.setPaused(this.core, name, paused);
+  async setPaused(name: string, paused: boolean): Promise<boolean> {
+    const changed = await pipelines.setPaused(this.core, name, paused);
+    await this.wake('runs', changed && !paused);
+    return changed;
   }
   isPaused(name: string): Promise<boolean> {
     return pipelines.isPaused(this.core, name);
   }
 
-  createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
-    return runs.createRun(this.core, run);
+  async createRun(run: NewRun): Promise<{ run: RunRecord; created: boolean }> {
+    const result = await runs.createRun(this.core, run);
+    await this.wake('runs', result.created);
+    return result;
   }
   getRun(id: string): Promise<RunRecord | undefined> {
     return runs.getRun(this.core, id);
@@ -145,8 +186,14 @@ export class KyselyMetadataStore implements MetadataStore {
   startRun(id: string, now: string, lease?: LeaseRequest): Promise<StartRunResult> {
     return runs.startRun(this.core, id, now, lease);
   }
-  requestStop(id: string, stop: Omit<RunStop, 'requestedAt'>, now: string): Promise<RunRecord | undefined> {
-    return runs.requestStop(this.core, id, stop, now);
+  async requestStop(
+    id: string,
+    stop: Omit<RunStop, 'requestedAt'>,
+    now: string,
+  ): Promise<RunRecord | undefined> {
+    const run = await runs.requestStop(this.core, id, stop, now);
+    await this.wake('runs', run !== undefined);
+    return run;
   }
   endRun(id: string, end: RunEnd): Promise<boolean> {
     return runs.endRun(this.core, id, end);
@@ -161,30 +208,36 @@ export class KyselyMetadataStore implements MetadataStore {
   getTaskInstance(runId: string, taskId: string): Promise<TaskInstanceRecord | undefined> {
     return tasks.getTaskInstance(this.core, runId, taskId);
   }
-  transitionTask(
+  async transitionTask(
     runId: string,
     taskId: string,
     from: TaskState[],
     to: TaskState,
     fields?: TaskTransitionFields,
   ): Promise<boolean> {
-    return tasks.transitionTask(this.core, runId, taskId, from, to, fields);
+    const changed = await tasks.transitionTask(this.core, runId, taskId, from, to, fields);
+    await this.wake('tasks', changed && to === 'queued');
+    return changed;
   }
-  transitionTasks(
+  async transitionTasks(
     runId: string,
     taskIds: readonly string[],
     from: TaskState[],
     to: TaskState,
     fields?: TaskTransitionFields,
   ): Promise<string[]> {
-    return tasks.transitionTasks(this.core, runId, taskIds, from, to, fields);
+    const changed = await tasks.transitionTasks(this.core, runId, taskIds, from, to, fields);
+    await this.wake('tasks', changed.length > 0 && to === 'queued');
+    return changed;
   }
-  rescheduleTasks(
+  async rescheduleTasks(
     runId: string,
     list: readonly { taskId: string; from: TaskState; maxTries: number }[],
     options?: { definitionHash?: string },
   ): Promise<string[]> {
-    return tasks.rescheduleTasks(this.core, runId, list, options);
+    const rescheduled = await tasks.rescheduleTasks(this.core, runId, list, options);
+    await this.wake('runs', rescheduled.length > 0);
+    return rescheduled;
   }
   lastSuccessFingerprint(pipeline: string, taskId: string, lake?: string): Promise<string | undefined> {
     return tasks.lastSuccessFingerprint(this.core, pipeline, taskId, lake);
@@ -196,11 +249,19 @@ export class KyselyMetadataStore implements MetadataStore {
   heartbeat(runId: string, taskId: string, attempt: number, now: string): Promise<HeartbeatAnswer> {
     return attempts.heartbeat(this.core, runId, taskId, attempt, now);
   }
-  finishAttempt(runId: string, taskId: string, attempt: number, result: AttemptResult): Promise<boolean> {
-    return attempts.finishAttempt(this.core, runId, taskId, attempt, result);
+  async finishAttempt(
+    runId: string,
+    taskId: string,
+    attempt: number,
+    result: AttemptResult,
+  ): Promise<boolean> {
+    const finished = await attempts.finishAttempt(this.core, runId, taskId, attempt, result);
+    await this.wake('runs', finished);
+    await this.wake('tasks', finished && result.task?.state === 'queued');
+    return finished;
   }
-  staleAttempts(heartbeatBefore: string): Promise<AttemptRecord[]> {
-    return attempts.staleAttempts(this.core, heartbeatBefore);
+  staleAttempts(heartbeatBefore: string, ofWorkers?: readonly string[]): Promise<AttemptRecord[]> {
+    return attempts.staleAttempts(this.core, heartbeatBefore, ofWorkers);
   }
   listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
     return attempts.listAttempts(this.core, runId, taskId);

@@ -7,6 +7,7 @@
  * what it is given, so string order is time order.
  */
 import type { RunState, TaskState } from '../core/run-state.js';
+import type { Subscription, WakeListener } from './wakeups.js';
 import type {
   ApiTokenRecord,
   NewApiToken,
@@ -43,6 +44,7 @@ import type {
 } from './records.js';
 
 export type * from './records.js';
+export type { Subscription, WakeListener, WakeTopic } from './wakeups.js';
 
 export interface MetadataStore {
   /** Which database is behind the store. */
@@ -56,6 +58,11 @@ export interface MetadataStore {
   /** The versions recorded as applied, ascending. */
   appliedMigrations(): Promise<number[]>;
   close(): Promise<void>;
+  /**
+   * Calls `onWake` when a process (this one or, on PostgreSQL, any) makes work of the topic's kind: a hint to pass
+   * now rather than at the next poll. Subscriptions end with `close()` or with the store.
+   */
+  subscribe(onWake: WakeListener): Subscription;
 
   /** Records the pipeline (new ones start unpaused) and its definition hash. */
   upsertPipeline(name: string, definitionHash: string): Promise<void>;
@@ -148,8 +155,11 @@ export interface MetadataStore {
    * the attempt was not running (already finished, or failed as stale), and then nothing changes.
    */
   finishAttempt(runId: string, taskId: string, attempt: number, result: AttemptResult): Promise<boolean>;
-  /** Running attempts whose last heartbeat is older than `heartbeatBefore`. */
-  staleAttempts(heartbeatBefore: string): Promise<AttemptRecord[]>;
+  /**
+   * Running attempts whose last heartbeat is older than `heartbeatBefore`, or whose process is one of
+   * `ofWorkers` (processes known to be gone, whatever their tries' last heartbeat).
+   */
+  staleAttempts(heartbeatBefore: string, ofWorkers?: readonly string[]): Promise<AttemptRecord[]>;
   /** In task id, then attempt order. */
   listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
 

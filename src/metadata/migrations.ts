@@ -2,6 +2,7 @@
  * Versioned migrations of the metadata tables, written once with Kysely's schema builder for both SQLite and
  * PostgreSQL. Append new migrations with the next version; never edit one that has shipped.
  */
+import { DEFAULT_QUEUE } from '../core/queues.js';
 import { sql, type Kysely } from 'kysely';
 import { MedallionError } from '../core/errors.js';
 import type { Database } from './schema.js';
@@ -283,6 +284,18 @@ export const MIGRATIONS: readonly Migration[] = [
         .on('medallion_login_failures')
         .columns(['key', 'at'])
         .execute();
+    },
+  },
+  {
+    version: 7,
+    name: 'task queues; what each process executes',
+    async up(db) {
+      await db.schema
+        .alterTable('medallion_task_instances')
+        .addColumn('queue', 'text', (column) => column.notNull().defaultTo(DEFAULT_QUEUE))
+        .execute();
+      await db.schema.alterTable('medallion_processes').addColumn('queues', 'text').execute();
+      await db.schema.alterTable('medallion_processes').addColumn('slots', 'integer').execute();
     },
   },
 ];

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { ConfigError } from '../core/errors.js';
 import { KyselyMetadataStore } from './kysely-store.js';
 import type { Database } from './schema.js';
+import { PgWakeListener, wakeChannel, type PgListenerOptions } from './wakeups.js';
 
 export interface PostgresStoreOptions {
   clock?: () => Date;
@@ -15,6 +16,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections in the pool. Default 10. */
   poolSize?: number;
+  /** How the wake-up connection reconnects (tests shorten it). */
+  listener?: Pick<PgListenerOptions, 'backoffMs' | 'maxBackoffMs'>;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -39,5 +42,12 @@ export function openPostgresStore(
   // process. The next query checks out a fresh connection and reports any real problem itself.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyMetadataStore({ db, dialect: 'postgres', clock: options.clock, schema });
+  return new KyselyMetadataStore({
+    db,
+    dialect: 'postgres',
+    clock: options.clock,
+    schema,
+    listen: (onWake) =>
+      new PgWakeListener({ connectionString, channel: wakeChannel(schema), ...options.listener }, onWake),
+  });
 }

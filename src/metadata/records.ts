@@ -72,6 +72,8 @@ export interface TaskInstanceRecord {
   /** What the task's inputs looked like for its latest try (for skipping unchanged work). */
   fingerprint: string | null;
   updatedAt: string;
+  /** The queue whose workers may claim it. */
+  queue: string;
 }
 
 export interface AttemptMetrics {
@@ -111,7 +113,7 @@ export type NewRun = Pick<
   definitionHash?: string;
   owner?: string;
   /** The run's task instances, created in state 'scheduled' in the same transaction as the run. */
-  tasks: { taskId: string; maxTries: number }[];
+  tasks: { taskId: string; maxTries: number; queue?: string }[];
 };
 
 export interface RunFilter {
@@ -151,6 +153,8 @@ export interface AttemptResult {
 export interface ClaimScope {
   pipelines?: readonly string[];
   runIds?: readonly string[];
+  /** Only tasks of these queues (default: every queue). */
+  queues?: readonly string[];
 }
 
 export interface LogPage {
@@ -269,9 +273,14 @@ export interface ProcessRecord {
   stoppedAt: string | null;
   /** The pipelines it can execute, with their definitions' fingerprints. */
   pipelines: { name: string; definitionHash: string }[];
+  /** The queues it claims tasks from; null when it executes nothing (a scheduler with --no-execute, serve). */
+  queues: string[] | null;
+  /** Tries it runs at once; null when it executes nothing. */
+  slots: number | null;
 }
 
-export type NewProcess = Omit<ProcessRecord, 'heartbeatAt' | 'stoppedAt'>;
+export type NewProcess = Omit<ProcessRecord, 'heartbeatAt' | 'stoppedAt' | 'queues' | 'slots'> &
+  Partial<Pick<ProcessRecord, 'queues' | 'slots'>>;
 
 /** What a running try learns from its heartbeat. */
 export type HeartbeatAnswer =

@@ -3,6 +3,7 @@
  * UTC text, JSON is text, booleans are 0/1 integers, and every number fits a 32-bit integer (so `pg` returns
  * numbers, not strings).
  */
+import type { Generated } from 'kysely';
 import type { RunState, StopState, TaskState } from '../core/run-state.js';
 import type { Role } from '../core/roles.js';
 import type { AttemptState, ProcessKind, RunTrigger } from './records.js';
@@ -60,6 +61,8 @@ export interface TaskInstancesTable {
   next_try_at: string | null;
   fingerprint: string | null;
   updated_at: string;
+  /** The queue whose workers may claim it (migration 7). */
+  queue: Generated<string>;
 }
 
 export interface AttemptsTable {
@@ -145,6 +148,10 @@ export interface ProcessesTable {
   stopped_at: string | null;
   /** JSON: [{ name, definitionHash }]. */
   pipelines: string;
+  /** JSON: the queues it claims from, or null when it executes nothing (migration 7). */
+  queues: string | null;
+  /** Tries it runs at once (migration 7). */
+  slots: number | null;
 }
 
 /** People who sign in (migration 6); the password only as its argon2id hash. */

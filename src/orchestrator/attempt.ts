@@ -1,7 +1,7 @@
 import { describeError, isPermanent, MedallionError, RunStoppedError } from '../core/errors.js';
 import type { ParamValue } from '../core/pipeline.js';
 import { nextTryAt } from '../core/retry-policy.js';
-import type { AttemptMetrics, MetadataStore } from '../metadata/metadata-store.js';
+import type { AttemptMetrics, AttemptResult, MetadataStore } from '../metadata/metadata-store.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Clock } from './clock.js';
 import type { TaskJob, TaskReport, TaskRunner } from './task-runner.js';
@@ -17,11 +17,22 @@ export interface AttemptDeps {
   shutdown?: AbortSignal;
   /** The run's lake: skip-unchanged compares with the task's last success on that lake. */
   lake?: string | undefined;
+  /**
+   * How long the try keeps trying to record its end while the store is unreachable (a database restart): past
+   * that, schedulers have failed it for its silent heartbeat and the record would be refused anyway.
+   */
+  persistForMs?: number;
 }
 
-export type AttemptStatus = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'cancelled' | 'lost';
+export type AttemptStatus =
+  'success' | 'skipped' | 'failed' | 'up_for_retry' | 'cancelled' | 'queued' | 'lost';
 
 class TimeoutError extends Error {}
+
+/** Why a try was stopped by its process draining: the task is queued again for another, its retries untouched. */
+export class HandedBackError extends Error {
+  override readonly name = 'HandedBackError';
+}
 
 /**
  * Runs one claimed try of a task to its end: skip when its inputs are unchanged, heartbeats, timeout, log lines
@@ -48,6 +59,7 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
   let fingerprint: string | undefined;
   let permanent = false;
   let stoppedAs: RunStoppedError['stop'] | undefined;
+  let handedBack = false;
   let failureData: unknown;
   try {
     fingerprint = await deps.runner.fingerprint(job);
@@ -79,8 +91,10 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     const cause: unknown = controller.signal.aborted ? controller.signal.reason : error;
     permanent = isPermanent(cause);
     if (cause instanceof RunStoppedError) stoppedAs = cause.stop;
+    handedBack = cause instanceof HandedBackError;
     if (error instanceof MedallionError && error.data !== undefined) failureData = error.data;
     reason = error instanceof TimeoutError ? error.message : describeError(cause);
+    if (handedBack) reason = `handed back: ${reason}`;
   } finally {
     stopHeartbeat();
     deps.shutdown?.removeEventListener('abort', abortOnShutdown);
@@ -93,17 +107,27 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
       ? `failed after ${durationMs} ms: ${reason}`
       : `${status} in ${durationMs} ms: ${report?.detail}`,
   );
-  await log.flush();
+  const persist = <T>(write: () => Promise<T>): Promise<T> =>
+    untilStored(write, clock, deps.persistForMs ?? 0);
+  await persist(() => log.flush());
   // The task's next state is written with the attempt's end, in one transaction (see AttemptResult.task).
   let next: Exclude<AttemptStatus, 'lost'> = status;
   let nextTry: Date | undefined;
+  let maxTries: number | undefined;
   if (stoppedAs === 'cancelled') next = 'cancelled';
   else if (status === 'failed') {
-    const instance = await store.getTaskInstance(run.id, task.id);
-    nextTry = permanent ? undefined : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
-    next = nextTry ? 'up_for_retry' : 'failed';
+    const instance = await persist(() => store.getTaskInstance(run.id, task.id));
+    if (handedBack && instance) {
+      next = 'queued';
+      maxTries = instance.maxTries + 1;
+    } else {
+      nextTry = permanent
+        ? undefined
+        : nextTryAt(task.retry, attempt.attempt, finishedAt, instance?.maxTries);
+      next = nextTry ? 'up_for_retry' : 'failed';
+    }
   }
-  const finished = await store.finishAttempt(run.id, task.id, attempt.attempt, {
+  const result: AttemptResult = {
     state: status === 'failed' ? 'failed' : 'success',
     ...(reason !== undefined && { reason }),
     ...(status === 'skipped' && { reason: 'skipped: inputs unchanged' }),
@@ -113,9 +137,11 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     finishedAt: finishedAt.toISOString(),
     task:
       status === 'failed'
-        ? { state: next, nextTryAt: nextTry?.toISOString() ?? null }
+        ? { state: next, nextTryAt: nextTry?.toISOString() ?? null, ...(maxTries && { maxTries }) }
         : { state: next, fingerprint: fingerprint ?? null, nextTryAt: null },
-  });
+  };
+  // A retried write whose first reply was lost finds the attempt ended already: false, and nothing twice.
+  const finished = await persist(() => store.finishAttempt(run.id, task.id, attempt.attempt, result));
   if (!finished) return 'lost';
   deps.progress?.({
     type: 'task-finished',
@@ -125,6 +151,19 @@ export async function runAttempt(job: TaskJob, deps: AttemptDeps): Promise<Attem
     detail: status === 'failed' ? (reason ?? '') : (report?.detail ?? ''),
   });
   return next;
+}
+
+/** Retries a write of the try's end while the store fails, with backoff, for up to `forMs`. */
+async function untilStored<T>(write: () => Promise<T>, clock: Clock, forMs: number): Promise<T> {
+  const deadline = clock.now().getTime() + forMs;
+  for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (clock.now().getTime() + delay > deadline) throw error;
+      await clock.sleep(delay);
+    }
+  }
 }
 
 function metrics(
@@ -216,12 +255,21 @@ class LogBuffer {
     this.lines.push(`${new Date().toISOString()} ${message}`);
   }
 
+  /** Writes the lines held so far, after the previous write; lines a failed write could not store are kept. */
   flush(): Promise<void> {
-    const lines = this.lines;
-    this.lines = [];
-    if (lines.length === 0) return this.writing;
     const { run, task, attempt } = this.job;
-    this.writing = this.writing.then(() => this.store.appendLog(run.id, task.id, attempt.attempt, lines));
-    return this.writing;
+    const write = this.writing.then(async () => {
+      const lines = this.lines;
+      this.lines = [];
+      if (lines.length === 0) return;
+      try {
+        await this.store.appendLog(run.id, task.id, attempt.attempt, lines);
+      } catch (error) {
+        this.lines = [...lines, ...this.lines];
+        throw error;
+      }
+    });
+    this.writing = write.catch(() => undefined);
+    return write;
   }
 }

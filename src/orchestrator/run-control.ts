@@ -96,6 +96,7 @@ export function newRun(pipeline: PipelineDefinition, request: RunRequest): NewRu
     tasks: planTasks(pipeline).map((task) => ({
       taskId: task.id,
       maxTries: request.retries === false ? 1 : task.retry.retries + 1,
+      queue: task.queue,
     })),
   };
 }

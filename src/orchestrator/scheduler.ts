@@ -1,35 +1,39 @@
-import { setMaxListeners } from 'node:events';
-import { hostname } from 'node:os';
-import { describeError, RunStoppedError } from '../core/errors.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
 import { nextTryAt } from '../core/retry-policy.js';
 import { decide, isDone, type StopState } from '../core/run-state.js';
 import { dueIntervals } from '../core/schedule.js';
-import { planTasks, type PlannedTask } from '../core/task-plan.js';
 import type {
   AttemptRecord,
   MetadataStore,
   ProcessKind,
   RunLocations,
   RunRecord,
+  Subscription,
   TaskInstanceRecord,
 } from '../metadata/metadata-store.js';
-import { RunAdmission } from './admission.js';
-import { runAttempt } from './attempt.js';
+import { processId, ProcessAnnouncer } from './announcer.js';
+import { PipelineCatalog } from './catalog.js';
 import { systemClock, type Clock } from './clock.js';
-import { LocalExecutor } from './executor.js';
-import { failAbandonedRuns, localProbe, type LivenessProbe } from './liveness.js';
-import { definitionHash, leaseKey, newRun, registerPipelines, scheduleOf } from './run-control.js';
+import { describeGone, failAbandonedRuns, liveness, localProbe, type LivenessProbe } from './liveness.js';
+import { PassLoop, reportOnStderr } from './pass-loop.js';
+import { leaseKey, newRun, registerPipelines, scheduleOf } from './run-control.js';
 import type { TaskRunner } from './task-runner.js';
+import { Worker } from './worker.js';
 
 export interface SchedulerOptions {
   store: MetadataStore;
   pipelines: readonly PipelineDefinition[];
   runner: TaskRunner;
   clock?: Clock;
+  /** Execute tasks too (default true); false: only create, start, advance and finish runs (`--no-execute`). */
+  execute?: boolean;
   /** Tries run at once by this process (default 4). */
   slots?: number;
+  /** The queues it claims tasks from (default: every queue, as a scheduler alone on its machine should). */
+  queues?: readonly string[];
+  /** Why this process may not execute a run besides its definition and locations (a local lake, say). */
+  refuse?: (run: RunRecord) => string | undefined;
   /** This process's name in attempts and in the processes table (default host:pid:random). */
   worker?: string;
   /** What this process is, for `medallion workers` and liveness checks (default scheduler). */
@@ -70,12 +74,6 @@ export interface RunObserver {
   drain(): Promise<void>;
 }
 
-interface KnownPipeline {
-  definition: PipelineDefinition;
-  hash: string;
-  tasks: Map<string, PlannedTask>;
-}
-
 /** Whether the pipeline writes tables (then one run at a time writes a lake); custom tasks alone take no lock. */
 function writesTables(pipeline: PipelineDefinition): boolean {
   return pipeline.sources.length + pipeline.tables.length > 0;
@@ -83,67 +81,63 @@ function writesTables(pipeline: PipelineDefinition): boolean {
 
 /**
  * The scheduler: creates the runs schedules make due, starts queued runs within maxActiveRuns and the lock of
- * their lake, applies the run/task state machine (core/run-state.ts) to the store, fails tries whose heartbeat
- * stopped and runs whose process is gone, and hands queued tries of the runs it can execute to the executor. Every
- * change is a compare-and-set in the store, so several schedulers on one database never create, start or claim
- * the same thing twice.
+ * their lake, applies the run/task state machine (core/run-state.ts) to the store, fails tries whose process is
+ * gone and runs whose owner is gone, and (unless started with `execute: false`) executes queued tries of the runs
+ * it advances through its own Worker. Every change is a compare-and-set in the store, so several schedulers and
+ * workers on one database never create, start or claim the same thing twice.
  */
 export class Scheduler {
   readonly worker: string;
   private readonly store: MetadataStore;
   private readonly clock: Clock;
-  private readonly pipelines = new Map<string, KnownPipeline>();
-  private readonly executor: LocalExecutor;
+  private readonly catalog: PipelineCatalog;
+  /** The executing half; undefined with `execute: false`. */
+  private readonly executor: Worker | undefined;
+  private readonly announcer: ProcessAnnouncer;
+  private readonly passes: PassLoop;
   private readonly options: SchedulerOptions;
-  private readonly admission: RunAdmission;
-  private readonly shutdown = new AbortController();
-  /** Per run with tries here: aborted when the run is stopped from this process. */
-  private readonly runStops = new Map<string, AbortController>();
   /** Runs whose lease this process renews, with when it expires (ms). */
   private readonly leases = new Map<string, number>();
   /** What was last said about a run that waits, so that it is said once. */
   private readonly waiting = new Map<string, string>();
-  private readonly startedAt: Date;
-  private wakeUp = new AbortController();
-  private woken = false;
   private registered = false;
-  private stopping = false;
-  private lastAnnounced = -Infinity;
+  private subscription: Subscription | undefined;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.startedAt = this.clock.now();
-    this.worker = options.worker ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-    for (const definition of options.pipelines) {
-      this.pipelines.set(definition.name, {
-        definition,
-        hash: definitionHash(definition),
-        tasks: new Map(planTasks(definition).map((task) => [task.id, task])),
-      });
-    }
-    const slots = options.slots ?? 4;
-    this.executor = new LocalExecutor(
-      slots,
-      (job) =>
-        runAttempt(job, {
-          store: this.store,
-          runner: options.runner,
-          clock: this.clock,
-          heartbeatMs: this.heartbeatMs,
-          shutdown: AbortSignal.any([this.shutdown.signal, this.runStop(job.run.id).signal]),
-          lake: job.run.locations?.lake,
-          ...(options.progress && { progress: options.progress }),
-        }),
-      () => this.wake(),
+    this.worker = processId(options.worker);
+    this.catalog = new PipelineCatalog(options.pipelines);
+    this.passes = new PassLoop(
+      this.clock,
+      options.pollMs ?? 1_000,
+      options.onError ?? reportOnStderr(options.kind ?? 'scheduler'),
     );
-    this.admission = new RunAdmission(
-      (run) => this.blocker(run),
-      (run, reason) => this.say(run, `not executed by this process: ${reason}`),
-    );
-    // Every running try listens for the shutdown: more than Node's default 10 is no leak when slots allow it.
-    setMaxListeners(Math.max(10, slots), this.shutdown.signal);
+    this.executor =
+      options.execute === false
+        ? undefined
+        : new Worker({
+            store: this.store,
+            catalog: this.catalog,
+            runner: options.runner,
+            clock: this.clock,
+            id: this.worker,
+            slots: options.slots ?? 4,
+            ...(options.queues && { queues: options.queues }),
+            heartbeatMs: this.heartbeatMs,
+            staleAfterMs: this.staleAfterMs,
+            ...(options.refuse && { refuse: options.refuse }),
+            ...(options.progress && { progress: options.progress }),
+            onSettled: () => this.wake(),
+          });
+    this.announcer = new ProcessAnnouncer(this.store, this.clock, {
+      id: this.worker,
+      kind: options.kind ?? 'scheduler',
+      catalog: this.catalog,
+      heartbeatMs: this.heartbeatMs,
+      executes: this.executor?.serves ?? null,
+    });
   }
 
   private get heartbeatMs(): number {
@@ -156,28 +150,12 @@ export class Scheduler {
 
   /** Makes the loop pass again now (a try ended, a run was triggered). */
   wake(): void {
-    this.woken = true;
-    this.wakeUp.abort();
+    this.passes.wake();
   }
 
   /** Records this process in the store (and, at most every heartbeat, that it is still alive). */
-  async announce(now = this.clock.now(), force = true): Promise<void> {
-    if (!force && now.getTime() - this.lastAnnounced < this.heartbeatMs) return;
-    await this.store.recordProcess(
-      {
-        id: this.worker,
-        kind: this.options.kind ?? 'scheduler',
-        host: hostname(),
-        pid: process.pid,
-        startedAt: this.startedAt.toISOString(),
-        pipelines: [...this.pipelines.values()].map((known) => ({
-          name: known.definition.name,
-          definitionHash: known.hash,
-        })),
-      },
-      now.toISOString(),
-    );
-    this.lastAnnounced = now.getTime();
+  announce(now = this.clock.now(), force = true): Promise<void> {
+    return this.announcer.announce(now, force);
   }
 
   /** One pass: create, start, recover, advance, dispatch. */
@@ -185,7 +163,7 @@ export class Scheduler {
     if (!this.registered) {
       await registerPipelines(
         this.store,
-        [...this.pipelines.values()].map((known) => known.definition),
+        this.catalog.all().map((known) => known.definition),
       );
       this.registered = true;
     }
@@ -200,14 +178,14 @@ export class Scheduler {
       {
         now,
         staleAfterMs: this.staleAfterMs,
-        probe: this.options.probe ?? localProbe,
+        probe: this.probe,
         ...(this.options.progress && { progress: this.options.progress }),
       },
     );
     const ended = new Set(abandoned.map((run) => run.id));
     const active = all.filter((run) => !ended.has(run.id) && this.inScope(run)).reverse();
     if (this.options.observer) {
-      for (const { definition } of this.pipelines.values()) {
+      for (const { definition } of this.catalog.all()) {
         const mine = active.filter((run) => run.pipeline === definition.name);
         if (mine.length > 0) void this.options.observer.checkSla(definition, mine, now);
       }
@@ -219,35 +197,38 @@ export class Scheduler {
       if (!(await this.holdLease(run, now))) continue;
       if (!(await this.advance(run, now))) runnable.push(run);
     }
-    await this.reportForeign(all, now);
-    await this.dispatch(now, runnable);
-    await this.letGoOfEndedRuns(new Set(runnable.map((run) => run.id)));
-  }
-
-  /**
-   * Passes until `done()` says so (or `stop()` is called): at once when woken, else every pollMs. Errors of a pass
-   * are reported and the loop goes on, as a store outage should not end the scheduler.
-   */
-  async loop(done: () => Promise<boolean> = async () => false): Promise<void> {
-    while (!this.stopping) {
-      this.woken = false;
-      this.wakeUp = new AbortController();
-      try {
-        await this.tick();
-        if (await done()) break;
-      } catch (error) {
-        (this.options.onError ?? ((e) => console.error(`medallion scheduler: ${describeError(e)}`)))(error);
-      }
-      if (!this.woken) await this.clock.sleep(this.options.pollMs ?? 1_000, this.wakeUp.signal);
+    if (this.executor) {
+      await this.reportForeign(this.executor, all, now);
+      await this.executor.dispatch(now, runnable);
+      await this.executor.releaseEndedRuns(new Set(runnable.map((run) => run.id)));
     }
   }
 
-  /** Ends the loop; running tries are told to stop and awaited. */
-  async stop(options: { abortRunning?: boolean } = {}): Promise<void> {
-    this.stopping = true;
-    if (options.abortRunning) this.shutdown.abort(new Error('the process is stopping'));
-    this.wake();
-    await this.executor.drain();
+  /**
+   * Passes until `done()` says so (or `stop()` is called): at once when woken (by this process, or by another
+   * through the store's wake-ups), else every pollMs.
+   */
+  async loop(done: () => Promise<boolean> = async () => false): Promise<void> {
+    this.subscription ??= this.store.subscribe((topic) => {
+      if (topic === 'runs' || this.executor) this.wake();
+    });
+    try {
+      await this.passes.run(() => this.tick(), done);
+    } finally {
+      await this.subscription.close();
+      this.subscription = undefined;
+    }
+  }
+
+  /**
+   * Ends the loop once the running tries are over: claims nothing more meanwhile, and goes on passing (its
+   * heartbeat tells others it is alive). Tries still running after `graceMs` are handed back to other processes;
+   * with `abortRunning` they are stopped at once.
+   */
+  async stop(options: { abortRunning?: boolean; graceMs?: number } = {}): Promise<void> {
+    if (options.abortRunning) this.executor?.abortRunning(new Error('the process is stopping'));
+    await this.executor?.drain(options.graceMs);
+    this.passes.stop();
     await this.options.observer?.drain();
   }
 
@@ -257,35 +238,29 @@ export class Scheduler {
    */
   async stopRun(runId: string, state: StopState, reason: string): Promise<RunRecord | undefined> {
     const run = await this.store.requestStop(runId, { state, reason }, this.clock.now().toISOString());
-    this.runStops.get(runId)?.abort(new RunStoppedError(state, run?.stop?.reason ?? reason));
+    this.executor?.stopRun(runId, state, run?.stop?.reason ?? reason);
     this.wake();
     return run;
   }
 
   /** Waits for the tries this process is running. */
-  drain(): Promise<void> {
-    return this.executor.drain();
+  async drain(): Promise<void> {
+    await this.executor?.waitForTries();
   }
 
   /** Waits for this process's tries, then records that it stopped (so that nobody waits for it). */
   async finish(): Promise<void> {
-    await this.executor.drain();
-    await this.store.stopProcess(this.worker, this.clock.now().toISOString());
+    await this.executor?.waitForTries();
+    await this.announcer.stopped();
   }
 
-  private runStop(runId: string): AbortController {
-    let controller = this.runStops.get(runId);
-    if (!controller) {
-      controller = new AbortController();
-      setMaxListeners(Math.max(10, this.options.slots ?? 4), controller.signal);
-      this.runStops.set(runId, controller);
-    }
-    return controller;
+  private get probe(): LivenessProbe {
+    return this.options.probe ?? localProbe;
   }
 
   private inScope(run: RunRecord): boolean {
     return (
-      this.pipelines.has(run.pipeline) &&
+      this.catalog.has(run.pipeline) &&
       (!this.options.runIds || this.options.runIds.includes(run.id)) &&
       (run.owner === null || run.owner === this.worker)
     );
@@ -298,21 +273,8 @@ export class Scheduler {
     this.options.progress?.({ type: 'run-waiting', runId: run.id, pipeline: run.pipeline, reason });
   }
 
-  /** Why this process may not execute the run's tasks, or undefined when it may. */
-  private async blocker(run: RunRecord): Promise<string | undefined> {
-    const known = this.pipelines.get(run.pipeline);
-    if (!known) return `pipeline ${run.pipeline} is not loaded here`;
-    if (run.definitionHash !== null && run.definitionHash !== known.hash) {
-      return (
-        `the run was planned from another definition of ${run.pipeline} (${run.definitionHash}; this process ` +
-        `has ${known.hash}): run a process with the same pipeline code, or trigger a new run`
-      );
-    }
-    return this.options.runner.cannotRun?.(known.definition, run);
-  }
-
   private async createDueRuns(now: Date, paused: ReadonlySet<string>): Promise<void> {
-    for (const { definition, hash } of this.pipelines.values()) {
+    for (const { definition, hash } of this.catalog.all()) {
       const schedule = scheduleOf(definition);
       if (!schedule || paused.has(definition.name)) continue;
       const locations = this.options.locations?.(definition);
@@ -340,7 +302,7 @@ export class Scheduler {
    * per pipeline and lake (its lease): a run whose lake is locked by another waits, and says for whom.
    */
   private async startQueuedRuns(active: RunRecord[], now: Date, paused: ReadonlySet<string>): Promise<void> {
-    for (const { definition } of this.pipelines.values()) {
+    for (const { definition } of this.catalog.all()) {
       if (paused.has(definition.name)) continue;
       const mine = active.filter((run) => run.pipeline === definition.name);
       let free =
@@ -373,7 +335,7 @@ export class Scheduler {
 
   /** Renews the run's lease when half of it has passed; false when another run holds it now. */
   private async holdLease(run: RunRecord, now: Date): Promise<boolean> {
-    const known = this.pipelines.get(run.pipeline);
+    const known = this.catalog.get(run.pipeline);
     if (!run.locations || !known || !writesTables(known.definition)) return true;
     const expires = this.leases.get(run.id);
     if (expires !== undefined && now.getTime() < expires - this.leaseTtlMs / 2) return true;
@@ -391,19 +353,32 @@ export class Scheduler {
     return false;
   }
 
-  /** Tries whose process died: failed, then retried per policy like any failure. */
+  /**
+   * Tries whose process died: failed, then retried per policy like any failure. A process is taken for dead when
+   * its heartbeat is older than staleAfterMs or, on this host, its PID is gone (a SIGKILLed worker's tries are
+   * retried at once); a try is taken for dead when its own heartbeat is that old.
+   */
   private async recoverStale(now: Date): Promise<void> {
-    const stale = await this.store.staleAttempts(new Date(now.getTime() - this.staleAfterMs).toISOString());
+    const gone = (await this.store.listProcesses())
+      .filter((record) => record.id !== this.worker)
+      .filter((record) => liveness(record, now, this.staleAfterMs, this.probe) === 'dead');
+    const stale = await this.store.staleAttempts(
+      new Date(now.getTime() - this.staleAfterMs).toISOString(),
+      gone.map((record) => record.id),
+    );
     for (const attempt of stale) {
       const run = await this.store.getRun(attempt.runId);
-      const task = run && this.pipelines.get(run.pipeline)?.tasks.get(attempt.taskId);
+      const task = run && this.catalog.get(run.pipeline)?.tasks.get(attempt.taskId);
       if (!run || !task) continue;
       const instance = await this.store.getTaskInstance(run.id, task.id);
       const retryAt = nextTryAt(task.retry, attempt.attempt, now, instance?.maxTries);
+      const process = gone.find((record) => record.id === attempt.worker);
       // The attempt fails and its task moves on in one transaction; nothing when another scheduler did it first.
       await this.store.finishAttempt(run.id, task.id, attempt.attempt, {
         state: 'failed',
-        reason: `no heartbeat since ${attempt.heartbeatAt}: its process (${attempt.worker}) stopped`,
+        reason: process
+          ? `its process ${describeGone(process, 'dead')}`
+          : `no heartbeat since ${attempt.heartbeatAt}: its process (${attempt.worker}) stopped`,
         finishedAt: now.toISOString(),
         task: { state: retryAt ? 'up_for_retry' : 'failed', nextTryAt: retryAt?.toISOString() ?? null },
       });
@@ -415,7 +390,7 @@ export class Scheduler {
    * the run ended (then nothing more of it is claimed).
    */
   private async advance(run: RunRecord, now: Date): Promise<boolean> {
-    const known = this.pipelines.get(run.pipeline);
+    const known = this.catalog.get(run.pipeline);
     if (!known) return false;
     const instances = await this.store.listTaskInstances(run.id);
     const decisions = decide(
@@ -468,48 +443,17 @@ export class Scheduler {
   }
 
   /** Says, once, why running runs this process is asked about (runIds) or could see are not executed here. */
-  private async reportForeign(all: readonly RunRecord[], now: Date): Promise<void> {
+  private async reportForeign(executor: Worker, all: readonly RunRecord[], now: Date): Promise<void> {
     for (const run of all) {
-      if (run.state !== 'running' || this.pipelines.has(run.pipeline)) continue;
+      if (run.state !== 'running' || this.catalog.has(run.pipeline)) continue;
       if (run.owner !== null || (this.options.runIds && !this.options.runIds.includes(run.id))) continue;
-      await this.admission.admits(run, now);
-    }
-  }
-
-  /** Claims queued tries of the runs this process can execute, for its free slots. */
-  private async dispatch(now: Date, runnable: readonly RunRecord[]): Promise<void> {
-    const free = this.executor.freeSlots();
-    if (free <= 0) return;
-    const runs = new Map<string, RunRecord>();
-    for (const run of runnable) {
-      if (run.stop === null && (await this.admission.admits(run, now))) runs.set(run.id, run);
-    }
-    if (runs.size === 0) return;
-    const claimed = await this.store.claimTasks(this.worker, free, now.toISOString(), {
-      runIds: [...runs.keys()],
-    });
-    for (const attempt of claimed) {
-      const run = runs.get(attempt.runId);
-      const known = run && this.pipelines.get(run.pipeline);
-      const task = known?.tasks.get(attempt.taskId);
-      if (!run || !known || !task) continue;
-      this.executor.dispatch({ pipeline: known.definition, run, task, attempt });
-    }
-  }
-
-  /** What this process kept for runs that ended elsewhere (or were abandoned) is let go once its tries are over. */
-  private async letGoOfEndedRuns(running: ReadonlySet<string>): Promise<void> {
-    for (const runId of this.runStops.keys()) {
-      if (running.has(runId) || this.executor.isRunning(runId)) continue;
-      this.forget(runId);
-      await this.options.runner.release?.(runId);
+      await executor.admits(run, now);
     }
   }
 
   private forget(runId: string): void {
-    this.runStops.delete(runId);
     this.leases.delete(runId);
     this.waiting.delete(runId);
-    this.admission.forget(runId);
+    this.executor?.forget(runId);
   }
 }

@@ -18,7 +18,7 @@ export async function claimTasks(
   scope: ClaimScope = {},
 ): Promise<AttemptRecord[]> {
   if (limit <= 0) return [];
-  if (scope.pipelines?.length === 0 || scope.runIds?.length === 0) return [];
+  if (scope.pipelines?.length === 0 || scope.runIds?.length === 0 || scope.queues?.length === 0) return [];
   const at = iso(now, 'now');
   const inScope = <Q extends SelectQueryBuilder<Database, 'medallion_task_instances', object>>(query: Q): Q =>
     query
@@ -28,6 +28,7 @@ export async function claimTasks(
         eb.selectFrom('medallion_runs').select('id').where('stop_state', 'is not', null),
       )
       .$if(scope.runIds !== undefined, (q) => q.where('run_id', 'in', [...(scope.runIds ?? [])]))
+      .$if(scope.queues !== undefined, (q) => q.where('queue', 'in', [...(scope.queues ?? [])]))
       .$if(scope.pipelines !== undefined, (q) =>
         q.where('run_id', 'in', (eb) =>
           eb
@@ -163,12 +164,21 @@ export async function finishAttempt(
   return result.task ? core.write(finish) : finish(core.db);
 }
 
-export async function staleAttempts(core: StoreCore, heartbeatBefore: string): Promise<AttemptRecord[]> {
+export async function staleAttempts(
+  core: StoreCore,
+  heartbeatBefore: string,
+  ofWorkers: readonly string[] = [],
+): Promise<AttemptRecord[]> {
+  const cutoff = iso(heartbeatBefore, 'heartbeatBefore');
   const rows = await core.db
     .selectFrom('medallion_attempts')
     .selectAll()
     .where('state', '=', 'running')
-    .where('heartbeat_at', '<', iso(heartbeatBefore, 'heartbeatBefore'))
+    .where((eb) =>
+      ofWorkers.length === 0
+        ? eb('heartbeat_at', '<', cutoff)
+        : eb.or([eb('heartbeat_at', '<', cutoff), eb('worker', 'in', [...ofWorkers])]),
+    )
     .orderBy('heartbeat_at')
     .orderBy('run_id')
     .orderBy('task_id')

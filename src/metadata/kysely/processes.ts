@@ -13,6 +13,8 @@ export async function recordProcess(core: StoreCore, process: NewProcess, now: s
     heartbeat_at: at,
     stopped_at: null,
     pipelines: JSON.stringify(process.pipelines),
+    queues: process.queues ? JSON.stringify(process.queues) : null,
+    slots: process.slots ?? null,
   };
   await core.db
     .insertInto('medallion_processes')
@@ -62,5 +64,7 @@ function toProcess(row: Selectable<ProcessesTable>): ProcessRecord {
     heartbeatAt: row.heartbeat_at,
     stoppedAt: row.stopped_at,
     pipelines: JSON.parse(row.pipelines) as ProcessRecord['pipelines'],
+    queues: row.queues === null ? null : (JSON.parse(row.queues) as string[]),
+    slots: row.slots === null ? null : Number(row.slots),
   };
 }

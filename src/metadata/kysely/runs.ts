@@ -1,3 +1,4 @@
+import { DEFAULT_QUEUE } from '../../core/queues.js';
 import type { Kysely, Selectable } from 'kysely';
 import { MedallionError } from '../../core/errors.js';
 import { isRunFinished, type RunState } from '../../core/run-state.js';
@@ -71,6 +72,7 @@ export async function createRun(core: StoreCore, run: NewRun): Promise<{ run: Ru
               next_try_at: null,
               fingerprint: null,
               updated_at: row.created_at,
+              queue: task.queue ?? DEFAULT_QUEUE,
             })),
           )
           .execute();

@@ -196,5 +196,6 @@ function toTaskInstance(row: Selectable<TaskInstancesTable>): TaskInstanceRecord
     nextTryAt: row.next_try_at,
     fingerprint: row.fingerprint,
     updatedAt: row.updated_at,
+    queue: row.queue,
   };
 }

@@ -43,6 +43,7 @@ function task(
     maxTries: 3,
     nextTryAt: null,
     fingerprint: null,
+    queue: 'default',
     updatedAt: at(0),
     attempts,
     latestAttempt: attempts.at(-1) ?? null,
