@@ -19,9 +19,9 @@ import { failAbandonedRuns, liveSchedulers } from '../orchestrator/liveness.js';
 import { backfill, clearRun, triggerRun } from '../orchestrator/run-control.js';
 import type { LocationFlags } from '../project/project.js';
 import type { AppContext } from './context.js';
+import { STALE_AFTER_MS, unservedQueuesOf } from './fleet.js';
 
-/** How long a process may be silent before it is taken for gone, as schedulers assume by default. */
-export const STALE_AFTER_MS = 30_000;
+export { STALE_AFTER_MS } from './fleet.js';
 
 export const RUN_STATES = [
   'queued',
@@ -69,10 +69,15 @@ export interface TaskView extends TaskInstanceRecord {
   reason: string;
   /** The tasks it waits for, as the project defines the run's pipeline now (none when it is not known here). */
   dependsOn: string[];
+  /** Queued in a queue no live worker serves: it waits for one to start. */
+  waitingForQueue: string | null;
 }
 
-function taskReason(task: TaskInstanceRecord, attempt: AttemptRecord | null): string {
+function taskReason(task: TaskInstanceRecord, attempt: AttemptRecord | null, unserved: boolean): string {
   const reasons = [
+    unserved
+      ? `waiting for queue ${task.queue}: no live worker serves it (start one with medallion worker --queues ${task.queue})`
+      : undefined,
     attempt?.reason,
     task.state === 'upstream_failed' ? 'a task it depends on failed' : undefined,
     task.state === 'cancelled' && !attempt?.reason ? 'its run was stopped before it ran' : undefined,
@@ -86,6 +91,7 @@ export function taskViews(
   instances: TaskInstanceRecord[],
   attempts: AttemptRecord[],
   dependencies: ReadonlyMap<string, string[]> = new Map(),
+  unservedQueues: ReadonlySet<string> = new Set(),
 ): TaskView[] {
   const latest = latestAttempts(attempts);
   const firstStart = new Map<string, string>();
@@ -99,12 +105,14 @@ export function taskViews(
     .sort((a, b) => (order(a.taskId) < order(b.taskId) ? -1 : order(a.taskId) > order(b.taskId) ? 1 : 0))
     .map((instance) => {
       const latestAttempt = latest.get(instance.taskId) ?? null;
+      const unserved = instance.state === 'queued' && unservedQueues.has(instance.queue);
       return {
         ...instance,
         attempts: attempts.filter((attempt) => attempt.taskId === instance.taskId),
         latestAttempt,
-        reason: taskReason(instance, latestAttempt),
+        reason: taskReason(instance, latestAttempt, unserved),
         dependsOn: dependencies.get(instance.taskId) ?? [],
+        waitingForQueue: unserved ? instance.queue : null,
       };
     });
 }
@@ -116,12 +124,14 @@ export interface RunDetail {
 
 export async function runDetail(ctx: AppContext, runId: string): Promise<RunDetail> {
   const run = await requireRun(ctx.store, runId);
+  const instances = await ctx.store.listTaskInstances(runId);
   return {
     run,
     tasks: taskViews(
-      await ctx.store.listTaskInstances(runId),
+      instances,
       await ctx.store.listAttempts(runId),
       await dependenciesOf(ctx, run.pipeline),
+      await unservedQueuesOf(ctx.store, run, instances),
     ),
   };
 }

@@ -11,7 +11,7 @@ import { storeConnections } from '../app/connections.js';
 import { EXIT, fail } from './exit.js';
 import { scaffoldProject } from './init-project.js';
 import { openLake, openSource, storeSettings } from '../project/locations.js';
-import { startScheduler, type SchedulerFlags } from './orchestration.js';
+import { startScheduler, startWorker, type SchedulerFlags } from './orchestration.js';
 import { note } from './output.js';
 import { openProject, useConfigFlag } from './project-context.js';
 import { progressOnStderr, renderSummary } from './render.js';
@@ -113,6 +113,15 @@ async function execute(flags: RunFlags, signal?: AbortSignal): Promise<RunSummar
 export async function schedulerCommand(flags: SchedulerFlags): Promise<void> {
   try {
     const { done } = await startScheduler(flags, 'scheduler');
+    await done;
+  } catch (error) {
+    fail(error);
+  }
+}
+
+export async function workerCommand(flags: SchedulerFlags): Promise<void> {
+  try {
+    const { done } = await startWorker(flags);
     await done;
   } catch (error) {
     fail(error);

@@ -66,6 +66,7 @@ type Modules = {
   vacuum: typeof import('./vacuum-command.js');
   connections: typeof import('./connections-command.js');
   users: typeof import('./user-commands.js');
+  fleet: typeof import('./fleet-command.js');
 };
 
 const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
@@ -78,6 +79,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   vacuum: () => import('./vacuum-command.js'),
   connections: () => import('./connections-command.js'),
   users: () => import('./user-commands.js'),
+  fleet: () => import('./fleet-command.js'),
 };
 
 /** An action that loads its module when the command runs. */
@@ -115,13 +117,22 @@ function withStoreOptions(command: Command, json: string, definitions = false): 
   return command.option('--db <url>', DB_HELP).option('--json', json, false);
 }
 
-/** What `scheduler` and `serve` share: which pipelines, where their scheduled runs go, and how work is run. */
-function withSchedulerOptions(command: Command): Command {
+/** `--queues a,b`: queue names, checked as the project file checks them. */
+function queueList(value: string): string[] {
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name))
+      throw new InvalidArgumentError(`"${name}" is not a queue name (lower-case letters, digits, - and _)`);
+  }
+  return names;
+}
+
+/** What every process that executes tasks shares: which pipelines, which database, how tries are run. */
+function withProcessOptions(command: Command, queuesHelp: string): Command {
   return command
     .option('--pipeline <pipeline>', `${PIPELINE_HELP} (default: the project's pipelines)`, collect, [])
-    .option('--lake <location>', `${LAKE_HELP}, for the runs this process schedules`)
-    .option('--source <location>', SOURCE_HELP)
     .option('--db <url>', DB_HELP)
+    .option('--queues <a,b>', queuesHelp, queueList)
     .option('--slots <n>', 'tasks run at once by this process (default 4)', positiveInteger)
     .option('--memory-limit <size>', "DuckDB's memory limit per run, e.g. 1GB")
     .option('--poll-ms <ms>', 'how often the database is read for work (default 1000)', positiveInteger)
@@ -135,6 +146,26 @@ function withSchedulerOptions(command: Command): Command {
       'a task or process silent this long is taken for dead (default 30000)',
       positiveInteger,
     )
+    .option(
+      '--drain-grace-ms <ms>',
+      'on SIGTERM, how long running tasks may finish before they are handed back (default 60000)',
+      integer,
+    )
+    .option(
+      '--single-host',
+      'every medallion process runs on this machine: allow SQLite metadata and local lakes for workers',
+    );
+}
+
+/** What `scheduler` and `serve` share: which pipelines, where their scheduled runs go, and how work is run. */
+function withSchedulerOptions(command: Command): Command {
+  return withProcessOptions(
+    command,
+    'execute only the tasks of these queues (default: every queue; workers serve the others)',
+  )
+    .option('--lake <location>', `${LAKE_HELP}, for the runs this process schedules`)
+    .option('--source <location>', SOURCE_HELP)
+    .option('--no-execute', 'only create, start, advance and finish runs: workers execute the tasks')
     .option('--alerts <file>', ALERTS_HELP);
 }
 
@@ -181,6 +212,17 @@ withSchedulerOptions(
       'run pipelines on their schedules, and the runs others trigger, until stopped (SIGINT/SIGTERM)',
     ),
 ).action(lazily('commands', (m) => m.schedulerCommand));
+
+withProcessOptions(
+  program
+    .command('worker')
+    .description(
+      'execute the queued tasks of runs that schedulers start, on this machine, until stopped (SIGTERM drains)',
+    ),
+  'the queues it serves (default: default)',
+)
+  .option('--name <name>', 'its name in attempts and in `medallion workers` (default host:pid:random)')
+  .action(lazily('commands', (m) => m.workerCommand));
 
 withSchedulerOptions(
   program
@@ -234,6 +276,14 @@ withStoreOptions(
     .option('--limit <n>', 'at most this many', positiveInteger, 20),
   'print the run records as JSON',
 ).action(lazily('inspect', (m) => m.runsCommand));
+
+withStoreOptions(
+  program
+    .command('workers')
+    .description('the medallion processes: kind, host, queues, slots, running tries, last seen')
+    .option('--all', 'also those that stopped or went silent', false),
+  'print the processes as JSON',
+).action(lazily('fleet', (m) => m.workersCommand));
 
 withStoreOptions(
   program

@@ -260,6 +260,9 @@ export class KyselyMetadataStore implements MetadataStore {
     await this.wake('tasks', finished && result.task?.state === 'queued');
     return finished;
   }
+  runningAttempts(): Promise<AttemptRecord[]> {
+    return attempts.runningAttempts(this.core);
+  }
   staleAttempts(heartbeatBefore: string, ofWorkers?: readonly string[]): Promise<AttemptRecord[]> {
     return attempts.staleAttempts(this.core, heartbeatBefore, ofWorkers);
   }

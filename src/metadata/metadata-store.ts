@@ -155,6 +155,8 @@ export interface MetadataStore {
    * the attempt was not running (already finished, or failed as stale), and then nothing changes.
    */
   finishAttempt(runId: string, taskId: string, attempt: number, result: AttemptResult): Promise<boolean>;
+  /** Every running attempt, oldest first (what each process is doing). */
+  runningAttempts(): Promise<AttemptRecord[]>;
   /**
    * Running attempts whose last heartbeat is older than `heartbeatBefore`, or whose process is one of
    * `ofWorkers` (processes known to be gone, whatever their tries' last heartbeat).

@@ -1,5 +1,6 @@
 /** The project file's schema (see project-file.ts): every key, with what it accepts. */
 import { z } from 'zod';
+import { queueNameSchema } from '../core/queues.js';
 
 const location = z.string().trim().min(1, 'a directory (relative to this file) or an s3:// URL');
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower_snake_case: letters, digits and _');
@@ -42,6 +43,12 @@ export const projectSchema = z
         pollMs: positiveInteger.optional(),
         heartbeatMs: positiveInteger.optional(),
         staleAfterMs: positiveInteger.optional(),
+        /** How long a stopping process lets its running tries finish before handing them back. */
+        drainGraceMs: z.number().int().min(0).optional(),
+        /** The queues this project's workers (and schedulers) claim from by default. */
+        queues: z.array(queueNameSchema).min(1).optional(),
+        /** Every process runs on one machine: SQLite metadata and local lakes are fine for workers. */
+        singleHost: z.boolean().optional(),
       })
       .strict()
       .optional(),

@@ -89,6 +89,11 @@ export const TaskSchema = z
     nextTryAt: nullableTime,
     fingerprint: z.string().nullable(),
     updatedAt: isoTime,
+    queue: z.string().openapi({ description: 'the queue whose workers may run it' }),
+    waitingForQueue: z
+      .string()
+      .nullable()
+      .openapi({ description: 'queued in a queue no live worker serves: it waits for one to start' }),
     attempts: z.array(AttemptSchema),
     latestAttempt: AttemptSchema.nullable(),
     reason: z.string(),

@@ -92,7 +92,8 @@ export function startMedallionProcess(
     closeStdout: () => child.stdout.destroy(),
     worker: async () => {
       const match = await waitFor(
-        async () => /^medallion scheduler (\S+): /m.exec(output) ?? (done ? 'exited' : undefined),
+        async () =>
+          /^medallion (?:scheduler|worker|serve) (\S+): /m.exec(output) ?? (done ? 'exited' : undefined),
         { what: `scheduler ${pid} to announce itself`, timeoutMs: 20_000, intervalMs: 25 },
       );
       if (match === 'exited') throw new Error(`scheduler ${pid} exited before starting:\n${output}`);

@@ -164,6 +164,19 @@ export async function finishAttempt(
   return result.task ? core.write(finish) : finish(core.db);
 }
 
+/** Every running attempt, oldest first. */
+export async function runningAttempts(core: StoreCore): Promise<AttemptRecord[]> {
+  const rows = await core.db
+    .selectFrom('medallion_attempts')
+    .selectAll()
+    .where('state', '=', 'running')
+    .orderBy('started_at')
+    .orderBy('run_id')
+    .orderBy('task_id')
+    .execute();
+  return rows.map(toAttempt);
+}
+
 export async function staleAttempts(
   core: StoreCore,
   heartbeatBefore: string,

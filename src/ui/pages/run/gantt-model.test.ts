@@ -44,6 +44,7 @@ function task(
     nextTryAt: null,
     fingerprint: null,
     queue: 'default',
+    waitingForQueue: null,
     updatedAt: at(0),
     attempts,
     latestAttempt: attempts.at(-1) ?? null,
