@@ -288,12 +288,14 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    name: 'task queues; what each process executes',
+    name: 'task queues and when tasks were queued; what each process executes',
     async up(db) {
       await db.schema
         .alterTable('medallion_task_instances')
         .addColumn('queue', 'text', (column) => column.notNull().defaultTo(DEFAULT_QUEUE))
         .execute();
+      await db.schema.alterTable('medallion_task_instances').addColumn('queued_at', 'text').execute();
+      await db.schema.alterTable('medallion_attempts').addColumn('queued_at', 'text').execute();
       await db.schema.alterTable('medallion_processes').addColumn('queues', 'text').execute();
       await db.schema.alterTable('medallion_processes').addColumn('slots', 'integer').execute();
     },

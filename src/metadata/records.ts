@@ -102,6 +102,8 @@ export interface AttemptRecord {
   metrics: AttemptMetrics | null;
   /** What the task reported when it finished (JSON), for the run's summary. */
   output: unknown;
+  /** When its task was queued for this try (started − queued: the wait for a worker); null before migration 7. */
+  queuedAt: string | null;
 }
 
 export type NewRun = Pick<

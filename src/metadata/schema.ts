@@ -63,6 +63,8 @@ export interface TaskInstancesTable {
   updated_at: string;
   /** The queue whose workers may claim it (migration 7). */
   queue: Generated<string>;
+  /** When it was last queued (migration 7). */
+  queued_at: Generated<string | null>;
 }
 
 export interface AttemptsTable {
@@ -79,6 +81,8 @@ export interface AttemptsTable {
   metrics: string | null;
   /** JSON: what the task reported (migration 2), or null. */
   output: string | null;
+  /** When its task was queued for this try (migration 7); null before. */
+  queued_at: Generated<string | null>;
 }
 
 export interface TaskLogsTable {

@@ -62,6 +62,7 @@ export const AttemptSchema = z
     startedAt: isoTime,
     heartbeatAt: isoTime,
     finishedAt: nullableTime,
+    queuedAt: nullableTime.openapi({ description: 'when its task was queued for this try' }),
     reason: z.string().nullable(),
     metrics: z
       .object({

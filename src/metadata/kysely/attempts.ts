@@ -63,7 +63,7 @@ export async function claimTasks(
           ),
         ),
       )
-      .returning(['run_id', 'task_id', 'try_number', 'updated_at'])
+      .returning(['run_id', 'task_id', 'try_number', 'updated_at', 'queued_at'])
       .execute();
     const attempts: Selectable<AttemptsTable>[] = claimed
       .map((task) => ({
@@ -78,6 +78,7 @@ export async function claimTasks(
         reason: null,
         metrics: null,
         output: null,
+        queued_at: task.queued_at,
       }))
       .sort((a, b) => compare(a.run_id, b.run_id) || compare(a.task_id, b.task_id));
     for (const chunk of chunks(attempts, INSERT_CHUNK)) {
@@ -228,5 +229,6 @@ function toAttempt(row: Selectable<AttemptsTable>): AttemptRecord {
     reason: row.reason,
     metrics: row.metrics === null ? null : (JSON.parse(row.metrics) as AttemptMetrics),
     output: row.output === null ? null : (JSON.parse(row.output) as unknown),
+    queuedAt: row.queued_at,
   };
 }

@@ -156,6 +156,7 @@ export function taskChanges(
   return {
     state: to,
     updated_at: core.now(),
+    ...(to === 'queued' && { queued_at: core.now() }),
     ...(fields.nextTryAt !== undefined && {
       next_try_at: fields.nextTryAt === null ? null : iso(fields.nextTryAt, 'nextTryAt'),
     }),

@@ -26,6 +26,7 @@ function attempt(
     reason: reason ?? null,
     metrics: null,
     output: null,
+    queuedAt: null,
   };
 }
 
