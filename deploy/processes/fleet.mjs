@@ -4,12 +4,13 @@
 // MEDALLION_S3_*), as the containers do. The fleet tests start their processes with this script.
 //
 //   node deploy/processes/fleet.mjs start --dir DIR [--config FILE] [--worker NAME[:QUEUES]]... [--serve PORT]
-//                                      [--arg FLAG]...
+//                                      [--arg FLAG]... [--no-scheduler]
 //   node deploy/processes/fleet.mjs stop --dir DIR [--grace-ms MS]
 //   node deploy/processes/fleet.mjs status --dir DIR
 //
 // start: each process's log goes to DIR/NAME.log and its PID to DIR/NAME.pid; default workers: worker-1 and
 // worker-2 on the `default` queue. `--arg` is passed to every process (e.g. --arg=--heartbeat-ms=500).
+// --no-scheduler starts workers (and serve) only: more of them beside a fleet already running.
 // stop: SIGTERM to each (they drain: running tasks finish or are handed back), SIGKILL after the grace period.
 import { spawn } from 'node:child_process';
 import {
@@ -37,6 +38,7 @@ const { positionals, values } = parseArgs({
     serve: { type: 'string' },
     arg: { type: 'string', multiple: true },
     'grace-ms': { type: 'string' },
+    'no-scheduler': { type: 'boolean' },
   },
 });
 
@@ -52,7 +54,7 @@ const dir = values.dir ?? die('--dir DIR is required (where logs and PIDs go)');
 function topology() {
   const common = [...(values.config ? ['--config', values.config] : []), ...(values.arg ?? [])];
   const workers = values.worker ?? ['worker-1', 'worker-2'];
-  const members = [['scheduler', ['scheduler', '--no-execute', ...common]]];
+  const members = values['no-scheduler'] ? [] : [['scheduler', ['scheduler', '--no-execute', ...common]]];
   for (const spec of workers) {
     const [name, queues] = spec.split(':');
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) die(`bad worker name ${JSON.stringify(name)}`);

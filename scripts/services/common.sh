@@ -34,8 +34,15 @@ dispatch() {
     start) cmd_start ;;
     stop) cmd_stop ;;
     status) cmd_status ;;
+    restart)
+      declare -F cmd_restart >/dev/null || {
+        echo "usage: $0 install|start|stop|status" >&2
+        exit 2
+      }
+      cmd_restart
+      ;;
     *)
-      echo "usage: $0 install|start|stop|status" >&2
+      echo "usage: $0 install|start|stop|status$(declare -F cmd_restart >/dev/null && echo '|restart')" >&2
       exit 2
       ;;
   esac

@@ -108,11 +108,14 @@ cmd_start() {
     rm -rf "$dir"
     die "initdb failed (log above)"
   fi
+  # Clients connect over TCP; a socket path past the kernel's 107 bytes (a deep TMPDIR) would stop the server.
+  local sockets="$dir/socket"
+  ((${#sockets} + 20 < 107)) || sockets=''
   # Small and fast: a throw-away server does not need durability.
   cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
 port = $port
-unix_socket_directories = '$dir/socket'
+unix_socket_directories = '$sockets'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
@@ -172,6 +175,21 @@ cmd_stop() {
     echo "postgres.sh: PID ${pid:-?} is not a running PostgreSQL; cleaning up" >&2
   fi
   remove_service_dir "$data_dir" medallion-postgres
+}
+
+# Restarts the server on its data directory (a fast shutdown: connections are cut, as in a failover or an
+# upgrade), and records its new PID.
+cmd_restart() {
+  [[ -f "$env_file" ]] || die "no env file at $env_file; nothing to restart"
+  local data_dir bin pid
+  data_dir="$(read_env_value POSTGRES_DATA_DIR)"
+  bin="$(read_env_value POSTGRES_BIN)"
+  [[ -n "$bin" ]] || bin="$(find_bin_dir)"
+  as_owner "$bin/pg_ctl" -D "$data_dir" -l "$(read_env_value POSTGRES_LOG)" -m fast -w -t 60 restart >/dev/null ||
+    die "pg_ctl restart failed (see $(read_env_value POSTGRES_LOG))"
+  pid="$(head -n 1 "$data_dir/postmaster.pid")"
+  sed -i "s/^POSTGRES_PID=.*/POSTGRES_PID='$pid'/" "$env_file"
+  echo "postgres.sh: restarted PostgreSQL, now PID $pid" >&2
 }
 
 cmd_status() {

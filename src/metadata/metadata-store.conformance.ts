@@ -16,6 +16,7 @@ import { MIGRATIONS } from './migrations.js';
 import { SecretBox } from '../security/secret-box.js';
 import { openMetadataStore } from './open.js';
 import { describeAccountsConformance } from './accounts.conformance.js';
+import { describeQueueConformance } from './queue.conformance.js';
 import { describeRunControlConformance } from './run-control.conformance.js';
 
 export interface ConformanceTarget {
@@ -910,6 +911,7 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
     });
 
     describeRunControlConformance(async () => (await freshStore()).store);
+    describeQueueConformance(freshStore, another);
     describeAccountsConformance(async () => (await freshStore()).store);
   });
 }

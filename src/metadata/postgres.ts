@@ -41,6 +41,9 @@ export function openPostgresStore(
   // An idle connection the server drops emits 'error' on the pool; without a listener that would crash the
   // process. The next query checks out a fresh connection and reports any real problem itself.
   pool.on('error', () => undefined);
+  // The same for a connection checked out between two statements (inside a transaction) when the server goes
+  // away (a restart, a failover): its next statement fails with the error, which the caller handles.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return new KyselyMetadataStore({
     db,

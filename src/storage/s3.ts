@@ -49,6 +49,10 @@ import {
 } from './s3-errors.js';
 import { BackgroundSha256, sha256File } from './sha256.js';
 
+// The SDK warns on every process under Node 20 that its releases after January 2027 will need Node 22: the
+// version medallion's lock file pins supports Node 20, so the warning would only add noise to every command's output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const MiB = 1024 * 1024;
 /** S3 rejects multipart parts under 5 MiB (except the last). */
 const MIN_PART_SIZE = 5 * MiB;
