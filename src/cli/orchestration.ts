@@ -58,8 +58,11 @@ interface Orchestration {
 
 type ProcessSettings = ReturnType<typeof settingsOf>;
 
-/** Everything a process needs, opened; the store is closed again when anything fails. */
-async function openOrchestration(flags: SchedulerFlags, executes: boolean): Promise<Orchestration> {
+/**
+ * Everything a process needs, opened; the store is closed again when anything fails. `sharesQueue`: a worker, which
+ * takes tasks other machines may take too (a scheduler executes its own, on its machine: SQLite is fine for it).
+ */
+async function openOrchestration(flags: SchedulerFlags, sharesQueue: boolean): Promise<Orchestration> {
   // Loaded here, not on import: the commands that only read the metadata store start faster without them.
   const [{ PipelineTaskRunner }, { locationOpener, storeSettings }, { storeConnections }] = await Promise.all(
     [
@@ -75,7 +78,7 @@ async function openOrchestration(flags: SchedulerFlags, executes: boolean): Prom
   );
   try {
     const settings = settingsOf(project, flags);
-    if (executes && !settings.singleHost) refuseOneMachineStore(store);
+    if (sharesQueue && !settings.singleHost) refuseOneMachineStore(store);
     const alerts = project.alerts(flags.alerts);
     const alerter = alerts ? await openAlerter(alerts, store) : undefined;
     const open = locationOpener(storeSettings(process.env, storeConnections(store)));
@@ -109,7 +112,7 @@ function settingsOf(project: Project, flags: SchedulerFlags) {
  */
 export async function startScheduler(flags: SchedulerFlags, kind: ProcessKind): Promise<StartedScheduler> {
   const executes = flags.execute !== false;
-  const { project, pipelines, store, runner, settings, alerter } = await openOrchestration(flags, executes);
+  const { project, pipelines, store, runner, settings, alerter } = await openOrchestration(flags, false);
   const scheduler = new Scheduler({
     store,
     pipelines,
@@ -122,7 +125,6 @@ export async function startScheduler(flags: SchedulerFlags, kind: ProcessKind): 
     pollMs: settings.pollMs,
     heartbeatMs: settings.heartbeatMs,
     staleAfterMs: settings.staleAfterMs,
-    ...(!settings.singleHost && { refuse: oneMachineLocations }),
     ...(alerter && { observer: alerter }),
     progress: progressOnStderr(),
   });

@@ -33,10 +33,16 @@ export const PASSWORD = 'a browser test password';
 /**
  * A project with the example pipeline (sample data at `scale`, run once unless `run` is false) served by
  * `medallion serve` on a free port, its admin `admin` with PASSWORD. `modules` adds pipelines of the project's own
- * beside the shipped ones: name → the module's body after its `definePipeline` import.
+ * beside the shipped ones: name → the module's body after its `definePipeline` import. `config` adds to the project
+ * file (`scheduler: { queues: ['default'] }`, say).
  */
 export async function serveProject(
-  options: { scale?: number; run?: boolean; modules?: Record<string, string> } = {},
+  options: {
+    scale?: number;
+    run?: boolean;
+    modules?: Record<string, string>;
+    config?: Record<string, unknown>;
+  } = {},
 ): Promise<ServedProject> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-ui-'));
   await generateDemoData({ scale: options.scale ?? 0.02, seed: 7, outDir: path.join(dir, 'source') });
@@ -47,6 +53,7 @@ export async function serveProject(
       source: 'source',
       lake: 'lake',
       ...(options.modules && { pipelines: await projectPipelines(dir, options.modules) }),
+      ...options.config,
     }),
   );
   const db = `sqlite:${path.join(dir, 'metadata.db')}`;

@@ -35,6 +35,10 @@ const LAZY_PAGES: LazyPage[] = [
     Page: lazy(() => import('./pages/MonitoringPage.js').then((page) => ({ default: page.MonitoringPage }))),
   },
   {
+    path: '/workers',
+    Page: lazy(() => import('./pages/WorkersPage.js').then((page) => ({ default: page.WorkersPage }))),
+  },
+  {
     path: '/connections',
     Page: lazy(() =>
       import('./pages/ConnectionsPage.js').then((page) => ({ default: page.ConnectionsPage })),

@@ -23,6 +23,7 @@ const PAGES: { to: string; label: string; needs?: 'admin' }[] = [
   { to: '/lake', label: 'Lake' },
   { to: '/quality', label: 'Quality' },
   { to: '/monitoring', label: 'Monitoring' },
+  { to: '/workers', label: 'Workers' },
   { to: '/connections', label: 'Connections', needs: 'admin' },
   { to: '/users', label: 'Users', needs: 'admin' },
 ];

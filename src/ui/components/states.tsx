@@ -1,7 +1,9 @@
 /** Run and task states as colours and words, the same everywhere. */
 import type { RunState, TaskState } from '../../core/run-state.js';
+import type { Liveness } from '../../orchestrator/liveness.js';
 
-export type AnyState = RunState | TaskState;
+/** A run's or a task's state, or whether a process is alive (coloured like the run states it resembles). */
+export type AnyState = RunState | TaskState | Liveness;
 
 export function StateBadge({ state }: { state: AnyState }) {
   return <span className={`state state-${state}`}>{state.replace('_', ' ')}</span>;
@@ -34,6 +36,25 @@ export function RunSquares({
 /** `2026-11-29 17:35` in UTC, as the CLI shows times. */
 export function when(iso: string | null): string {
   return iso ? `${iso.slice(0, 16).replace('T', ' ')}` : '—';
+}
+
+/** `2026-11-29 17:35:12 UTC`: an instant to the second, for a title beside a rounded one. */
+export function exactly(iso: string): string {
+  return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** How long ago, roughly: `12 s ago`, `3 min ago`, `5 h ago`, `2 d ago`. */
+export function ago(iso: string, now: number): string {
+  const ms = Math.max(0, now - Date.parse(iso));
+  const [value, unit] =
+    ms < 90_000
+      ? [ms / 1000, 's']
+      : ms < 90 * 60_000
+        ? [ms / 60_000, 'min']
+        : ms < 36 * 3_600_000
+          ? [ms / 3_600_000, 'h']
+          : [ms / 86_400_000, 'd'];
+  return `${Math.round(value)} ${unit} ago`;
 }
 
 export function duration(startedAt: string | null, finishedAt: string | null): string {

@@ -14,7 +14,7 @@ import { LogViewer } from './run/LogViewer.js';
 import { ClearTask, isActive, isClearable, RunActions, runKey } from './run/RunActions.js';
 import { RunFacts, RunTables } from './run/RunFacts.js';
 import { RunGantt } from './run/RunGantt.js';
-import { TaskTries } from './run/TaskTries.js';
+import { TaskQueue, TaskTries } from './run/TaskTries.js';
 import './RunPage.css';
 
 /** The run's detail, replaced by each one the server sends while the run goes. */
@@ -86,6 +86,7 @@ function TaskLog({
         <h2 id="run-log">Log of {task.taskId}</h2>
         <ClearTask runId={runId} task={task} />
       </div>
+      <TaskQueue task={task} />
       {shown ? (
         <LogViewer
           key={`${task.taskId}:${shown.attempt}`}

@@ -1,7 +1,8 @@
 /**
  * The Gantt of a run's tries, drawn by ECharts (only the parts it needs: a custom series on a grid, with tooltips,
  * see echarts.ts): a row per task, a bar per try coloured by how it ended, a thin line before it for the wait since it could
- * have started. Clicking a bar selects that try.
+ * have started and a lighter lead-in for its last part, queued until a worker took it. A task waiting for a queue
+ * no live worker serves says so beside its name. Clicking a bar selects that try.
  */
 import type { CustomSeriesOption } from 'echarts/charts';
 import { useMemo, useRef } from 'react';
@@ -32,10 +33,15 @@ const escape = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#$
 
 function tooltip(bar: GanttBar): string {
   const wait = bar.start - bar.readyAt;
+  const queued = bar.queuedAt === null ? 0 : bar.start - bar.queuedAt;
   const lines = [
     `<strong>${escape(bar.task)}</strong>${bar.attempt ? ` · try ${bar.attempt.attempt}` : ''} · ${bar.outcome.replace('_', ' ')}`,
     bar.attempt ? `${bar.attempt.finishedAt ? 'took' : 'running for'} ${span(bar.end - bar.start)}` : '',
-    wait > 0 ? `${bar.attempt ? 'waited' : 'waiting for'} ${span(wait)} since it could start` : '',
+    wait > 0
+      ? `${bar.attempt ? 'waited' : 'waiting for'} ${span(wait)} since it could start` +
+        (queued > 0 ? `, ${span(queued)} of it queued for a worker` : '')
+      : '',
+    bar.waitingForQueue ? `waiting for queue ${escape(bar.waitingForQueue)}: no live worker serves it` : '',
     bar.attempt ? `on ${escape(bar.attempt.worker)}` : '',
     bar.attempt?.reason ? escape(bar.attempt.reason) : '',
   ];
@@ -52,6 +58,9 @@ const AXIS_HEIGHT = 40;
 
 function chartOption(gantt: Gantt, colours: Colours): ChartOption {
   const { bars, origin } = gantt;
+  const waitingForQueue = new Map(
+    bars.flatMap((bar) => (bar.waitingForQueue ? [[bar.row, bar.waitingForQueue]] : [])),
+  );
   const renderItem: RenderItem = (params, api) => {
     const bar = bars[params.dataIndex];
     if (!bar) return null;
@@ -59,10 +68,20 @@ function chartOption(gantt: Gantt, colours: Colours): ChartOption {
     const [readyX = 0, y = 0] = api.coord([api.value(1), row]);
     const [startX = 0] = api.coord([api.value(2), row]);
     const [endX = 0] = api.coord([api.value(3), row]);
+    const [queuedX = startX] = api.coord([api.value(4), row]);
     const area = params.coordSys as unknown as { x: number; y: number; width: number; height: number };
     const height = ROW_HEIGHT * 0.6;
     const shapes = [
-      { x: readyX, y: y - 1.5, width: startX - readyX, height: 3, fill: colours.waiting },
+      { x: readyX, y: y - 1.5, width: queuedX - readyX, height: 3, fill: colours.waiting },
+      // Queued, waiting for a worker: lighter, as tall as a try.
+      {
+        x: queuedX,
+        y: y - height / 2,
+        width: startX - queuedX,
+        height,
+        fill: colours.waiting,
+        opacity: 0.45,
+      },
       ...(bar.attempt
         ? [
             {
@@ -77,9 +96,9 @@ function chartOption(gantt: Gantt, colours: Colours): ChartOption {
     ];
     return {
       type: 'group',
-      children: shapes.flatMap(({ fill, ...rect }) => {
+      children: shapes.flatMap(({ fill, opacity = 1, ...rect }) => {
         const shape = rect.width > 0 ? graphic.clipRectByRect(rect, area) : undefined;
-        return shape ? [{ type: 'rect' as const, shape, style: { fill } }] : [];
+        return shape ? [{ type: 'rect' as const, shape, style: { fill, opacity } }] : [];
       }),
     };
   };
@@ -107,7 +126,14 @@ function chartOption(gantt: Gantt, colours: Colours): ChartOption {
       type: 'category',
       data: gantt.rows,
       inverse: true,
-      axisLabel: { color: colours.fg },
+      axisLabel: {
+        color: colours.fg,
+        formatter: (task: string, row: number) => {
+          const queue = waitingForQueue.get(row);
+          return queue ? `${task} {queue|waiting for queue ${queue}}` : task;
+        },
+        rich: { queue: { color: colours.muted, fontStyle: 'italic' } },
+      },
       axisLine: { lineStyle: { color: colours.border } },
       axisTick: { show: false },
     },
@@ -116,8 +142,14 @@ function chartOption(gantt: Gantt, colours: Colours): ChartOption {
         type: 'custom',
         name: 'tries',
         renderItem,
-        encode: { x: [1, 2, 3], y: 0 },
-        data: bars.map((bar) => [bar.row, bar.readyAt - origin, bar.start - origin, bar.end - origin]),
+        encode: { x: [1, 2, 3, 4], y: 0 },
+        data: bars.map((bar) => [
+          bar.row,
+          bar.readyAt - origin,
+          bar.start - origin,
+          bar.end - origin,
+          (bar.queuedAt ?? bar.start) - origin,
+        ]),
       },
     ],
   };

@@ -29,6 +29,29 @@ function Metrics({ attempt }: { attempt: AttemptRecord | null }) {
   ));
 }
 
+/** The queue of tasks that name none: not worth saying. */
+const DEFAULT_QUEUE = 'default';
+
+/** A queued task that waits for a queue no live worker serves; why (and what to start) as its title. */
+export function QueueWait({ task }: { task: TaskView }) {
+  if (!task.waitingForQueue) return null;
+  return (
+    <span className="queue-wait" title={task.reason}>
+      waiting for queue {task.waitingForQueue}
+    </span>
+  );
+}
+
+/** The task's queue, when it is not the default one: which workers may run it. */
+export function TaskQueue({ task }: { task: TaskView }) {
+  if (task.queue === DEFAULT_QUEUE && !task.waitingForQueue) return null;
+  return (
+    <p className="task-queue">
+      Queue <code>{task.queue}</code> <QueueWait task={task} />
+    </p>
+  );
+}
+
 /** A long reason (a whole error with its hint) folds after its start; opening it shows the rest. */
 function Reason({ text }: { text: string }) {
   if (text.length <= 160) return text;
@@ -66,7 +89,7 @@ function TaskRows({
             </button>
           </td>
           <td rowSpan={tries.length}>
-            <StateBadge state={task.state} />
+            <StateBadge state={task.state} /> <QueueWait task={task} />
           </td>
         </>
       )}

@@ -13,6 +13,7 @@ function attempt(
   from: number,
   to?: number,
   reason?: string,
+  queued?: number,
 ): AttemptRecord {
   return {
     runId: 'run_1',
@@ -26,7 +27,7 @@ function attempt(
     reason: reason ?? null,
     metrics: null,
     output: null,
-    queuedAt: null,
+    queuedAt: queued === undefined ? null : at(queued),
   };
 }
 
@@ -128,5 +129,46 @@ describe('the Gantt of a run', () => {
       (bar) => bar.task === 'bronze',
     );
     expect(bronze?.readyAt).toBe(T0 + 300);
+  });
+
+  it('draws the last part of a wait, from when the task was queued, as the wait for a worker', () => {
+    const queued = [
+      task('ingest', 'success', [], [attempt('ingest', 1, 'success', 100, 300, undefined, 40)]),
+      task(
+        'bronze',
+        'running',
+        ['ingest'],
+        [
+          // Queued before ingest ended by another machine's clock: no sooner than it could start.
+          attempt('bronze', 1, 'failed', 400, 500, 'boom', 250),
+          attempt('bronze', 2, 'running', 1500, undefined, undefined, 1200),
+        ],
+      ),
+      { ...task('gold', 'queued', ['ingest'], []), updatedAt: at(600), waitingForQueue: 'gpu' },
+      task('silver', 'up_for_retry', [], [attempt('silver', 1, 'failed', 100, 200, 'boom', 90)]),
+      // Tries recorded before tries knew when they were queued.
+      task('old', 'success', [], [attempt('old', 1, 'success', 100, 150)]),
+    ];
+    const gantt = buildGantt(detail('running', queued), T0 + 2500);
+    expect(
+      gantt.bars.map((bar) => [
+        bar.task,
+        bar.attempt?.attempt ?? null,
+        bar.readyAt - T0,
+        bar.queuedAt === null ? null : bar.queuedAt - T0,
+        bar.start - T0,
+        bar.waitingForQueue,
+      ]),
+    ).toEqual([
+      ['ingest', 1, 0, 40, 100, null],
+      ['bronze', 1, 300, 300, 400, null],
+      ['bronze', 2, 500, 1200, 1500, null],
+      // Still queued, since it was last changed, in a queue nobody serves.
+      ['gold', null, 300, 600, 2500, 'gpu'],
+      ['silver', 1, 0, 90, 100, null],
+      // Waiting for its retry's delay: not queued yet.
+      ['silver', null, 200, null, 2500, null],
+      ['old', 1, 0, null, 100, null],
+    ]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What the Gantt of a run draws, without drawing it: a row per task, a bar per try from its start to its end (a
  * running one to now), and before each the wait since it could have started — the run's start, the end of the tasks
- * it depends on, or its previous try's end, whichever came last.
+ * it depends on, or its previous try's end, whichever came last — of which the last part, from when its task was
+ * queued, is the wait for a worker.
  */
 import type { RunDetail, TaskView } from '../../../app/runs.js';
 import type { AttemptRecord } from '../../../metadata/metadata-store.js';
@@ -17,8 +18,12 @@ export interface GanttBar {
   outcome: TryOutcome | 'waiting';
   /** Epoch milliseconds. */
   readyAt: number;
+  /** When its task was queued for it (between readyAt and start): from then on it waited for a worker; null: unknown. */
+  queuedAt: number | null;
   start: number;
   end: number;
+  /** The queue no live worker serves, which a queued task waits for (on its waiting bar only). */
+  waitingForQueue: string | null;
 }
 
 export interface Gantt {
@@ -37,6 +42,11 @@ export function tryOutcome(task: TaskView, attempt: AttemptRecord): TryOutcome {
 }
 
 const time = (iso: string): number => Date.parse(iso);
+
+/** `queued` within [readyAt, start] (clocks of two machines may disagree a little); null stays null. */
+function queuedBetween(queued: string | null, readyAt: number, start: number): number | null {
+  return queued === null ? null : Math.min(Math.max(time(queued), readyAt), start);
+}
 
 /** The latest of the instants that are not after `before` (undefined: none is). */
 function latestUpTo(instants: number[], before: number): number | undefined {
@@ -66,14 +76,17 @@ export function buildGantt(detail: RunDetail, now: number): Gantt {
   tasks.forEach((task, row) => {
     task.attempts.forEach((attempt, index) => {
       const start = time(attempt.startedAt);
+      const ready = readyAt(task, task.attempts[index - 1], start);
       bars.push({
         row,
         task: task.taskId,
         attempt,
         outcome: tryOutcome(task, attempt),
-        readyAt: readyAt(task, task.attempts[index - 1], start),
+        readyAt: ready,
+        queuedAt: queuedBetween(attempt.queuedAt, ready, start),
         start,
         end: attempt.finishedAt ? time(attempt.finishedAt) : Math.max(now, start),
+        waitingForQueue: null,
       });
     });
     const waiting = task.state === 'queued' || task.state === 'up_for_retry';
@@ -85,8 +98,11 @@ export function buildGantt(detail: RunDetail, now: number): Gantt {
         attempt: null,
         outcome: 'waiting',
         readyAt: since,
+        // A queued task was last changed when it was queued; one up for retry is not queued yet.
+        queuedAt: task.state === 'queued' ? queuedBetween(task.updatedAt, since, now) : null,
         start: now,
         end: now,
+        waitingForQueue: task.waitingForQueue,
       });
     }
   });
