@@ -53,12 +53,9 @@ const ProcessSchema = z
     heartbeatAt: z.string(),
     stoppedAt: z.string().nullable(),
     pipelines: z.array(z.object({ name: z.string(), definitionHash: z.string() })),
-    queues: z
-      .array(z.string())
-      .nullable()
-      .openapi({
-        description: 'the queues it claims from (`*`: every queue); null when it executes nothing',
-      }),
+    queues: z.array(z.string()).nullable().openapi({
+      description: 'the queues it claims from (`*`: every queue); null when it executes nothing',
+    }),
     slots: z.number().int().nullable(),
     state: z.enum(['alive', 'stopped', 'dead']),
     runningTries: z.number().int(),
