@@ -32,8 +32,6 @@ export interface SchedulerOptions {
   slots?: number;
   /** The queues it claims tasks from (default: every queue, as a scheduler alone on its machine should). */
   queues?: readonly string[];
-  /** Why this process may not execute a run besides its definition and locations (a local lake, say). */
-  refuse?: (run: RunRecord) => string | undefined;
   /** This process's name in attempts and in the processes table (default host:pid:random). */
   worker?: string;
   /** What this process is, for `medallion workers` and liveness checks (default scheduler). */
@@ -127,7 +125,6 @@ export class Scheduler {
             ...(options.queues && { queues: options.queues }),
             heartbeatMs: this.heartbeatMs,
             staleAfterMs: this.staleAfterMs,
-            ...(options.refuse && { refuse: options.refuse }),
             ...(options.progress && { progress: options.progress }),
             onSettled: () => this.wake(),
           });

@@ -89,7 +89,8 @@ export class Worker {
     for (const run of runs) {
       if (run.stop === null && (await this.admission.admits(run, now))) admitted.set(run.id, run);
     }
-    if (admitted.size === 0) return;
+    // Admission awaited the store: a SIGTERM may have come meanwhile, and a draining worker claims nothing.
+    if (admitted.size === 0 || this.draining) return;
     const claimed = await this.options.store.claimTasks(this.options.id, free, now.toISOString(), {
       runIds: [...admitted.keys()],
       ...(this.options.queues && { queues: this.options.queues }),
