@@ -6,7 +6,7 @@ import type { MetadataStore, ProcessKind } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Scheduler } from '../orchestrator/scheduler.js';
 import { WorkerProcess } from '../orchestrator/worker-process.js';
-import { oneMachineLocations } from '../project/fleet.js';
+import { oneMachineLocations, refuseOneMachineLocations } from '../project/fleet.js';
 import type { PipelineTaskRunner } from '../runner/pipeline-task-runner.js';
 import type { Project } from '../project/project.js';
 import { note } from './output.js';
@@ -78,7 +78,12 @@ async function openOrchestration(flags: SchedulerFlags, sharesQueue: boolean): P
   );
   try {
     const settings = settingsOf(project, flags);
-    if (sharesQueue && !settings.singleHost) refuseOneMachineStore(store);
+    if (sharesQueue && !settings.singleHost) {
+      refuseOneMachineStore(store);
+      for (const pipeline of pipelines) {
+        refuseOneMachineLocations(pipeline.name, project.locations(pipeline, flags));
+      }
+    }
     const alerts = project.alerts(flags.alerts);
     const alerter = alerts ? await openAlerter(alerts, store) : undefined;
     const open = locationOpener(storeSettings(process.env, storeConnections(store)));

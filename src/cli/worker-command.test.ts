@@ -33,6 +33,8 @@ interface Project {
   store: MetadataStore;
   /** Another project file: the same database and lake, the pipeline's code changed. */
   changedConfig: string;
+  /** Another project file: the same database and pipeline, no lake. */
+  lakelessConfig: string;
 }
 
 /** jobs: `hold` waits for the gate file, then `after` runs; no retries. */
@@ -66,13 +68,19 @@ export default definePipeline({
   const database = schemas.url(schemas.name(label.replace(/\W/g, '_')));
   const config = path.join(dir, 'medallion.config.json');
   const changedConfig = path.join(dir, 'changed.config.json');
-  const file = (pipelineModule: string) =>
-    JSON.stringify({ database, lake: 'lake', pipelines: { jobs: { module: pipelineModule } } });
+  const lakelessConfig = path.join(dir, 'lakeless.config.json');
+  const file = (pipelineModule: string, withLake = true) =>
+    JSON.stringify({
+      database,
+      ...(withLake && { lake: 'lake' }),
+      pipelines: { jobs: { module: pipelineModule } },
+    });
   await writeFile(config, file('jobs.mjs'));
   await writeFile(changedConfig, file('jobs-v2.mjs'));
+  await writeFile(lakelessConfig, file('jobs.mjs', false));
   const store = await openMetadataStore(database);
   defer(() => store.close());
-  return { dir, config, gate, store, changedConfig };
+  return { dir, config, gate, store, changedConfig, lakelessConfig };
 }
 
 function start(at: Project, args: string[], config = at.config): SchedulerProcess {
@@ -111,18 +119,26 @@ describe.skipIf(!baseUrl)('medallion worker', () => {
     expect(result.stderr).toMatch(/PostgreSQL \(postgres:\/\/…\).*--single-host/s);
   });
 
+  it('refuses at start a project whose pipeline writes a local directory, naming it and what to change', async () => {
+    const at = await project('worker-local-project');
+    const result = await medallion(['--config', at.config, 'worker'], {}, { cwd: at.dir });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /pipelines\.jobs\.lake: the lake of pipeline jobs, \S+lake, is a directory on this machine/,
+    );
+    expect(result.stderr).toMatch(/give it an s3:\/\/ lake in the project file, or pass --single-host/);
+  });
+
   it('leaves the tasks of a run on a local lake to workers started with --single-host, saying why', async () => {
     const at = await project('worker-local-lake');
     start(at, ['scheduler', '--no-execute']);
-    const shared = start(at, ['worker', '--name', 'shared']);
+    // Its own project binds the pipeline to no lake: it starts, and meets the local lake in the run.
+    const shared = start(at, ['worker', '--name', 'shared'], at.lakelessConfig);
     const runId = await trigger(at);
     await waitFor(
       async () =>
         /not executed by this process: its lake \S+ is a directory on one machine/.test(shared.output()),
-      {
-        what: 'the worker to say why it leaves the run',
-        detail: () => shared.output(),
-      },
+      { what: 'the worker to say why it leaves the run', detail: () => shared.output() },
     );
     expect(await at.store.listAttempts(runId)).toEqual([]);
     await writeFile(at.gate, '');
