@@ -11,14 +11,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRunFinished } from '../core/run-state.js';
 import { generateDemoData } from '../demo-data/generate.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
 import type { AttemptRecord, MetadataStore, RunRecord } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import examplePipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
 import { openLake, openSource, storeSettings } from '../project/locations.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
+import type { LakeStores } from '../table/lake-layout.js';
+import { compareLakeTables } from '../testing/delta-tables.js';
 import { startFleet, type Fleet } from '../testing/fleet.js';
 import { medallion } from '../testing/medallion-cli.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
@@ -120,6 +120,11 @@ export default definePipeline({
   };
 }
 
+/** A scheduler that only schedules and these workers, on the space's project. */
+function fleetOf(at: Space, workers: string[]): Promise<Fleet> {
+  return startFleet({ dir: path.join(at.dir, 'fleet'), config: at.config, workers, args: FAST, env: at.env });
+}
+
 async function trigger(at: Space): Promise<string> {
   const result = await medallion(
     ['trigger', 'medallion_data_pipeline', '--config', at.config, '--json'],
@@ -161,24 +166,18 @@ function claimed(at: Space, runId: string, taskId: string): Promise<AttemptRecor
 
 /** Every gold table of the lake holds exactly the rows of the single-process reference. */
 async function expectGoldAsReference(lake: string): Promise<void> {
-  const theirs = await openLake(lake, settings);
-  const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, `compare-${Date.now()}`) });
-  try {
-    for (const table of examplePipeline.tables.filter((candidate) => candidate.layer === 'gold')) {
-      const id = { layer: table.layer, table: table.name };
-      const expected = new LakeLayout(reference).table(id);
-      const actual = new LakeLayout(theirs).table(id);
-      await engine.registerSnapshot('expected', (await expected.snapshot())!, expected.store, expected.root);
-      await engine.registerSnapshot('actual', (await actual.snapshot())!, actual.store, actual.root);
-      const diff = await engine.one(`
-        SELECT (SELECT count(*) FROM expected)::INTEGER AS rows,
-          (SELECT count(*) FROM ((SELECT * FROM expected EXCEPT ALL SELECT * FROM actual)
-            UNION ALL (SELECT * FROM actual EXCEPT ALL SELECT * FROM expected)))::INTEGER AS different`);
-      expect(diff.different, table.name).toBe(0);
-      expect(Number(diff.rows), table.name).toBeGreaterThan(0);
-    }
-  } finally {
-    engine.close();
+  const gold = examplePipeline.tables
+    .filter((table) => table.layer === 'gold')
+    .map((table) => ({ layer: table.layer, table: table.name }));
+  const scratch = path.join(dir, `compare-${Date.now()}`);
+  for (const { table, rows, different } of await compareLakeTables(
+    scratch,
+    gold,
+    reference,
+    await openLake(lake, settings),
+  )) {
+    expect(different, table).toBe(0);
+    expect(rows, table).toBeGreaterThan(0);
   }
 }
 
@@ -199,13 +198,7 @@ async function expectEachTaskSucceededOnce(at: Space, runId: string): Promise<At
 describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three workers', () => {
   it('finish the run when one worker is SIGKILLed mid-task: its try is retried on another within seconds', async () => {
     const at = await space('killed');
-    const fleet = await startFleet({
-      dir: path.join(at.dir, 'fleet'),
-      config: at.config,
-      workers: ['worker-1', 'worker-2', 'worker-3'],
-      args: FAST,
-      env: at.env,
-    });
+    const fleet = await fleetOf(at, ['worker-1', 'worker-2', 'worker-3']);
     try {
       const runId = await trigger(at);
       const victim = (await claimed(at, runId, 'silver.marches_publics')).worker;
@@ -250,13 +243,7 @@ describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three 
     const database = new URL(postgres.url);
     database.searchParams.set('schema', 'restarted');
     const at = await space('restarted', { database: database.toString() });
-    const fleet = await startFleet({
-      dir: path.join(at.dir, 'fleet'),
-      config: at.config,
-      workers: ['worker-1', 'worker-2'],
-      args: FAST,
-      env: at.env,
-    });
+    const fleet = await fleetOf(at, ['worker-1', 'worker-2']);
     try {
       const runId = await trigger(at);
       await claimed(at, runId, 'silver.marches_publics');
@@ -278,13 +265,7 @@ describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three 
 
   it('leave a task of a queue nobody serves waiting, saying so, until a worker for that queue runs it', async () => {
     const at = await space('queued', { queue: 'heavy' });
-    const fleet = await startFleet({
-      dir: path.join(at.dir, 'fleet'),
-      config: at.config,
-      workers: ['worker-1', 'worker-2'],
-      args: FAST,
-      env: at.env,
-    });
+    const fleet = await fleetOf(at, ['worker-1', 'worker-2']);
     try {
       const runId = await trigger(at);
       const waiting = await waitFor(

@@ -5,22 +5,10 @@
  */
 import { afterEach, expect, it } from 'vitest';
 import type { MetadataStore, NewRun, WakeTopic } from './metadata-store.js';
+import { at, run as manualRun } from './run-control.conformance.js';
 
-const T0 = Date.parse('2024-03-01T00:00:00.000Z');
-const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
-
-function run(id: string, tasks: NewRun['tasks']): NewRun {
-  return {
-    id,
-    pipeline: 'sales',
-    logicalDate: at(0),
-    dataIntervalStart: at(0),
-    dataIntervalEnd: at(0),
-    trigger: 'manual',
-    params: {},
-    tasks,
-  };
-}
+const T0 = Date.parse(at(0));
+const run = (id: string, tasks: NewRun['tasks']): NewRun => manualRun(id, { tasks });
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5_000;

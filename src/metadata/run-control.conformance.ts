@@ -6,9 +6,10 @@ import { afterEach, expect, it } from 'vitest';
 import type { MetadataStore, NewRun } from './metadata-store.js';
 
 const T0 = Date.parse('2024-03-01T00:00:00.000Z');
-const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
+export const at = (seconds: number): string => new Date(T0 + seconds * 1000).toISOString();
 
-function run(id: string, overrides: Partial<NewRun> = {}): NewRun {
+/** A manual run of `sales` at T0 with two tasks, recorded locations and definition (overridable). */
+export function run(id: string, overrides: Partial<NewRun> = {}): NewRun {
   return {
     id,
     pipeline: 'sales',

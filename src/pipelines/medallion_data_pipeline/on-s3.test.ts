@@ -4,11 +4,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openLake, openSource, storeSettings } from '../../project/locations.js';
 import { generateDemoData } from '../../demo-data/generate.js';
-import { DuckDbEngine } from '../../engine/duckdb-engine.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import { LocalDiskStore } from '../../storage/local-disk.js';
 import { LakeLayout, localLake, type LakeStores } from '../../table/lake-layout.js';
+import { compareLakeTables } from '../../testing/delta-tables.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../../testing/minio.js';
 import pipeline from './pipeline.js';
 
@@ -60,23 +60,17 @@ describe.skipIf(!server)('medallion_data_pipeline with its source and lake on Mi
   });
 
   it('writes identical gold tables on MinIO and on local disk', async () => {
-    const engine = await DuckDbEngine.create({ scratchDir: path.join(dir, 'compare') });
-    try {
-      for (const table of pipeline.tables.filter((candidate) => candidate.layer === 'gold')) {
-        const id = { layer: table.layer, table: table.name };
-        const mine = new LakeLayout(local.lake).table(id);
-        const theirs = new LakeLayout(s3.lake).table(id);
-        await engine.registerSnapshot('on_disk', (await mine.snapshot())!, mine.store, mine.root);
-        await engine.registerSnapshot('on_s3', (await theirs.snapshot())!, theirs.store, theirs.root);
-        const diff = await engine.one(`
-          SELECT (SELECT count(*) FROM on_disk)::INTEGER AS rows,
-            (SELECT count(*) FROM ((SELECT * FROM on_disk EXCEPT ALL SELECT * FROM on_s3)
-              UNION ALL (SELECT * FROM on_s3 EXCEPT ALL SELECT * FROM on_disk)))::INTEGER AS different`);
-        expect(diff.different, table.name).toBe(0);
-        expect(Number(diff.rows), table.name).toBeGreaterThan(0);
-      }
-    } finally {
-      engine.close();
+    const gold = pipeline.tables
+      .filter((table) => table.layer === 'gold')
+      .map((table) => ({ layer: table.layer, table: table.name }));
+    for (const { table, rows, different } of await compareLakeTables(
+      path.join(dir, 'compare'),
+      gold,
+      local.lake,
+      s3.lake,
+    )) {
+      expect(different, table).toBe(0);
+      expect(rows, table).toBeGreaterThan(0);
     }
   });
 
