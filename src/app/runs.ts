@@ -280,7 +280,8 @@ async function someoneWillFinish(store: MetadataStore, run: RunRecord): Promise<
 
 /**
  * Waits for the run to end. Tells `notice` at once when no live scheduler runs its pipeline (and again if the
- * last one goes), and ends runs abandoned by a dead `medallion run` process that it comes across.
+ * last one goes), and when its queued tasks wait for a queue no live worker serves; ends runs abandoned by a dead
+ * `medallion run` process that it comes across.
  */
 export async function waitForRun(
   store: MetadataStore,
@@ -288,6 +289,7 @@ export async function waitForRun(
   options: { pollMs: number; notice: (message: string) => void; signal?: AbortSignal },
 ): Promise<RunRecord> {
   let warned = false;
+  let unservedSaid = '';
   for (;;) {
     const run = await requireRun(store, runId);
     if (isRunFinished(run.state) || options.signal?.aborted) return run;
@@ -301,6 +303,16 @@ export async function waitForRun(
       options.notice(await noSchedulerMessage(store, run.pipeline));
       warned = true;
     } else if (live && live.length > 0) warned = false;
+    const unserved = [...(await unservedQueuesOf(store, run, await store.listTaskInstances(run.id)))].join(
+      ', ',
+    );
+    if (unserved !== '' && unserved !== unservedSaid) {
+      options.notice(
+        `tasks of ${run.id} wait for queue ${unserved}: no live worker serves it; start one with ` +
+          `\`medallion worker --queues ${unserved.replaceAll(' ', '')}\` (still waiting: Ctrl-C to stop)`,
+      );
+    }
+    unservedSaid = unserved;
     await systemClock.sleep(options.pollMs, options.signal);
   }
 }

@@ -24,7 +24,13 @@ import { medallion } from '../testing/medallion-cli.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../testing/minio.js';
 import { postgresOrSkip, TestSchemas } from '../testing/postgres.js';
 import { startPrivatePostgres } from '../testing/postgres-process.js';
-import { BUILT_INDEX_URL, waitFor, writePipelineModule } from '../testing/scheduler-process.js';
+import {
+  BUILT_INDEX_URL,
+  killSchedulerProcesses,
+  startMedallionProcess,
+  waitFor,
+  writePipelineModule,
+} from '../testing/scheduler-process.js';
 
 const baseUrl = postgresOrSkip('workers');
 const server = s3ServerOrSkip('workers');
@@ -64,6 +70,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await killSchedulerProcesses();
   if (dir) await rm(dir, { recursive: true, force: true });
   await schemas.dropAll();
 });
@@ -267,7 +274,15 @@ describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three 
     const at = await space('queued', { queue: 'heavy' });
     const fleet = await fleetOf(at, ['worker-1', 'worker-2']);
     try {
-      const runId = await trigger(at);
+      // Triggered by someone who waits for the run: told why it does not move.
+      const waiter = startMedallionProcess(
+        ['trigger', 'medallion_data_pipeline', '--config', at.config, '--wait', '--poll-ms', '200'],
+        { env: at.env },
+      );
+      const runId = await waitFor(async () => /^(run_\S+)$/m.exec(waiter.stdout())?.[1], {
+        what: 'the run id',
+        detail: () => waiter.output(),
+      });
       const waiting = await waitFor(
         async () => {
           const tasks = await medallion(['tasks', runId, '--config', at.config], at.env);
@@ -280,12 +295,17 @@ describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three 
         { what: 'silver.marches_publics to wait for queue heavy', timeoutMs: 120_000, intervalMs: 250 },
       );
       expect(waiting).toContain('medallion worker --queues heavy');
+      await waitFor(async () => waiter.output().includes(`tasks of ${runId} wait for queue heavy`), {
+        what: 'trigger --wait to say what the run waits for',
+        detail: () => waiter.output(),
+      });
       // The rest of the run goes on without it where it can, and nothing of queue heavy ran.
       expect(await at.store.listAttempts(runId, 'silver.marches_publics')).toEqual([]);
 
       await fleet.add(['heavy-1:heavy']);
       const run = await finished(at, runId, fleet);
       expect(run.state).toBe('success');
+      expect((await waiter.exited).code).toBe(0);
       const attempts = await expectEachTaskSucceededOnce(at, runId);
       const byWorker = (worker: string) =>
         attempts.filter((attempt) => attempt.worker === worker).map((attempt) => attempt.taskId);
