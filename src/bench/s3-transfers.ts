@@ -65,7 +65,7 @@ const errorOf = (error: unknown): Failed => ({
 });
 const mbPerSecond = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
 
-function clientFor(server: TestS3Server): S3Client {
+export function clientFor(server: TestS3Server): S3Client {
   // The SDK warns once per process that its 2027 releases will need Node 22: noise in every child's log.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
@@ -187,7 +187,7 @@ async function benchLargeFile(
   const generated = await time(() => writeLargeCsv(file, bytes));
   const hashed = await time(() => sha256Of(file));
   log(`S3 large file: uploading it to s3://${bucket}/large/ (not timed)`);
-  const uploaded = await time(() => uploadFile(options, work, bucket, 'large/large.csv', file));
+  const uploaded = await time(() => uploadFile(options.server, work, bucket, 'large/large.csv', file));
   await rm(file, { force: true });
 
   log('S3 large file: baseline (one GetObject stream to a local file, one PutObject of that file)');
@@ -320,23 +320,13 @@ async function benchPipeline(
   work: string,
 ): Promise<S3PipelineResult> {
   const { log, pipelineScale: scale } = options;
-  let sample = options.sample;
-  if (sample) {
-    log(`S3 pipeline: reusing the scale-${scale} sample data in ${sample.dir}`);
-  } else {
-    const dir = path.join(work, `scale-${scale}-source`);
-    log(`S3 pipeline: generating scale-${scale} sample data (seed 42) into ${dir}`);
-    const generated = await generateDemoData({ scale, seed: 42, outDir: dir });
-    sample = { dir, input: generated.files.map(({ name, bytes, records }) => ({ name, bytes, records })) };
-  }
+  const sample = await sampleData(scale, options.sample, work, (message) => log(`S3 pipeline: ${message}`));
   const { dir: sourceDir, input } = sample;
-  log(
-    `S3 pipeline: uploading ${input.map((file) => file.name).join(', ')} to s3://${bucket}/pipeline/ (not timed)`,
+  const uploaded = await time(() =>
+    uploadSample(options.server, work, sample, `s3://${bucket}/pipeline`, (message) =>
+      log(`S3 pipeline: ${message}`),
+    ),
   );
-  const uploaded = await time(async () => {
-    for (const { name } of input)
-      await uploadFile(options, work, bucket, `pipeline/${name}`, path.join(sourceDir, name));
-  });
 
   const spans: SpanCpu[] = [];
   const run = async (label: string, source: string, lake: string, env: NodeJS.ProcessEnv) => {
@@ -404,6 +394,42 @@ async function benchPipeline(
 
 // ---------------------------------------------------------------------------------------------
 // Source data
+
+export interface SampleData {
+  dir: string;
+  input: InputFile[];
+}
+
+/** The sample data of `scale`: the run's own when it generated that scale, else generated under `work` (seed 42). */
+export async function sampleData(
+  scale: number,
+  reused: SampleData | undefined,
+  work: string,
+  log: (message: string) => void,
+): Promise<SampleData> {
+  if (reused) {
+    log(`reusing the scale-${scale} sample data in ${reused.dir}`);
+    return reused;
+  }
+  const dir = path.join(work, `scale-${scale}-source`);
+  log(`generating scale-${scale} sample data (seed 42) into ${dir}`);
+  const generated = await generateDemoData({ scale, seed: 42, outDir: dir });
+  return { dir, input: generated.files.map(({ name, bytes, records }) => ({ name, bytes, records })) };
+}
+
+/** Puts the sample's files under `s3://bucket/prefix` (not timed). */
+export async function uploadSample(
+  server: TestS3Server,
+  work: string,
+  sample: SampleData,
+  location: string,
+  log: (message: string) => void,
+): Promise<void> {
+  const [, bucket = '', prefix = ''] = /^s3:\/\/([^/]+)\/(.*)$/.exec(location) ?? [];
+  log(`uploading ${sample.input.map((file) => file.name).join(', ')} to ${location}/ (not timed)`);
+  for (const { name } of sample.input)
+    await uploadFile(server, work, bucket, `${prefix}/${name}`, path.join(sample.dir, name));
+}
 
 /** xorshift32: fast, seeded, good enough to make bytes that do not repeat. */
 function xorshift(seed: number): () => number {
@@ -475,14 +501,13 @@ async function sha256Of(file: string): Promise<string> {
 // Buckets
 
 /** Puts a local file (medallion's own multipart upload, not timed). */
-async function uploadFile(
-  options: S3BenchOptions,
+export async function uploadFile(
+  server: TestS3Server,
   work: string,
   bucket: string,
   key: string,
   file: string,
 ): Promise<void> {
-  const { server } = options;
   const store = new S3ObjectStore({
     bucket,
     endpoint: server.endpoint,
@@ -512,7 +537,7 @@ async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Pro
 }
 
 /** Deletes every object under `prefix` in `bucket`. */
-async function deleteAll(client: S3Client, bucket: string, prefix = ''): Promise<void> {
+export async function deleteAll(client: S3Client, bucket: string, prefix = ''): Promise<void> {
   let token: string | undefined;
   do {
     const page = await client.send(
@@ -529,7 +554,7 @@ async function deleteAll(client: S3Client, bucket: string, prefix = ''): Promise
 }
 
 /** Empties and deletes every bucket whose name starts with `prefix`. */
-async function removeBuckets(client: S3Client, prefix: string): Promise<void> {
+export async function removeBuckets(client: S3Client, prefix: string): Promise<void> {
   const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
   for (const { Name } of Buckets) {
     if (!Name?.startsWith(prefix)) continue;
