@@ -249,13 +249,16 @@ function renderBound(result: WorkersResult): string[] {
   const fans = runsOf(result, WORKERS_TARGETS.workersForThroughput, 'fan');
   if (fans.length === 0) return [];
   const cores = result.machine.cores;
-  const lines = fans.map((run) => {
-    const own = (run.cpu.scheduler + run.cpu.workers + run.cpu.postgres) / run.tasks;
-    const busy = run.cpu.machine / (run.spanMs * cores);
-    return `${own.toFixed(1)} ms of CPU per task (medallion's processes and their PostgreSQL backends): at most ${formatFigure(Math.round((cores * 1000) / own))} tasks/s on ${cores} cores, with the machine ${Math.round(busy * 100)} % busy during the run`;
-  });
+  const own = fans.map((run) => (run.cpu.scheduler + run.cpu.workers + run.cpu.postgres) / run.tasks);
+  const all = (values: number[], format: (value: number) => string) => values.map(format).join(' / ');
   return [
-    `CPU bound, fan with ${workerCount(WORKERS_TARGETS.workersForThroughput)} of ${judgedSlots(result)} slots: ${lines.join('; ')}.`,
+    `CPU bound, fan with ${workerCount(WORKERS_TARGETS.workersForThroughput)} of ${judgedSlots(result)} slots: ` +
+      `${all(own, (value) => value.toFixed(1))} ms of CPU per task (the scheduler, the workers and their PostgreSQL backends), ` +
+      `so at most ${all(own, (value) => formatFigure(Math.round((cores * 1000) / value)))} tasks/s on ${cores} cores were nothing else running ` +
+      `(the machine was ${all(
+        fans.map((run) => run.cpu.machine / (run.triggerToFinishMs * cores)),
+        (value) => `${Math.round(value * 100)} %`,
+      )} busy during the runs).`,
     '',
   ];
 }
@@ -282,9 +285,9 @@ function renderProfile(result: WorkersResult): string[] | undefined {
         part === 'calls' ? `${kind}: \`${name}\`` : `${kind}: SQL \`${name}\``;
       const find = (run: NoopRunMeasure, name: string) =>
         run.profile?.[kind][part].find((operation) => operation.name === name);
-      // Calls made less than once per hundred tasks in every run (start-up, the run's own start and end) are left out.
+      // Calls made less than once per twenty tasks in every run (heartbeats, the run's own start and end) are left out.
       const frequent = (name: string) =>
-        last.some((run) => (find(run, name)?.calls ?? 0) / run.tasks >= 0.01);
+        last.some((run) => (find(run, name)?.calls ?? 0) / run.tasks >= 0.05);
       for (const name of sorted.filter(frequent))
         rows.push([label(name), ...last.map((run) => cell(find(run, name), run.tasks))]);
       const total = (run: NoopRunMeasure) =>

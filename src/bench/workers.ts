@@ -22,8 +22,11 @@ export const WORKERS_TARGETS = {
   pipelineRatio: 1.2,
 };
 
-/** Slots of each executing process in the pipeline runs: the default of `medallion scheduler` and `worker`. */
-export const PIPELINE_SLOTS = 4;
+/**
+ * Slots of each executing process in the pipeline runs: those `medallion run` (runPipeline) uses, so that one
+ * process here is the run the S3 part measures; tries of one run share their process's DuckDB and memory limit.
+ */
+export const PIPELINE_SLOTS = 2;
 export const PIPELINE_SCALE = 10;
 
 export interface WorkersResult {
