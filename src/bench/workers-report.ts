@@ -260,6 +260,24 @@ function renderBound(result: WorkersResult): string[] {
         (value) => `${Math.round(value * 100)} %`,
       )} busy during the runs).`,
     '',
+    ...result.slots.slice(1).flatMap((slots) => {
+      const other = runsOf(result, WORKERS_TARGETS.workersForThroughput, 'fan', slots);
+      if (other.length === 0) return [];
+      const perClaim = (runs: NoopRunMeasure[]) =>
+        all(
+          runs.map((run) => run.tasks / run.claims),
+          (value) => value.toFixed(1),
+        );
+      const cpu = other.map((run) => (run.cpu.scheduler + run.cpu.workers + run.cpu.postgres) / run.tasks);
+      return [
+        `With ${slots} slots each, the ${workerCount(WORKERS_TARGETS.workersForThroughput)} ran ${all(
+          other.map((run) => perSecond(run.tasks, run.spanMs)),
+          formatFigure,
+        )} tasks/s: ${perClaim(other)} tasks per claim (${perClaim(fans)} with ${judgedSlots(result)}), ` +
+          `so fewer claims and passes per task, and ${all(cpu, (value) => value.toFixed(1))} ms of CPU per task.`,
+        '',
+      ];
+    }),
   ];
 }
 

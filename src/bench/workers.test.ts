@@ -149,6 +149,16 @@ describe('workers benchmark', () => {
     expect(fixed).toContain('\n\n## Targets');
   });
 
+  it('compares the other slot counts with the judged one', () => {
+    const both = result(250, 5, 11_000);
+    both.slots = [8, 16];
+    both.noop.push({ ...noopRun(4, 'fan', 320, 2_000), slots: 16, claims: 140 });
+    expect(workersTargetRows(both)[0]?.[1]).toBe('250 tasks/s (worst of 1)');
+    expect(renderWorkers(both, 'npm run bench', 'now').join('\n')).toContain(
+      'With 16 slots each, the 4 workers ran 320 tasks/s: 7.1 tasks per claim (4.0 with 8)',
+    );
+  });
+
   it('says why when it was not measured', () => {
     expect(workersTargetRows({ skipped: 'needs PostgreSQL' }).map((row) => row[2])).toEqual(['—', '—', '—']);
     expect(renderWorkers({ skipped: 'needs PostgreSQL' }, 'npm run bench', 'now').join('\n')).toContain(
