@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: generates sample data per scale, runs the pipeline and the raw DuckDB floor
  * each in its own child process, then (with a MinIO server, see s3-transfers.ts) the S3 transfers,
- * and writes BENCHMARKS.md. Progress goes to stderr.
+ * the scheduling overhead, startup, the web UI and (with PostgreSQL, see workers.ts) worker
+ * processes, and writes BENCHMARKS.md. Progress goes to stderr.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,6 +26,9 @@ import { benchScheduling, type SchedulingOptions } from './scheduling.js';
 import { benchUi } from './ui-latency.js';
 import { spliceUi, uiProblems, type UiReport } from './ui-report.js';
 import { benchStartup, startupProblems, type StartupReport } from './startup.js';
+import { spliceCautions } from './splice.js';
+import { benchWorkers, type WorkersReport } from './workers.js';
+import { renderWorkers, spliceWorkers, workersProblems, workersTargetRows } from './workers-report.js';
 import {
   renderScheduling,
   schedulingProblems,
@@ -163,6 +167,51 @@ async function uiOnly(options: BenchOptions, command: string, date: Date): Promi
   return uiProblems(result).length > 0 ? 1 : 0;
 }
 
+/** The workers part, with the scale-10 sample data when the run generated it. */
+function runWorkers(
+  options: BenchOptions,
+  work: string,
+  logicalDate: string,
+  results: ScaleResult[] = [],
+): Promise<WorkersReport> {
+  const reused = results.find((result) => result.scale === S3_PIPELINE_SCALE);
+  return benchWorkers({
+    repeats: options.workersRepeats,
+    slots: options.workersSlots,
+    work,
+    memoryLimit: options.memoryLimit,
+    logicalDate,
+    sample: reused && { dir: path.join(work, `scale-${S3_PIPELINE_SCALE}`, 'source'), input: reused.input },
+    log,
+  });
+}
+
+/** `markdown` with the workers section, its target rows and its caution lines replaced. */
+function withWorkers(markdown: string, report: WorkersReport, command: string, date: Date): string {
+  const section = renderWorkers(report, command, date.toISOString());
+  const spliced = spliceWorkers(markdown, section, workersTargetRows(report));
+  return spliceCautions(spliced, 'workers', workersProblems(report));
+}
+
+/** --workers-only: the workers part alone, its section, target rows and caution lines replaced in the report. */
+async function workersOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
+  const work = options.work
+    ? path.resolve(options.work)
+    : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
+  await mkdir(work, { recursive: true });
+  let result: WorkersReport;
+  try {
+    result = await runWorkers(options, work, date.toISOString().slice(0, 10));
+  } finally {
+    if (!options.work) await rm(work, { recursive: true, force: true });
+  }
+  for (const problem of workersProblems(result)) log(`workers: ❌ ${problem}`);
+  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n\n## Targets\n');
+  await writeFile(options.out, withWorkers(existing, result, command, date));
+  log(`updated the workers section of ${path.resolve(options.out)}`);
+  return workersProblems(result).length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -175,6 +224,7 @@ async function main(): Promise<number> {
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   if (options.scheduling === 'only') return schedulingOnly(options, command, date);
   if (options.ui === 'only') return uiOnly(options, command, date);
+  if (options.workers === 'only') return workersOnly(options, command, date);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -193,6 +243,9 @@ async function main(): Promise<number> {
   let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
   let scheduling: SchedulingReport = { skipped: 'skipped (--no-scheduling)' };
   let startup: StartupReport = { skipped: 'not measured (the run stopped before)' };
+  let workers: WorkersReport = {
+    skipped: options.workers === 'off' ? 'skipped (--no-workers)' : 'not measured (the run stopped before)',
+  };
   let ui: UiReport = {
     skipped: options.ui === 'off' ? 'skipped (--no-ui)' : 'not measured (the run stopped before)',
   };
@@ -224,6 +277,10 @@ async function main(): Promise<number> {
       ui = await benchUi(log);
       for (const problem of uiProblems(ui)) log(`web UI: ❌ ${problem}`);
     }
+    if (options.workers === 'on') {
+      workers = await runWorkers(options, work, logicalDate, results);
+      for (const problem of workersProblems(workers)) log(`workers: ❌ ${problem}`);
+    }
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -239,14 +296,15 @@ async function main(): Promise<number> {
     startup,
     ui,
   });
-  await writeFile(options.out, report);
+  await writeFile(options.out, withWorkers(report, workers, command, date));
   log(`wrote ${path.resolve(options.out)}`);
   const troubled =
     results.some((result) => problems(result).length > 0) ||
     (s3 && s3Problems(s3).length > 0) ||
     schedulingProblems(scheduling).length > 0 ||
     startupProblems(startup).length > 0 ||
-    uiProblems(ui).length > 0;
+    uiProblems(ui).length > 0 ||
+    workersProblems(workers).length > 0;
   return troubled ? 1 : 0;
 }
 

@@ -22,6 +22,12 @@ export interface BenchOptions {
   scheduling: 'on' | 'off' | 'only';
   /** The web UI's latency, grid drawing and bundle (ui-latency.ts): 'on', 'off' (--no-ui) or 'only' (--ui-only). */
   ui: 'on' | 'off' | 'only';
+  /** No-op tasks and the example pipeline through worker processes (workers.ts): 'on', 'off' (--no-workers) or 'only' (--workers-only). */
+  workers: 'on' | 'off' | 'only';
+  /** Runs of each workers case. */
+  workersRepeats: number;
+  /** Slots of each worker process in the no-op runs: every worker count is run with each; the first is judged. */
+  workersSlots: number[];
   /** Runs of each scheduling case. */
   schedulingRepeats: number;
   /** Slot counts the fan pipeline is scheduled with. */
@@ -55,7 +61,13 @@ export const USAGE = `usage: npm run bench -- [options]
   --scheduling-fan-slots LIST slot counts for the fan, e.g. 1,4,8,16 (default 8; the chain uses 1)
   --no-ui              skip the web UI (API latency over a seeded history of 1,000 runs on SQLite and
                        PostgreSQL, the pipeline grid drawn in chromium, the bundle's size)
-  --ui-only            measure only the web UI and replace its section (and its target rows)`;
+  --ui-only            measure only the web UI and replace its section (and its target rows)
+  --no-workers         skip the workers part (no-op tasks through 1, 2 and 4 \`medallion worker\` processes on
+                       PostgreSQL; the example pipeline at scale 10 on MinIO through one process, 1 and 2 workers)
+  --workers-only       measure only the workers part and replace its section (and its target rows)
+  --workers-repeats N  runs of each workers case (default 2)
+  --workers-slots LIST slots of each worker process in the no-op runs, e.g. 8,16 (default 8; every worker
+                       count runs with each; the targets are judged on the first)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -77,6 +89,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'no-ui': { type: 'boolean', default: false },
       'ui-only': { type: 'boolean', default: false },
       'scheduling-fan-slots': { type: 'string', default: '8' },
+      'no-workers': { type: 'boolean', default: false },
+      'workers-only': { type: 'boolean', default: false },
+      'workers-repeats': { type: 'string', default: '2' },
+      'workers-slots': { type: 'string', default: '8' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -97,8 +113,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values['scheduling-only'] && values['no-scheduling'])
     throw new Error('--scheduling-only and --no-scheduling contradict each other');
   if (values['ui-only'] && values['no-ui']) throw new Error('--ui-only and --no-ui contradict each other');
-  if (values['ui-only'] && values['scheduling-only'])
-    throw new Error('--ui-only and --scheduling-only contradict each other');
+  if (values['workers-only'] && values['no-workers'])
+    throw new Error('--workers-only and --no-workers contradict each other');
+  const only = (['scheduling-only', 'ui-only', 'workers-only'] as const).filter((flag) => values[flag]);
+  if (only.length > 1) throw new Error(`--${only.join(' and --')} contradict each other`);
   const positiveInteger = (flag: string, text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value <= 0)
@@ -116,6 +134,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     s3SmallFiles: positiveInteger('--s3-small-files', values['s3-small-files']),
     scheduling: values['scheduling-only'] ? 'only' : values['no-scheduling'] ? 'off' : 'on',
     ui: values['ui-only'] ? 'only' : values['no-ui'] ? 'off' : 'on',
+    workers: values['workers-only'] ? 'only' : values['no-workers'] ? 'off' : 'on',
+    workersRepeats: positiveInteger('--workers-repeats', values['workers-repeats']),
+    workersSlots: [
+      ...new Set(
+        values['workers-slots'].split(',').map((text) => positiveInteger('--workers-slots', text.trim())),
+      ),
+    ],
     schedulingRepeats: positiveInteger('--scheduling-repeats', values['scheduling-repeats']),
     schedulingFanSlots: [
       ...new Set(

@@ -39,10 +39,14 @@ function clockTicks(): Promise<number> {
 }
 
 /** CPU time (user + system, ms) the server process has used so far; undefined when it cannot be read. */
-export async function serverCpuMs(server: TestS3Server): Promise<number | undefined> {
-  if (server.pid === undefined) return undefined;
+export function serverCpuMs(server: TestS3Server): Promise<number | undefined> {
+  return server.pid === undefined ? Promise.resolve(undefined) : processCpuMs(server.pid);
+}
+
+/** CPU time (user + system, ms) a process of this machine has used so far; undefined when it cannot be read. */
+export async function processCpuMs(pid: number): Promise<number | undefined> {
   try {
-    const stat = await readFile(`/proc/${server.pid}/stat`, 'utf8');
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces); utime and stime are fields 14 and 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
@@ -53,7 +57,7 @@ export async function serverCpuMs(server: TestS3Server): Promise<number | undefi
 }
 
 /** CPU time (ms) every process of the machine has used since boot (/proc/stat user + nice + system). */
-async function machineCpuMs(): Promise<number | undefined> {
+export async function machineCpuMs(): Promise<number | undefined> {
   try {
     const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? '';
     // user, nice and system only: interrupt time (loopback traffic) is charged to no process.

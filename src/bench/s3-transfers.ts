@@ -13,15 +13,11 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
   GetObjectCommand,
   ListBucketsCommand,
-  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { generateDemoData } from '../demo-data/generate.js';
 import {
   medallionMeasure,
   runChild,
@@ -41,7 +37,15 @@ import {
 import { s3EnvFor, type TestS3Server } from '../services/test-s3-server.js';
 import { countCpu, serverVersion, type SpanCpu } from './s3-server.js';
 import { mapConcurrently } from '../core/concurrency.js';
-import { S3ObjectStore } from '../storage/s3.js';
+import {
+  clientFor,
+  deleteAll,
+  deleteKeys,
+  removeBuckets,
+  sampleData,
+  uploadFile,
+  uploadSample,
+} from './s3-buckets.js';
 
 const MiB = 1024 * 1024;
 
@@ -64,21 +68,6 @@ const errorOf = (error: unknown): Failed => ({
   error: error instanceof Error ? error.message : String(error),
 });
 const mbPerSecond = (bytes: number, ms: number) => `${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s`;
-
-function clientFor(server: TestS3Server): S3Client {
-  // The SDK warns once per process that its 2027 releases will need Node 22: noise in every child's log.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  return new S3Client({
-    endpoint: server.endpoint,
-    region: server.region,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    // ../shared/FACTS.md: path-style for MinIO; no flexible checksums (aws-chunked framing).
-    forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 2,
-  });
-}
 
 /** Why the server cannot be used (it does not answer, or refuses the credentials); undefined when it can. */
 export async function s3Unusable(server: TestS3Server): Promise<string | undefined> {
@@ -187,7 +176,7 @@ async function benchLargeFile(
   const generated = await time(() => writeLargeCsv(file, bytes));
   const hashed = await time(() => sha256Of(file));
   log(`S3 large file: uploading it to s3://${bucket}/large/ (not timed)`);
-  const uploaded = await time(() => uploadFile(options, work, bucket, 'large/large.csv', file));
+  const uploaded = await time(() => uploadFile(options.server, work, bucket, 'large/large.csv', file));
   await rm(file, { force: true });
 
   log('S3 large file: baseline (one GetObject stream to a local file, one PutObject of that file)');
@@ -320,23 +309,13 @@ async function benchPipeline(
   work: string,
 ): Promise<S3PipelineResult> {
   const { log, pipelineScale: scale } = options;
-  let sample = options.sample;
-  if (sample) {
-    log(`S3 pipeline: reusing the scale-${scale} sample data in ${sample.dir}`);
-  } else {
-    const dir = path.join(work, `scale-${scale}-source`);
-    log(`S3 pipeline: generating scale-${scale} sample data (seed 42) into ${dir}`);
-    const generated = await generateDemoData({ scale, seed: 42, outDir: dir });
-    sample = { dir, input: generated.files.map(({ name, bytes, records }) => ({ name, bytes, records })) };
-  }
+  const sample = await sampleData(scale, options.sample, work, (message) => log(`S3 pipeline: ${message}`));
   const { dir: sourceDir, input } = sample;
-  log(
-    `S3 pipeline: uploading ${input.map((file) => file.name).join(', ')} to s3://${bucket}/pipeline/ (not timed)`,
+  const uploaded = await time(() =>
+    uploadSample(options.server, work, sample, `s3://${bucket}/pipeline`, (message) =>
+      log(`S3 pipeline: ${message}`),
+    ),
   );
-  const uploaded = await time(async () => {
-    for (const { name } of input)
-      await uploadFile(options, work, bucket, `pipeline/${name}`, path.join(sourceDir, name));
-  });
 
   const spans: SpanCpu[] = [];
   const run = async (label: string, source: string, lake: string, env: NodeJS.ProcessEnv) => {
@@ -469,71 +448,4 @@ async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk as Buffer);
   return hash.digest('hex');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Buckets
-
-/** Puts a local file (medallion's own multipart upload, not timed). */
-async function uploadFile(
-  options: S3BenchOptions,
-  work: string,
-  bucket: string,
-  key: string,
-  file: string,
-): Promise<void> {
-  const { server } = options;
-  const store = new S3ObjectStore({
-    bucket,
-    endpoint: server.endpoint,
-    region: server.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-    partSizeBytes: 16 * MiB,
-    cacheDir: path.join(work, 'upload-cache'),
-    cacheMaxBytes: MiB,
-  });
-  try {
-    await store.putFile(file, key);
-  } finally {
-    store.destroy();
-  }
-}
-
-async function deleteKeys(client: S3Client, bucket: string, keys: string[]): Promise<void> {
-  for (let start = 0; start < keys.length; start += 1000) {
-    await client.send(
-      new DeleteObjectsCommand({
-        Bucket: bucket,
-        Delete: { Objects: keys.slice(start, start + 1000).map((Key) => ({ Key })), Quiet: true },
-      }),
-    );
-  }
-}
-
-/** Deletes every object under `prefix` in `bucket`. */
-async function deleteAll(client: S3Client, bucket: string, prefix = ''): Promise<void> {
-  let token: string | undefined;
-  do {
-    const page = await client.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    const keys = (page.Contents ?? []).flatMap((item) => (item.Key === undefined ? [] : [item.Key]));
-    if (keys.length) await deleteKeys(client, bucket, keys);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
-}
-
-/** Empties and deletes every bucket whose name starts with `prefix`. */
-async function removeBuckets(client: S3Client, prefix: string): Promise<void> {
-  const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
-  for (const { Name } of Buckets) {
-    if (!Name?.startsWith(prefix)) continue;
-    await deleteAll(client, Name);
-    await client.send(new DeleteBucketCommand({ Bucket: Name }));
-  }
 }

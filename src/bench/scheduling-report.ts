@@ -5,13 +5,13 @@ import { spliceSection } from './splice.js';
 import {
   DEFAULT_SCHEDULING_SLOTS,
   SCHEDULING_TARGETS,
-  SHAPE_TASKS,
   schedulingFailed,
   type SchedulingBackend,
   type SchedulingMeasure,
   type SchedulingResult,
   type SchedulingShape,
 } from './scheduling.js';
+import { SHAPE_TASKS } from './noop-pipelines.js';
 
 export type SchedulingReport = SchedulingResult | { skipped: string };
 

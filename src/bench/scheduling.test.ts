@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { planTasks } from '../core/task-plan.js';
-import { chainPipeline, fanPipeline, measureScheduling, type SchedulingResult } from './scheduling.js';
+import { chainPipeline, fanPipeline } from './noop-pipelines.js';
+import { measureScheduling, type SchedulingResult } from './scheduling.js';
 import {
   renderScheduling,
   SCHEDULING_HEADING,

@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { definePipeline, type CustomTaskDefinition, type PipelineDefinition } from '../core/pipeline.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { newRun } from '../orchestrator/run-control.js';
@@ -18,10 +17,11 @@ import { Scheduler } from '../orchestrator/scheduler.js';
 import type { TaskReport, TaskRunner } from '../orchestrator/task-runner.js';
 import { POSTGRES_ENV_FILE, TestSchemas, testPostgresUrl } from '../testing/postgres.js';
 import type { OperationTiming } from './measure.js';
+import { chainPipeline, fanPipeline, SHAPE_TASKS, type NoopShape } from './noop-pipelines.js';
 import { OperationTally, timedStore } from './timed-store.js';
 
 export type SchedulingBackend = 'sqlite' | 'postgres';
-export type SchedulingShape = 'fan' | 'chain';
+export type SchedulingShape = NoopShape;
 
 export const SCHEDULING_TARGETS = {
   /** Scheduling overhead per task, ms. */
@@ -32,8 +32,6 @@ export const SCHEDULING_TARGETS = {
 
 /** Tries run at once: the fan's 998 middle tasks can all run together; a chain runs one task at a time. */
 export const DEFAULT_SCHEDULING_SLOTS: Record<SchedulingShape, number> = { fan: 8, chain: 1 };
-
-export const SHAPE_TASKS: Record<SchedulingShape, number> = { fan: 1_000, chain: 100 };
 
 /** One run of one synthetic pipeline through a Scheduler. */
 export interface SchedulingMeasure {
@@ -78,38 +76,6 @@ export function schedulingFailed(value: SchedulingMeasure | SchedulingFailure): 
 
 /** A run taking longer is stopped and reported as failed. */
 const RUN_LIMIT_MS = 300_000;
-
-const noop = async (): Promise<void> => {};
-
-/** One `start` task, `tasks - 2` tasks after it in parallel, one `end` task after all of them. */
-export function fanPipeline(tasks = SHAPE_TASKS.fan): PipelineDefinition {
-  const middle = Array.from({ length: tasks - 2 }, (_, index) => `t_${String(index + 1).padStart(4, '0')}`);
-  return definePipeline({
-    name: 'bench_fan',
-    sources: [],
-    tables: [],
-    tasks: [
-      { name: 'start', run: noop },
-      ...middle.map((name): CustomTaskDefinition => ({ name, dependsOn: ['start'], run: noop })),
-      { name: 'end', dependsOn: middle, run: noop },
-    ],
-  });
-}
-
-/** `tasks` tasks, each depending on the one before. */
-export function chainPipeline(tasks = SHAPE_TASKS.chain): PipelineDefinition {
-  const names = Array.from({ length: tasks }, (_, index) => `c_${String(index + 1).padStart(4, '0')}`);
-  return definePipeline({
-    name: 'bench_chain',
-    sources: [],
-    tables: [],
-    tasks: names.map((name, index) => ({
-      name,
-      ...(index > 0 && { dependsOn: [names[index - 1] ?? ''] }),
-      run: noop,
-    })),
-  });
-}
 
 /** Runs nothing: records when the first try started and when the run was over. */
 class NoopRunner implements TaskRunner {
@@ -245,7 +211,7 @@ export async function benchScheduling(options: SchedulingOptions = {}): Promise<
   const server = backends.includes('postgres') ? testPostgresUrl() : { reason: 'not asked for' };
   const postgres: SchedulingResult['postgres'] =
     typeof server === 'string'
-      ? { foundIn: foundIn(), version: await postgresVersion(server) }
+      ? { foundIn: postgresFoundIn(), version: await postgresVersion(server) }
       : { skipped: server.reason };
   if ('skipped' in postgres) log(`scheduling: PostgreSQL not measured: ${postgres.skipped}`);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-scheduling-'));
@@ -286,13 +252,15 @@ export async function benchScheduling(options: SchedulingOptions = {}): Promise<
   return { repeats, postgres, measures };
 }
 
-function foundIn(): string {
+/** Where the test PostgreSQL server's URL was found, for reports. */
+export function postgresFoundIn(): string {
   return process.env.MEDALLION_TEST_POSTGRES_URL
     ? 'MEDALLION_TEST_POSTGRES_URL'
     : path.relative(process.cwd(), POSTGRES_ENV_FILE);
 }
 
-async function postgresVersion(url: string): Promise<string> {
+/** `PostgreSQL 15.x (…)`, from the server itself. */
+export async function postgresVersion(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -43,3 +43,26 @@ export function spliceSection(markdown: string, part: SplicedPart): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * `markdown` with the caution lines of one part (`> ❌ **<prefix>: …**`) replaced by `problems`: the block before
+ * "## Targets" is made when missing and removed when no line is left in it.
+ */
+export function spliceCautions(markdown: string, prefix: string, problems: readonly string[]): string {
+  const lines = markdown.split('\n');
+  const targets = lines.indexOf('## Targets');
+  if (targets < 0) return markdown;
+  let start = lines.indexOf('> [!CAUTION]');
+  if (start < 0 || start > targets) {
+    if (problems.length === 0) return markdown;
+    lines.splice(targets, 0, '> [!CAUTION]', '');
+    start = targets;
+  }
+  let end = start + 1;
+  while (lines[end]?.startsWith('> ')) end += 1;
+  const kept = lines.slice(start + 1, end).filter((line) => !line.startsWith(`> ❌ **${prefix}: `));
+  const block = [...kept, ...problems.map((problem) => `> ❌ **${prefix}: ${problem}**`)];
+  if (block.length === 0) lines.splice(start, end - start + (lines[end] === '' ? 1 : 0));
+  else lines.splice(start + 1, end - start - 1, ...block);
+  return lines.join('\n');
+}
