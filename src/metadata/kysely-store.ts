@@ -270,8 +270,14 @@ export class KyselyMetadataStore implements MetadataStore {
     return attempts.listAttempts(this.core, runId, taskId);
   }
 
-  appendLog(runId: string, taskId: string, attempt: number, lines: string[]): Promise<void> {
-    return logs.appendLog(this.core, runId, taskId, attempt, lines);
+  appendLog(
+    runId: string,
+    taskId: string,
+    attempt: number,
+    lines: string[],
+    firstLine?: number,
+  ): Promise<void> {
+    return logs.appendLog(this.core, runId, taskId, attempt, lines, firstLine);
   }
   readLog(
     runId: string,

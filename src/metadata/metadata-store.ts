@@ -166,7 +166,17 @@ export interface MetadataStore {
   listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
 
   /** Appends lines to the attempt's log (numbered on from the last line stored). */
-  appendLog(runId: string, taskId: string, attempt: number, lines: string[]): Promise<void>;
+  /**
+   * With `firstLine`, the caller is the attempt's only writer and numbers its lines itself: one INSERT, and lines
+   * already stored under their numbers are skipped (so a write retried after its answer was lost adds nothing).
+   */
+  appendLog(
+    runId: string,
+    taskId: string,
+    attempt: number,
+    lines: string[],
+    firstLine?: number,
+  ): Promise<void>;
   /** The lines after line `afterLine` (default 0: from the start), at most `limit`. */
   readLog(
     runId: string,

@@ -73,6 +73,15 @@ export function describeQueueConformance(
     expect(second).toMatchObject({ attempt: 2, queuedAt: at(9), startedAt: at(10) });
   });
 
+  it('stores the lines a try numbers itself with one insert each, skipping lines a retried write stored', async () => {
+    const { store } = await freshStore();
+    await store.createRun(run('r1', [{ taskId: 'a', maxTries: 1 }]));
+    await store.appendLog('r1', 'a', 1, ['one', 'two'], 1);
+    await store.appendLog('r1', 'a', 1, ['one', 'two'], 1);
+    await store.appendLog('r1', 'a', 1, ['three'], 3);
+    expect(await store.readLog('r1', 'a', 1)).toEqual({ lines: ['one', 'two', 'three'], nextLine: 3 });
+  });
+
   it('records what each process serves, and finds the running tries of processes known to be gone', async () => {
     const { store } = await freshStore();
     const base = { host: 'h', pid: 1, startedAt: at(0), pipelines: [] };

@@ -241,9 +241,13 @@ function startHeartbeat(
   return () => stop.abort();
 }
 
-/** Log lines held in memory and written to the store at each heartbeat and at the end. */
+/**
+ * Log lines held in memory and written to the store at each heartbeat and at the end. The try is its log's only
+ * writer, so it numbers the lines itself: each write is one INSERT.
+ */
 class LogBuffer {
   private lines: string[] = [];
+  private nextLine = 1;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -263,7 +267,8 @@ class LogBuffer {
       this.lines = [];
       if (lines.length === 0) return;
       try {
-        await this.store.appendLog(run.id, task.id, attempt.attempt, lines);
+        await this.store.appendLog(run.id, task.id, attempt.attempt, lines, this.nextLine);
+        this.nextLine += lines.length;
       } catch (error) {
         this.lines = [...lines, ...this.lines];
         throw error;

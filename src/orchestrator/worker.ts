@@ -91,7 +91,9 @@ export class Worker {
     }
     // Admission awaited the store: a SIGTERM may have come meanwhile, and a draining worker claims nothing.
     if (admitted.size === 0 || this.draining) return;
-    const claimed = await this.options.store.claimTasks(this.options.id, free, now.toISOString(), {
+    // Stamped now, not at the pass's start: a try starts when it is claimed (after a task queued meanwhile).
+    const claimedAt = this.options.clock.now().toISOString();
+    const claimed = await this.options.store.claimTasks(this.options.id, free, claimedAt, {
       runIds: [...admitted.keys()],
       ...(this.options.queues && { queues: this.options.queues }),
     });

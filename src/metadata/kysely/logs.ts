@@ -8,8 +8,10 @@ export async function appendLog(
   taskId: string,
   attempt: number,
   lines: string[],
+  firstLine?: number,
 ): Promise<void> {
   if (lines.length === 0) return;
+  if (firstLine !== undefined) return insertNumbered(core, runId, taskId, attempt, lines, firstLine);
   await core.write(async (trx) => {
     if (core.dialect === 'postgres') {
       // Serialises appends to one attempt's log, so line numbers follow on without gaps or collisions.
@@ -35,6 +37,34 @@ export async function appendLog(
       await trx.insertInto('medallion_task_logs').values(chunk).execute();
     }
   });
+}
+
+/**
+ * The writer numbers its own lines (the one process running the attempt): plain INSERTs, no lock, no transaction;
+ * a line already stored under its number (a write retried after its answer was lost) is skipped.
+ */
+async function insertNumbered(
+  core: StoreCore,
+  runId: string,
+  taskId: string,
+  attempt: number,
+  lines: string[],
+  firstLine: number,
+): Promise<void> {
+  const rows = lines.map((line, index) => ({
+    run_id: runId,
+    task_id: taskId,
+    attempt,
+    line_no: firstLine + index,
+    line,
+  }));
+  for (const chunk of chunks(rows, INSERT_CHUNK)) {
+    await core.db
+      .insertInto('medallion_task_logs')
+      .values(chunk)
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  }
 }
 
 export async function readLog(
