@@ -133,6 +133,8 @@ export async function finishAttempt(
   taskId: string,
   attempt: number,
   result: AttemptResult,
+  /** Runs in the same transaction once the attempt has ended (to NOTIFY at its commit). */
+  andThen?: (db: Kysely<Database>) => Promise<void>,
 ): Promise<boolean> {
   const finish = async (db: Kysely<Database>): Promise<boolean> => {
     const update = await db
@@ -159,6 +161,7 @@ export async function finishAttempt(
         .where('state', '=', 'running')
         .execute();
     }
+    await andThen?.(db);
     return true;
   };
   // The attempt's end and its task's next state in one transaction: no crash can fall between them.
