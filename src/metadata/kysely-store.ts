@@ -255,14 +255,9 @@ export class KyselyMetadataStore implements MetadataStore {
     attempt: number,
     result: AttemptResult,
   ): Promise<boolean> {
-    const topics: WakeTopic[] = result.task?.state === 'queued' ? ['runs', 'tasks'] : ['runs'];
-    // On PostgreSQL the NOTIFY goes in the transaction that ends the try (sent at its commit): one round trip less.
-    const finished = await attempts.finishAttempt(this.core, runId, taskId, attempt, result, async (db) => {
-      if (this.dialect !== 'postgres') return;
-      for (const topic of topics)
-        await sql`select pg_notify(${wakeChannel(this.schema)}, ${topic})`.execute(db);
-    });
-    if (finished && this.dialect === 'sqlite') for (const topic of topics) await this.wake(topic);
+    const finished = await attempts.finishAttempt(this.core, runId, taskId, attempt, result);
+    await this.wake('runs', finished);
+    await this.wake('tasks', finished && result.task?.state === 'queued');
     return finished;
   }
   runningAttempts(): Promise<AttemptRecord[]> {

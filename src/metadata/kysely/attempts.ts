@@ -133,8 +133,6 @@ export async function finishAttempt(
   taskId: string,
   attempt: number,
   result: AttemptResult,
-  /** Runs in the same transaction once the attempt has ended (to NOTIFY at its commit). */
-  andThen?: (db: Kysely<Database>) => Promise<void>,
 ): Promise<boolean> {
   const finish = async (db: Kysely<Database>): Promise<boolean> => {
     const update = await db
@@ -161,7 +159,6 @@ export async function finishAttempt(
         .where('state', '=', 'running')
         .execute();
     }
-    await andThen?.(db);
     return true;
   };
   // The attempt's end and its task's next state in one transaction: no crash can fall between them.
