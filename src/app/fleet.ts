@@ -53,9 +53,13 @@ export async function unservedQueuesOf(
 ): Promise<Set<string>> {
   const queued = tasks.filter((task) => task.state === 'queued').map((task) => task.queue);
   if (run.owner !== null || isRunFinished(run.state) || queued.length === 0) return new Set();
-  const servers = (await listFleet(store)).filter(
+  // The processes alone (not their running tries): `trigger --wait` asks at every poll.
+  const now = new Date();
+  const servers = (await store.listProcesses()).filter(
     (process) =>
-      process.kind !== 'run' && process.pipelines.some((pipeline) => pipeline.name === run.pipeline),
+      process.kind !== 'run' &&
+      process.pipelines.some((pipeline) => pipeline.name === run.pipeline) &&
+      liveness(process, now, STALE_AFTER_MS) === 'alive',
   );
   return new Set(unservedQueues(queued, servers));
 }

@@ -37,15 +37,8 @@ import {
 import { s3EnvFor, type TestS3Server } from '../services/test-s3-server.js';
 import { countCpu, serverVersion, type SpanCpu } from './s3-server.js';
 import { mapConcurrently } from '../core/concurrency.js';
-import {
-  clientFor,
-  deleteAll,
-  deleteKeys,
-  removeBuckets,
-  sampleData,
-  uploadFile,
-  uploadSample,
-} from './s3-buckets.js';
+import { clientFor, deleteAll, deleteKeys, removeBuckets } from '../services/s3-admin.js';
+import { sampleData, uploadFile, uploadSample } from './s3-buckets.js';
 
 const MiB = 1024 * 1024;
 

@@ -18,7 +18,8 @@ import type { RunSummary } from '../runner/run-summary.js';
 import { s3EnvFor, type TestS3Server } from '../services/test-s3-server.js';
 import { TestSchemas } from '../testing/postgres.js';
 import type { Headline } from './headline.js';
-import { clientFor, removeBuckets, sampleData, uploadSample, type SampleData } from './s3-buckets.js';
+import { clientFor, removeBuckets } from '../services/s3-admin.js';
+import { sampleData, uploadSample, type SampleData } from './s3-buckets.js';
 import { Fleet, type Executors, type FleetCpu } from './worker-fleet.js';
 import { untilFinished } from './workers-noop.js';
 

@@ -7,14 +7,7 @@
  * answers /api/health, and each exits 0 on SIGTERM. The addresses of PostgreSQL and MinIO, the cache and the
  * temp directory are the test's; so are serve's address and port (127.0.0.1, any free port). `npm run build` first.
  */
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListBucketsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +33,7 @@ import {
   type ComposeFile,
   type ComposeService,
 } from '../testing/deploy-files.js';
+import { clientFor, removeBuckets } from '../services/s3-admin.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip, type TestS3Server } from '../testing/minio.js';
 import { postgresOrSkip, TestSchemas } from '../testing/postgres.js';
 import {
@@ -127,34 +121,6 @@ function replaceFlag(args: string[], flag: string, value: string): { was: string
   return { was, args: copy };
 }
 
-function s3Client(server: TestS3Server): S3Client {
-  return new S3Client({
-    region: server.region,
-    endpoint: server.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  });
-}
-
-/** Empties and removes every bucket whose name starts with `prefix`, so MinIO is left as it was found. */
-async function dropBuckets(server: TestS3Server, prefix: string): Promise<void> {
-  const client = s3Client(server);
-  try {
-    const { Buckets = [] } = await client.send(new ListBucketsCommand({}));
-    for (const { Name } of Buckets.filter((bucket) => bucket.Name?.startsWith(prefix))) {
-      for (;;) {
-        const listed = await client.send(new ListObjectsV2Command({ Bucket: Name }));
-        const keys = (listed.Contents ?? []).map(({ Key }) => ({ Key }));
-        if (keys.length === 0) break;
-        await client.send(new DeleteObjectsCommand({ Bucket: Name, Delete: { Objects: keys } }));
-      }
-      await client.send(new DeleteBucketCommand({ Bucket: Name }));
-    }
-  } finally {
-    client.destroy();
-  }
-}
-
 /**
  * A working directory holding the project file as deploy/ ships it, but on fresh buckets (the source bucket made,
  * as compose's minio-init does; the lake's buckets are medallion's to make) and serving on 127.0.0.1 at any port;
@@ -166,13 +132,13 @@ async function deploymentPlace(
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-deploy-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const buckets = freshBucketName('deploy');
-  cleanups.push(() => dropBuckets(server, buckets));
-  const client = s3Client(server);
-  try {
-    await client.send(new CreateBucketCommand({ Bucket: `${buckets}-sources` }));
-  } finally {
+  const client = clientFor(server);
+  // MinIO is left as it was found: every bucket of this place emptied and removed.
+  cleanups.push(async () => {
+    await removeBuckets(client, buckets);
     client.destroy();
-  }
+  });
+  await client.send(new CreateBucketCommand({ Bucket: `${buckets}-sources` }));
   // The shipped file reads the source bucket and writes a bucket per layer, and takes its database from
   // MEDALLION_DB: only the bucket names and serve's address change here.
   expect(PROJECT).toMatchObject({ source: 's3://sources', lake: 's3://' });
