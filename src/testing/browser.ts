@@ -44,3 +44,14 @@ export function watchPage(page: Page): { problems: string[] } {
 export function expectCleanPage(watched: { problems: string[] }): void {
   expect(watched.problems).toEqual([]);
 }
+
+/** On a table's page: opens Compare versions, picks `from` and `to`, and waits for the summary `expected` says. */
+export async function compareVersions(page: Page, from: number, to: number, expected: string): Promise<void> {
+  await page
+    .getByRole('navigation', { name: 'Table views' })
+    .getByRole('link', { name: 'Compare versions' })
+    .click();
+  await page.getByLabel('From version').selectOption(String(from));
+  await page.getByLabel('To version').selectOption(String(to));
+  await page.getByRole('status').filter({ hasText: expected }).waitFor();
+}

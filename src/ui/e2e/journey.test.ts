@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAF_FILE } from '../../demo-data/naf.js';
 import {
+  compareVersions,
   expectCleanPage,
   launchBrowser,
   serveProject,
@@ -108,16 +109,7 @@ describe.skipIf(skipWithoutChromium())('a new user’s first session in the web 
       .click();
     await page.getByRole('table', { name: 'Tables' }).getByRole('link', { name: 'codes_naf' }).click();
     await page.getByRole('heading', { name: 'silver.codes_naf' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Table views' })
-      .getByRole('link', { name: 'Compare versions' })
-      .click();
-    await page.getByLabel('From version').selectOption('0');
-    await page.getByLabel('To version').selectOption('1');
-    await page
-      .getByRole('status')
-      .filter({ hasText: 'From version 0 to 1: 1 row added, 0 rows removed' })
-      .waitFor();
+    await compareVersions(page, 0, 1, 'From version 0 to 1: 1 row added, 0 rows removed');
     await page
       .getByRole('table', { name: 'Rows added' })
       .getByRole('cell', { name: NEW_CODE, exact: true })

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAF_FILE } from '../../demo-data/generate.js';
 import {
+  compareVersions,
   expectCleanPage,
   launchBrowser,
   serveProject,
@@ -101,16 +102,7 @@ describe.skipIf(skipWithoutChromium())('the Lake page', () => {
 
     const { page, watched } = await open('?layer=silver&table=codes_naf');
     await page.getByRole('heading', { name: 'silver.codes_naf' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Table views' })
-      .getByRole('link', { name: 'Compare versions' })
-      .click();
-    await page.getByLabel('From version').selectOption('0');
-    await page.getByLabel('To version').selectOption('1');
-    await page
-      .getByRole('status')
-      .filter({ hasText: 'From version 0 to 1: 2 rows added, 0 rows removed' })
-      .waitFor();
+    await compareVersions(page, 0, 1, 'From version 0 to 1: 2 rows added, 0 rows removed');
     const added = page.getByRole('table', { name: 'Rows added' });
     for (const code of NEW_CODES) await added.getByRole('cell', { name: code, exact: true }).waitFor();
     expect(new URL(page.url()).searchParams.get('tab')).toBe('compare');
