@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { Kysely, Selectable, SelectQueryBuilder, Updateable } from 'kysely';
 import type {
   AttemptMetrics,
   AttemptRecord,
@@ -10,6 +10,9 @@ import type { AttemptsTable, Database } from '../schema.js';
 import { chunks, compare, iso, INSERT_CHUNK, toJson, type StoreCore } from './store-core.js';
 import { taskChanges } from './tasks.js';
 
+type TaskQuery = SelectQueryBuilder<Database, 'medallion_task_instances', object>;
+type ScopeFilter = <Q extends TaskQuery>(query: Q) => Q;
+
 export async function claimTasks(
   core: StoreCore,
   worker: string,
@@ -20,7 +23,7 @@ export async function claimTasks(
   if (limit <= 0) return [];
   if (scope.pipelines?.length === 0 || scope.runIds?.length === 0 || scope.queues?.length === 0) return [];
   const at = iso(now, 'now');
-  const inScope = <Q extends SelectQueryBuilder<Database, 'medallion_task_instances', object>>(query: Q): Q =>
+  const inScope: ScopeFilter = <Q extends TaskQuery>(query: Q): Q =>
     query
       .where('state', '=', 'queued')
       // A run being stopped starts no new try, whoever asks.
@@ -37,6 +40,7 @@ export async function claimTasks(
             .where('pipeline', 'in', [...(scope.pipelines ?? [])]),
         ),
       ) as Q;
+  if (core.dialect === 'postgres') return claimInOneStatement(core, worker, limit, at, inScope);
   // Polling an empty queue should not take the write lock (SQLite) or open a transaction.
   const anyQueued = await inScope(core.db.selectFrom('medallion_task_instances').select('task_id'))
     .limit(1)
@@ -88,6 +92,57 @@ export async function claimTasks(
   });
 }
 
+/**
+ * PostgreSQL: the claim as one statement (lock, mark running, insert the tries), so a claim costs one round trip
+ * and an empty queue costs one read. Rows another claimer has locked are passed over, not waited for.
+ */
+async function claimInOneStatement(
+  core: StoreCore,
+  worker: string,
+  limit: number,
+  at: string,
+  inScope: ScopeFilter,
+): Promise<AttemptRecord[]> {
+  const rows = await core.db
+    .with('candidates', (db) =>
+      inScope(db.selectFrom('medallion_task_instances').select(['run_id', 'task_id']))
+        .orderBy('updated_at')
+        .orderBy('run_id')
+        .orderBy('task_id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .with('claimed', (db) =>
+      db
+        .updateTable('medallion_task_instances as task')
+        .from('candidates')
+        .set((eb) => ({ state: 'running', try_number: eb('task.try_number', '+', 1), updated_at: at }))
+        .whereRef('task.run_id', '=', 'candidates.run_id')
+        .whereRef('task.task_id', '=', 'candidates.task_id')
+        .returning(['task.run_id', 'task.task_id', 'task.try_number', 'task.queued_at']),
+    )
+    .insertInto('medallion_attempts')
+    .columns(['run_id', 'task_id', 'attempt', 'state', 'worker', 'started_at', 'heartbeat_at', 'queued_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('claimed')
+        .select((claimed) => [
+          'claimed.run_id',
+          'claimed.task_id',
+          'claimed.try_number',
+          claimed.val('running').as('state'),
+          claimed.val(worker).as('worker'),
+          claimed.val(at).as('started_at'),
+          claimed.val(at).as('heartbeat_at'),
+          'claimed.queued_at',
+        ]),
+    )
+    .returningAll()
+    .execute();
+  return rows.sort((a, b) => compare(a.run_id, b.run_id) || compare(a.task_id, b.task_id)).map(toAttempt);
+}
+
 export async function heartbeat(
   core: StoreCore,
   runId: string,
@@ -127,6 +182,16 @@ export async function failRunningAttempts(
     .execute();
 }
 
+function attemptEnd(result: AttemptResult): Updateable<AttemptsTable> {
+  return {
+    state: result.state,
+    finished_at: iso(result.finishedAt, 'finishedAt'),
+    reason: result.reason ?? null,
+    metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
+    output: result.output === undefined ? null : toJson(result.output),
+  };
+}
+
 export async function finishAttempt(
   core: StoreCore,
   runId: string,
@@ -137,13 +202,7 @@ export async function finishAttempt(
   const finish = async (db: Kysely<Database>): Promise<boolean> => {
     const update = await db
       .updateTable('medallion_attempts')
-      .set({
-        state: result.state,
-        finished_at: iso(result.finishedAt, 'finishedAt'),
-        reason: result.reason ?? null,
-        metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
-        output: result.output === undefined ? null : toJson(result.output),
-      })
+      .set(attemptEnd(result))
       .where('run_id', '=', runId)
       .where('task_id', '=', taskId)
       .where('attempt', '=', attempt)
@@ -161,8 +220,47 @@ export async function finishAttempt(
     }
     return true;
   };
+  if (!result.task) return finish(core.db);
+  if (core.dialect === 'postgres')
+    return finishInOneStatement(core, runId, taskId, attempt, result, result.task);
   // The attempt's end and its task's next state in one transaction: no crash can fall between them.
-  return result.task ? core.write(finish) : finish(core.db);
+  return core.write(finish);
+}
+
+/** PostgreSQL: the attempt's end and its task's next state in one statement (one round trip, one transaction). */
+async function finishInOneStatement(
+  core: StoreCore,
+  runId: string,
+  taskId: string,
+  attempt: number,
+  result: AttemptResult,
+  task: NonNullable<AttemptResult['task']>,
+): Promise<boolean> {
+  const row = await core.db
+    .with('ended', (db) =>
+      db
+        .updateTable('medallion_attempts')
+        .set(attemptEnd(result))
+        .where('run_id', '=', runId)
+        .where('task_id', '=', taskId)
+        .where('attempt', '=', attempt)
+        .where('state', '=', 'running')
+        .returning('attempt'),
+    )
+    .with('advanced', (db) =>
+      db
+        .updateTable('medallion_task_instances')
+        .set(taskChanges(core, task.state, task))
+        .where('run_id', '=', runId)
+        .where('task_id', '=', taskId)
+        .where('state', '=', 'running')
+        .where((eb) => eb.exists(eb.selectFrom('ended').select('attempt')))
+        .returning('task_id'),
+    )
+    .selectFrom('ended')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n) > 0;
 }
 
 /** Every running attempt, oldest first. */
