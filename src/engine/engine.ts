@@ -13,8 +13,9 @@ import type { Dialect } from './dialect.js';
 export type { EngineKind };
 
 /**
- * A value of a result row as every engine returns it: BIGINTs as numbers when exact and as strings beyond 2^53,
- * decimals as numbers or strings, dates as 'YYYY-MM-DD', timestamps as text, nested values as arrays and objects.
+ * A value of a result row as every engine returns it: BIGINTs (count(*) among them) as text, exact at any size
+ * (callers convert with Number), smaller integers and doubles as numbers, decimals as numbers or text, dates as
+ * 'YYYY-MM-DD', timestamps as text, nested values as arrays and objects.
  */
 export type SqlValue = string | number | boolean | null | SqlValue[] | { [key: string]: SqlValue };
 export type SqlRow = Record<string, SqlValue>;

@@ -182,13 +182,7 @@ async function plain(
 ): Promise<TableOutput> {
   const { engine } = context;
   await engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
-  const split = await splitByQuarantineChecks(
-    engine,
-    base,
-    `${base}_exp`,
-    definition.expectations ?? [],
-    engineSqlContext(context),
-  );
+  const split = await splitTable(context, definition, base, base);
   if (!split)
     return { relation: base, quarantine: undefined, accounting: undefined, expectationCounts: new Map() };
   const quarantine = `${base}_quarantine`;
@@ -198,6 +192,18 @@ async function plain(
     FROM ${split.failed}`,
   );
   return { relation: split.kept, quarantine, accounting: undefined, expectationCounts: split.counts };
+}
+
+/** The rows of `relation` the table's quarantine expectations take, and the others. */
+function splitTable(context: RunContext, definition: TableDefinition, relation: string, base: string) {
+  const expectations = definition.expectations ?? [];
+  return splitByQuarantineChecks(
+    context.engine,
+    relation,
+    `${base}_exp`,
+    expectations,
+    engineSqlContext(context),
+  );
 }
 
 /** The quarantine table's columns for rows of a relation carrying their reason in `__expectation`. */
@@ -322,13 +328,7 @@ async function takeFailingRecords(
   recordId: string,
 ): Promise<{ published: string; quarantine: string; counts: Map<string, number> } | undefined> {
   const { engine } = context;
-  const split = await splitByQuarantineChecks(
-    engine,
-    shaped,
-    `${base}_exp`,
-    definition.expectations ?? [],
-    engineSqlContext(context),
-  );
+  const split = await splitTable(context, definition, shaped, base);
   if (!split) return undefined;
   const published = `${base}_published`;
   await engine.run(

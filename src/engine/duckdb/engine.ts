@@ -87,7 +87,7 @@ export class DuckDbEngine implements Engine {
     await this.traced(sql, () => this.connection.run(sql));
   }
 
-  /** Small results only: every row becomes a JS object (BIGINT as number when it fits, else string). */
+  /** Small results only: every row becomes a JS object (see SqlValue: BIGINT as text). */
   async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
     const reader = await this.traced(sql, () => this.connection.runAndReadAll(sql));
     return reader.getRowObjectsJson() as unknown as T[];
