@@ -30,7 +30,7 @@ export interface SqlContext {
   readonly logicalDate: string;
   /** The run's id as a SQL string literal. */
   readonly runId: string;
-  /** Start and end of the run's data interval as SQL TIMESTAMPTZ literals (for incremental work). */
+  /** Start and end of the run's data interval as timestamp literals (for incremental work): DuckDB TIMESTAMPTZ, Spark TIMESTAMP. */
   readonly dataIntervalStart: string;
   readonly dataIntervalEnd: string;
   /** A declared run parameter as a SQL literal (NULL when it has no value). */
@@ -67,7 +67,10 @@ export interface SourceDefinition {
   description?: string;
 }
 
-/** Rules that turn input records into a refined table, with every record accounted for. */
+/**
+ * Rules that turn input records into a refined table, with every record accounted for. Their SQL (dedupe key and
+ * order, quarantine conditions, shape) runs on the table's engine, like the table's `sql`.
+ */
 export interface Refinement {
   /** The upstream table every row of which must be accounted for. */
   input: { layer: Layer; table: string };
