@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 
 export interface LakeReaderOptions {

@@ -7,8 +7,9 @@
  */
 import { stat, rm } from 'node:fs/promises';
 import { ConfigError, NotFoundError } from '../core/errors.js';
-import { quoteIdent } from '../engine/delta-types.js';
-import { sqlString, type DuckDbEngine, type SqlRow, type SqlValue } from '../engine/duckdb-engine.js';
+import { quoteIdent, sqlString } from '../engine/dialects/duckdb.js';
+import type { DuckDbEngine } from '../engine/duckdb/engine.js';
+import type { SqlRow, SqlValue } from '../engine/engine.js';
 import { commitFacts, versionChanges, type CommitFacts, type VersionChange } from '../table/delta-history.js';
 import { parseStats, type DeltaStructField, type DeltaType } from '../table/delta-protocol.js';
 import { DeltaTable, snapshotRows, type TableSnapshot } from '../table/delta-table.js';

@@ -8,16 +8,16 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { buildTaskGraph } from '../core/graph.js';
-import type {
-  CsvFormat,
-  JsonFormat,
-  PipelineDefinition,
-  SourceDefinition,
-  SqlContext,
-  TableDefinition,
+import {
+  macrosFor,
+  type CsvFormat,
+  type JsonFormat,
+  type PipelineDefinition,
+  type SourceDefinition,
+  type SqlContext,
+  type TableDefinition,
 } from '../core/pipeline.js';
-import { quoteIdent } from '../engine/delta-types.js';
-import { sqlString } from '../engine/duckdb-engine.js';
+import { quoteIdent, sqlString } from '../engine/dialects/duckdb.js';
 import { matchesPattern } from '../runner/ingest.js';
 import { splitJsonRecords } from '../sources/json-records.js';
 import { headlineFromRow, type Headline } from './headline.js';
@@ -73,9 +73,10 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
   try {
     const run = (sql: string) => connection.run(sql).then(() => undefined);
     await run("SET TimeZone = 'UTC'");
-    for (const macro of options.pipeline.macros ?? []) await run(macro);
+    for (const macro of macrosFor(options.pipeline, 'duckdb')) await run(macro);
 
     const context: SqlContext = {
+      engine: 'duckdb',
       ref: (layer, table) => quoteIdent(name(layer, table)),
       logicalDate: `DATE ${sqlString(options.logicalDate)}`,
       runId: sqlString('floor'),

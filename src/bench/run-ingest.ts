@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { openLake, openSource, storeSettings } from '../project/locations.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { ingest } from '../runner/ingest.js';
 import { standaloneContext } from '../runner/run-context.js';
 import { LakeLayout } from '../table/lake-layout.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
 import { buildTaskGraph } from './graph.js';
-import { definePipeline, type PipelineDefinition } from './pipeline.js';
+import { definePipeline, macrosFor, type PipelineDefinition } from './pipeline.js';
 
 const source = {
   name: 'orders',
@@ -70,6 +70,18 @@ describe('definePipeline', () => {
         ]),
       ),
     ).toThrow(/gold.t is declared twice/);
+  });
+
+  it('takes macros as a list for DuckDB or per engine, and refuses an engine it does not know', () => {
+    const plain = definePipeline({ ...pipeline([]), macros: ['CREATE MACRO one() AS 1'] });
+    expect(macrosFor(plain, 'duckdb')).toEqual(['CREATE MACRO one() AS 1']);
+    expect(macrosFor(plain, 'spark')).toEqual([]);
+    const spark = ['CREATE TEMPORARY FUNCTION one() RETURNS INT RETURN 1'];
+    const both = definePipeline({ ...pipeline([]), macros: { spark } });
+    expect(macrosFor(both, 'spark')).toEqual(spark);
+    expect(macrosFor(both, 'duckdb')).toEqual([]);
+    const unknown = { ...pipeline([]), macros: { postgres: ['SELECT 1'] } } as unknown as PipelineDefinition;
+    expect(() => definePipeline(unknown)).toThrow(/macros/);
   });
 
   it('checks the schedule: a bad cron expression, or neither cron nor every, names the field', () => {

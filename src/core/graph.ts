@@ -26,6 +26,7 @@ export function tableKey(id: TableId): string {
 export function tablesReferencedBy(sql: (context: SqlContext) => string): TableId[] {
   const refs: TableId[] = [];
   sql({
+    engine: 'duckdb',
     ref(layer, name) {
       refs.push({ layer, table: name });
       return `"${layer}__${name}"`;

@@ -14,15 +14,23 @@ import { queueNameSchema } from './queues.js';
 
 export type Layer = 'bronze' | 'silver' | 'gold';
 
+/** The engines that run silver and gold tables' SQL. */
+export type EngineKind = 'duckdb' | 'spark';
+
 /** What a table's SQL can use. */
 export interface SqlContext {
+  /**
+   * The engine the SQL will run on, for a table whose SQL must differ between them (DuckDB and Spark SQL disagree
+   * on casts, list and JSON functions, regular expressions…): `engine === 'spark' ? … : …`.
+   */
+  readonly engine: EngineKind;
   /** A reference to another table's current version, e.g. `ref('bronze', 'marches_publics')`. */
   ref(layer: Layer, table: string): string;
   /** The run's logical date as a SQL DATE literal. */
   readonly logicalDate: string;
   /** The run's id as a SQL string literal. */
   readonly runId: string;
-  /** Start and end of the run's data interval as SQL TIMESTAMPTZ literals (for incremental work). */
+  /** Start and end of the run's data interval as timestamp literals (for incremental work): DuckDB TIMESTAMPTZ, Spark TIMESTAMP. */
   readonly dataIntervalStart: string;
   readonly dataIntervalEnd: string;
   /** A declared run parameter as a SQL literal (NULL when it has no value). */
@@ -59,7 +67,10 @@ export interface SourceDefinition {
   description?: string;
 }
 
-/** Rules that turn input records into a refined table, with every record accounted for. */
+/**
+ * Rules that turn input records into a refined table, with every record accounted for. Their SQL (dedupe key and
+ * order, quarantine conditions, shape) runs on the table's engine, like the table's `sql`.
+ */
 export interface Refinement {
   /** The upstream table every row of which must be accounted for. */
   input: { layer: Layer; table: string };
@@ -193,8 +204,12 @@ export interface PipelineDefinition {
   tasks?: CustomTaskDefinition[];
   /** Parameters a manual trigger may set; tables read them with `param(name)`. */
   params?: Record<string, ParamDefinition>;
-  /** SQL run before any task, e.g. `CREATE MACRO …` helpers the tables' SQL shares. */
-  macros?: string[];
+  /**
+   * SQL run at the start of each task's session, e.g. helpers the tables' SQL shares. A plain list is DuckDB's
+   * (`CREATE MACRO …`); helpers for several engines are given per engine, each run only on its own (as dbt's adapter
+   * dispatch): `{ duckdb: ['CREATE MACRO …'], spark: ['CREATE TEMPORARY FUNCTION …'] }`.
+   */
+  macros?: string[] | Partial<Record<EngineKind, string[]>>;
   /** SQL over the pipeline's tables returning one row of headline figures for the run summary. */
   headline?: (context: SqlContext) => string;
 }
@@ -306,9 +321,24 @@ const pipelineSchema = z.object({
   tables: z.array(tableSchema),
   tasks: z.array(customTaskSchema).optional(),
   params: z.record(identifier, paramSchema).optional(),
-  macros: z.array(z.string().min(1)).optional(),
+  macros: z
+    .union([
+      z.array(z.string().min(1)),
+      z
+        .object({ duckdb: z.array(z.string().min(1)), spark: z.array(z.string().min(1)) })
+        .partial()
+        .strict(),
+    ])
+    .optional(),
   headline: sqlFunction.optional(),
 });
+
+/** The pipeline's macros for one engine (a plain list is DuckDB's). */
+export function macrosFor(pipeline: Pick<PipelineDefinition, 'macros'>, engine: EngineKind): string[] {
+  const macros = pipeline.macros ?? [];
+  if (Array.isArray(macros)) return engine === 'duckdb' ? macros : [];
+  return macros[engine] ?? [];
+}
 
 /** Checks a definition at the boundary and returns it typed; every problem names its field. */
 export function definePipeline(definition: PipelineDefinition): PipelineDefinition {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describeError, MedallionError, SourceFileError } from '../core/errors.js';
 import type { CsvFormat, JsonFormat, SourceDefinition } from '../core/pipeline.js';
-import { sqlString } from '../engine/duckdb-engine.js';
+import { duckdbDialect, sqlString } from '../engine/dialects/duckdb.js';
 import { countCsvRecords } from '../sources/csv-records.js';
 import { inspectCsvHeader, normalizeHeaderName } from '../sources/csv-header.js';
 import { describeNdjsonRecord, splitJsonRecords, type NdjsonChunk } from '../sources/json-records.js';
@@ -105,7 +105,7 @@ async function prepareCsv(
   // The header was checked above; DuckDB's sniffer is kept out so the declared (or detected)
   // delimiter is the one used, and malformed rows are stored as rejects instead of failing the file.
   // row_number() OVER () streams in file order, so rows need not be materialised to be numbered.
-  await context.engine.run(`
+  await context.ingestEngine.run(`
     CREATE OR REPLACE TEMP VIEW ${view} AS
     SELECT *, ${lineage(context, entry, 'row_number() OVER ()')}
     FROM read_csv(${sqlString(file)}, header = false, skip = 1, auto_detect = false,
@@ -118,7 +118,7 @@ async function prepareCsv(
     rejects: {
       table: `${rejects}_errors`,
       quarantine: `
-        SELECT ${QUARANTINE_COLUMNS.runId(context)},
+        SELECT ${QUARANTINE_COLUMNS.runId(duckdbDialect, context.runId)},
           'malformed_csv_row' AS reason,
           ${sqlString(entry.checksum)} || ':line:' || line AS record_id,
           any_value(csv_line) AS record,
@@ -138,7 +138,7 @@ async function prepareJson(
   file: string,
   view: string,
 ): Promise<PreparedFile> {
-  const chunkDir = path.join(context.engine.scratchDir, 'ndjson', view);
+  const chunkDir = path.join(context.ingestEngine.scratchDir, 'ndjson', view);
   const cleanup = () => rm(chunkDir, { recursive: true, force: true });
   try {
     const split = await splitJsonRecords(file, chunkDir, {
@@ -153,7 +153,7 @@ async function prepareJson(
             format = 'newline_delimited', maximum_object_size = 33554432,
             columns = {n: 'BIGINT', line: 'BIGINT', byte: 'BIGINT', r: 'JSON'})`;
     const shape = sqlString(JSON.stringify(format.fields));
-    await context.engine.run(`
+    await context.ingestEngine.run(`
       CREATE OR REPLACE TEMP VIEW ${view} AS
       SELECT unnest(json_transform(r, ${shape})), r::VARCHAR AS _record, ${lineage(context, entry, 'n')}
       FROM ${from}`);

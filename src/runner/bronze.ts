@@ -1,7 +1,7 @@
 import { describeError, SourceFileError } from '../core/errors.js';
 import type { SourceDefinition } from '../core/pipeline.js';
-import { duckdbSqlType, quoteIdent } from '../engine/delta-types.js';
-import type { StagedTable } from '../engine/duckdb-engine.js';
+import { duckdbSqlType, quoteIdent } from '../engine/dialects/duckdb.js';
+import type { StagedTable } from '../engine/engine.js';
 import type { TableSnapshot } from '../table/delta-table.js';
 import { prepareFile, type PreparedFile } from './bronze-readers.js';
 import { appendToManifest, currentFiles, type ManifestEntry } from './landing-manifest.js';
@@ -115,12 +115,12 @@ async function stageFiles(
   prepared: PreparedFile[],
   failures: Failure[],
 ): Promise<StagedFile[]> {
-  const columns = await Promise.all(prepared.map((file) => context.engine.columns(file.view)));
+  const columns = await Promise.all(prepared.map((file) => context.ingestEngine.columns(file.view)));
   const target = new Map<string, string>(
     (snapshot?.schema.fields ?? []).map((field) => [field.name, duckdbSqlType(field.type)]),
   );
   for (const column of columns.flat())
-    if (!target.has(column.name)) target.set(column.name, column.type.toString());
+    if (!target.has(column.name)) target.set(column.name, column.engineType);
   const staged: StagedFile[] = [];
   for (const [index, file] of prepared.entries()) {
     const present = new Set(columns[index]?.map((column) => column.name));
@@ -129,11 +129,17 @@ async function stageFiles(
     );
     context.progress({ type: 'task-progress', task, message: `loading ${file.entry.fileName}` });
     try {
-      const stage = await context.engine.stage(`(SELECT ${projection.join(', ')} FROM ${file.view})`, []);
+      const stage = await context.ingestEngine.stage(
+        `(SELECT ${projection.join(', ')} FROM ${file.view})`,
+        [],
+      );
       const quarantined = file.rejects
         ? Number(
-            (await context.engine.one(`SELECT count(DISTINCT line)::BIGINT AS n FROM ${file.rejects.table}`))
-              .n,
+            (
+              await context.ingestEngine.one(
+                `SELECT count(DISTINCT line)::BIGINT AS n FROM ${file.rejects.table}`,
+              )
+            ).n,
           )
         : 0;
       if (stage.rows + quarantined !== file.records) {
@@ -166,7 +172,7 @@ async function quarantineRejects(
   const files = staged.filter((file) => file.quarantined > 0 && file.prepared.rejects);
   if (files.length === 0) return;
   await writeTable(
-    context.engine,
+    context.ingestEngine,
     `(${files.map((file) => file.prepared.rejects?.quarantine).join(' UNION ALL ')})`,
     context.lake.quarantine({ layer: 'bronze', table: source.bronzeTable }),
     {

@@ -8,8 +8,8 @@ import {
 } from '../core/expectations.js';
 import type { SqlContext } from '../core/pipeline.js';
 import { parseDuration } from '../core/schedule.js';
-import { quoteIdent } from '../engine/delta-types.js';
-import { sqlString, type DuckDbEngine, type SqlValue } from '../engine/duckdb-engine.js';
+import type { Dialect } from '../engine/dialect.js';
+import type { Engine, SqlValue } from '../engine/engine.js';
 
 /** Rows shown per failing check: enough to see the problem, small enough for a log line. */
 const SAMPLES = 5;
@@ -40,12 +40,11 @@ export function describeResult(result: ExpectationResult): string {
   return `expectation ${result.name} (${result.type}, ${result.action}) failed: ${what}${sample}`;
 }
 
-function literal(value: string | number | boolean): string {
-  return typeof value === 'string' ? sqlString(value) : String(value);
-}
-
 /** SQL true for a row that meets the check (NULLs pass every check but not_null). */
-export function passExpression(expectation: RowExpectation, context: SqlContext): string {
+export function passExpression(expectation: RowExpectation, context: SqlContext, dialect: Dialect): string {
+  const quoteIdent = (name: string) => dialect.quoteIdent(name);
+  const literal = (value: string | number | boolean) =>
+    typeof value === 'string' ? dialect.string(value) : String(value);
   switch (expectation.type) {
     case 'not_null':
       return `(${quoteIdent(expectation.column)} IS NOT NULL)`;
@@ -65,7 +64,7 @@ export function passExpression(expectation: RowExpectation, context: SqlContext)
       return `(${column} IS NULL OR (${bounds.join(' AND ')}))`;
     }
     case 'regex':
-      return `(${quoteIdent(expectation.column)} IS NULL OR regexp_full_match(${quoteIdent(expectation.column)}::VARCHAR, ${sqlString(expectation.pattern)}))`;
+      return `(${quoteIdent(expectation.column)} IS NULL OR ${dialect.regexFullMatch(quoteIdent(expectation.column), expectation.pattern)})`;
     case 'references':
       return `(${quoteIdent(expectation.column)} IS NULL OR ${quoteIdent(expectation.column)} IN (SELECT ${quoteIdent(expectation.refColumn)} FROM ${context.ref(expectation.table.layer, expectation.table.table)}))`;
     case 'sql':
@@ -79,7 +78,7 @@ export function passExpression(expectation: RowExpectation, context: SqlContext)
  * relation names and how many rows each check took.
  */
 export async function splitByQuarantineChecks(
-  engine: DuckDbEngine,
+  engine: Engine,
   relation: string,
   name: string,
   expectations: readonly Expectation[],
@@ -90,20 +89,20 @@ export async function splitByQuarantineChecks(
       isRowExpectation(expectation) && expectation.action === 'quarantine',
   );
   if (checks.length === 0) return undefined;
-  const reason = `CASE ${checks.map((check) => `WHEN NOT ${passExpression(check, context)} THEN ${sqlString(check.name)}`).join(' ')} END`;
+  const { dialect } = engine;
+  const reason = `CASE ${checks.map((check) => `WHEN NOT ${passExpression(check, context, dialect)} THEN ${dialect.string(check.name)}`).join(' ')} END`;
   const checked = `${name}_checked`;
   // Window checks (unique) need the whole relation: evaluate once into a temp table.
+  await engine.materialize(checked, `SELECT *, ${reason} AS __expectation FROM ${relation}`);
+  const columns = await columnList(engine, relation);
   await engine.run(
-    `CREATE OR REPLACE TEMP TABLE ${checked} AS SELECT *, ${reason} AS __expectation FROM ${relation}`,
-  );
-  await engine.run(
-    `CREATE OR REPLACE TEMP VIEW ${name}_kept AS SELECT * EXCLUDE (__expectation) FROM ${checked} WHERE __expectation IS NULL`,
+    `CREATE OR REPLACE TEMP VIEW ${name}_kept AS SELECT ${columns} FROM ${checked} WHERE __expectation IS NULL`,
   );
   await engine.run(
     `CREATE OR REPLACE TEMP VIEW ${name}_failed AS SELECT * FROM ${checked} WHERE __expectation IS NOT NULL`,
   );
   const rows = await engine.all<{ name: string; n: number }>(
-    `SELECT __expectation AS name, count(*)::BIGINT AS n FROM ${name}_failed GROUP BY 1`,
+    `SELECT __expectation AS name, count(*) AS n FROM ${name}_failed GROUP BY __expectation`,
   );
   return {
     kept: `${name}_kept`,
@@ -118,7 +117,7 @@ export async function splitByQuarantineChecks(
  * check broke.
  */
 export async function auditVersion(
-  engine: DuckDbEngine,
+  engine: Engine,
   relation: string,
   expectations: readonly Expectation[],
   context: SqlContext,
@@ -131,15 +130,15 @@ export async function auditVersion(
       isRowExpectation(expectation) && expectation.action !== 'quarantine',
   );
   if (rowChecks.length > 0) {
-    const flags = rowChecks.map((check, index) => `${passExpression(check, context)} AS __pass_${index}`);
+    const flags = rowChecks.map(
+      (check, index) => `${passExpression(check, context, engine.dialect)} AS __pass_${index}`,
+    );
     const audited = '__audit';
-    await engine.run(
-      `CREATE OR REPLACE TEMP TABLE ${audited} AS SELECT *, ${flags.join(', ')} FROM ${relation}`,
-    );
+    await engine.materialize(audited, `SELECT *, ${flags.join(', ')} FROM ${relation}`);
     const counts = await engine.one(
-      `SELECT ${rowChecks.map((_, index) => `count(*) FILTER (WHERE NOT __pass_${index})::BIGINT AS f${index}`).join(', ')} FROM ${audited}`,
+      `SELECT ${rowChecks.map((_, index) => `count(*) FILTER (WHERE NOT __pass_${index}) AS f${index}`).join(', ')} FROM ${audited}`,
     );
-    const passColumns = rowChecks.map((_, index) => `__pass_${index}`).join(', ');
+    const columns = (await engine.columns(relation)).map((column) => column.name);
     for (const [index, check] of rowChecks.entries()) {
       const failing = Number(counts[`f${index}`]);
       results.push({
@@ -149,14 +148,11 @@ export async function auditVersion(
         passed: failing === 0,
         failingRows: failing,
         samples: failing
-          ? await samples(
-              engine,
-              `SELECT * EXCLUDE (${passColumns}) FROM ${audited} WHERE NOT __pass_${index}`,
-            )
+          ? await samples(engine, columns, `SELECT * FROM ${audited} WHERE NOT __pass_${index}`)
           : [],
       });
     }
-    await engine.run(`DROP TABLE IF EXISTS ${audited}`);
+    await engine.dropTemporaries([audited]);
   }
   for (const check of expectations) {
     if (isRowExpectation(check) && check.action === 'quarantine') {
@@ -177,7 +173,7 @@ export async function auditVersion(
 }
 
 async function tableCheck(
-  engine: DuckDbEngine,
+  engine: Engine,
   relation: string,
   check: TableExpectation,
   now: Date,
@@ -190,7 +186,7 @@ async function tableCheck(
     return { ...result, passed, observed: rows };
   }
   const row = await engine.one<{ newest: string | null }>(
-    `SELECT strftime(max(${quoteIdent(check.column)})::TIMESTAMPTZ, '%Y-%m-%dT%H:%M:%SZ') AS newest FROM ${relation}`,
+    `SELECT ${engine.dialect.isoTimestamp(`max(${engine.dialect.quoteIdent(check.column)})`)} AS newest FROM ${relation}`,
   );
   if (row.newest === null) return { ...result, passed: false, observed: null };
   const ageMs = now.getTime() - new Date(row.newest).getTime();
@@ -202,9 +198,19 @@ async function tableCheck(
   };
 }
 
-async function samples(engine: DuckDbEngine, sql: string): Promise<Record<string, unknown>[]> {
+/** A few rows of `sql`, as JSON objects of the named columns. */
+async function samples(
+  engine: Engine,
+  columns: readonly string[],
+  sql: string,
+): Promise<Record<string, unknown>[]> {
   const rows = await engine.all<{ row: SqlValue }>(
-    `SELECT to_json(t)::VARCHAR AS row FROM (${sql} LIMIT ${SAMPLES}) AS t`,
+    `SELECT ${engine.dialect.jsonObject(columns)} AS row FROM (${sql} LIMIT ${SAMPLES}) AS t`,
   );
   return rows.map((row) => JSON.parse(String(row.row)) as Record<string, unknown>);
+}
+
+/** The relation's columns, quoted and listed: what `SELECT * EXCLUDE (…)` would give, in every dialect. */
+export async function columnList(engine: Engine, relation: string): Promise<string> {
+  return (await engine.columns(relation)).map((column) => engine.dialect.quoteIdent(column.name)).join(', ');
 }

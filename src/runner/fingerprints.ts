@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { referencedTables, tableKey, type Task, type TableId } from '../core/graph.js';
-import type { PipelineDefinition, TableDefinition } from '../core/pipeline.js';
+import { macrosFor, type PipelineDefinition, type TableDefinition } from '../core/pipeline.js';
+import type { Dialect } from '../engine/dialect.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import { sqlContext } from './table-task.js';
@@ -10,9 +11,14 @@ import type { RunInfo } from './run-context.js';
  * What a task's inputs look like, as one hash: the code or SQL that defines it, the versions of the tables it
  * reads and of the table it writes (a version written by anyone else makes it run again). Equal to the
  * fingerprint of its last success → the task is skipped. Ingest always runs (it must look for new files);
- * quality_check always runs (it reads statistics only).
+ * quality_check always runs (it reads statistics only). `dialect` is that of the engine running refined tables: their
+ * SQL and macros differ per engine.
  */
-export async function taskFingerprint(context: RunInfo, task: Task): Promise<string | undefined> {
+export async function taskFingerprint(
+  context: RunInfo,
+  task: Task,
+  dialect: Dialect,
+): Promise<string | undefined> {
   switch (task.kind) {
     case 'bronze': {
       const source = context.pipeline.sources.find(
@@ -41,8 +47,8 @@ export async function taskFingerprint(context: RunInfo, task: Task): Promise<str
       return digest([
         'table',
         context.lake.location,
-        definitionText(context, definition),
-        ...(context.pipeline.macros ?? []),
+        definitionText(context, definition, dialect),
+        ...macrosFor(context.pipeline, dialect.kind),
         ...inputs.sort(),
         await outputVersions(context.lake, task.output, definition),
       ]);
@@ -59,9 +65,9 @@ function tableDefinition(pipeline: PipelineDefinition, task: Task): TableDefinit
 }
 
 /** The SQL as this run would execute it (logical date and parameters included), and the refinement rules. */
-function definitionText(context: RunInfo, definition: TableDefinition): string {
+function definitionText(context: RunInfo, definition: TableDefinition, dialect: Dialect): string {
   return JSON.stringify({
-    sql: definition.sql(sqlContext(context)),
+    sql: definition.sql(sqlContext(context, dialect)),
     refine: definition.refine && {
       ...definition.refine,
       shape: definition.refine.shape?.('__records'),

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openLake, openSource, storeSettings } from '../project/locations.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { sha256OfStream, writeRandomFile } from '../storage/object-store.conformance.js';
 import type { ObjectStore } from '../storage/object-store.js';

@@ -1,4 +1,4 @@
-import { sqlString } from '../engine/duckdb-engine.js';
+import { sqlString } from '../engine/dialects/duckdb.js';
 import type { RunContext } from './run-context.js';
 import { writeTable } from './table-writer.js';
 
@@ -55,8 +55,8 @@ export async function readManifest(
   const table = context.lake.manifest();
   const snapshot = await table.snapshot();
   if (!snapshot) return { version: -1, files: [] };
-  await context.engine.registerSnapshot('__manifest', snapshot, table.store, table.root);
-  const rows = await context.engine.all(`
+  await context.ingestEngine.registerSnapshot('__manifest', snapshot, table.store, table.root);
+  const rows = await context.ingestEngine.all(`
     SELECT ${COLUMNS.map(([, column, type]) => (type === 'TIMESTAMPTZ' ? `strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${column}` : column)).join(', ')}
     FROM __manifest
     QUALIFY row_number() OVER (PARTITION BY source, sha256 ORDER BY event_at DESC, status <> 'landed' DESC) = 1
@@ -86,7 +86,7 @@ export async function appendToManifest(
     (entry) => `(${COLUMNS.map(([field, , type]) => literal(entry[field], type)).join(', ')})`,
   );
   const relation = `(SELECT * FROM (VALUES ${rows.join(',\n')}) AS t(${COLUMNS.map(([, column]) => column).join(', ')}))`;
-  await writeTable(context.engine, relation, context.lake.manifest(), {
+  await writeTable(context.ingestEngine, relation, context.lake.manifest(), {
     mode: 'append',
     runId: context.runId,
     task: 'manifest',

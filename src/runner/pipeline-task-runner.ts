@@ -1,10 +1,12 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import { ConfigError, describeError } from '../core/errors.js';
-import type { ParamValue, PipelineDefinition } from '../core/pipeline.js';
+import { macrosFor, type ParamValue, type PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
 import { planTasks } from '../core/task-plan.js';
-import { DuckDbEngine, type StatementTracer } from '../engine/duckdb-engine.js';
+import { duckdbDialect } from '../engine/dialects/duckdb.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
+import type { StatementTracer } from '../engine/engine.js';
 import type {
   AttemptRecord,
   RunLocations,
@@ -70,7 +72,7 @@ export class PipelineTaskRunner implements TaskRunner {
   }
 
   async fingerprint(job: TaskJob): Promise<string | undefined> {
-    return taskFingerprint(await this.runInfo(job), job.task);
+    return taskFingerprint(await this.runInfo(job), job.task, duckdbDialect);
   }
 
   async describeSkipped(job: TaskJob): Promise<TaskReport> {
@@ -87,7 +89,7 @@ export class PipelineTaskRunner implements TaskRunner {
     const interrupt = (): void => engine.interrupt();
     attempt.signal.addEventListener('abort', interrupt, { once: true });
     try {
-      for (const macro of job.pipeline.macros ?? []) await engine.run(macro);
+      for (const macro of macrosFor(job.pipeline, engine.kind)) await engine.run(macro);
       return await executeTask(this.context(info, engine, attempt), job.task);
     } finally {
       attempt.signal.removeEventListener('abort', interrupt);
@@ -223,7 +225,9 @@ export class PipelineTaskRunner implements TaskRunner {
     const progress = this.options.progress;
     return {
       ...info,
+      // Until a Spark engine is configured, DuckDB runs refined tables as well as ingestion.
       engine,
+      ingestEngine: engine,
       log: attempt.log,
       progress: (event) => {
         if (event.type === 'task-progress') attempt.log(event.message);

@@ -6,7 +6,7 @@ import { ingest } from './ingest.js';
 import { checkQuality, type TableProfile } from './quality-check.js';
 import type { RunContext } from './run-context.js';
 import type { RunSummary, TableSummary } from './run-summary.js';
-import { buildTable, registerInputs, sqlContext } from './table-task.js';
+import { buildTable, engineSqlContext, registerInputs } from './table-task.js';
 
 /** What a data task reports, merged into the run summary when the run ends. */
 export interface TaskData {
@@ -155,7 +155,7 @@ async function headline(context: RunContext): Promise<RunSummary['headline']> {
   const sql = context.pipeline.headline;
   if (!sql) return null;
   await registerInputs(context, tablesReferencedBy(sql));
-  const row = await context.engine.one(sql(sqlContext(context)));
+  const row = await context.engine.one(sql(engineSqlContext(context)));
   return Object.fromEntries(
     Object.entries(row).map(([key, value]) => [
       key,

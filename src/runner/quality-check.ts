@@ -1,5 +1,4 @@
 import { tableKey, type TableId } from '../core/graph.js';
-import { quoteIdent } from '../engine/delta-types.js';
 import { parseStats } from '../table/delta-protocol.js';
 import type { TableSnapshot } from '../table/delta-table.js';
 import { describeDrift, hasDrift, schemaDrift, type SchemaDrift } from '../table/schema-drift.js';
@@ -43,18 +42,19 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
     const table = context.lake.table(id);
     const snapshot = await table.snapshot();
     if (!snapshot) continue;
-    const view = viewName(id);
+    const { dialect } = context.engine;
+    const view = viewName(id, dialect);
     const fields = snapshot.schema.fields;
     const fromStats = fields.map((field) => statsProfile(snapshot, field.name, field.type === 'date'));
     // Only what the files' Delta stats cannot answer is computed by scanning the table.
     const scanned = fields.flatMap((field, index) => {
       const known = fromStats[index];
-      const column = quoteIdent(field.name);
+      const column = dialect.quoteIdent(field.name);
       const isDate = field.type === 'date' || field.type === 'timestamp';
       return [
         ...(known?.nulls === undefined ? [`count(*) - count(${column}) AS nulls${index}`] : []),
         ...(isDate && !known?.range
-          ? [`min(${column})::VARCHAR AS min${index}`, `max(${column})::VARCHAR AS max${index}`]
+          ? [`CAST(min(${column}) AS STRING) AS min${index}`, `CAST(max(${column}) AS STRING) AS max${index}`]
           : []),
       ];
     });
@@ -65,7 +65,7 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
       await registerInputs(context, [id]);
     const scan =
       scanned.length > 0 || rowsFromStats === undefined
-        ? await context.engine.one(`SELECT ${['count(*)::BIGINT AS n', ...scanned].join(', ')} FROM ${view}`)
+        ? await context.engine.one(`SELECT ${['count(*) AS n', ...scanned].join(', ')} FROM ${view}`)
         : {};
     const rows = rowsFromStats ?? Number(scan.n);
     const nulls = (index: number) => fromStats[index]?.nulls ?? Number(scan[`nulls${index}`]);
@@ -86,7 +86,8 @@ export async function checkQuality(context: RunContext): Promise<TableProfile[]>
       ? Number(
           (
             await context.engine.one(
-              `SELECT coalesce(sum(n), 0)::BIGINT AS d FROM (SELECT count(*) AS n FROM ${view} GROUP BY ${key.map(quoteIdent).join(', ')} HAVING count(*) > 1)`,
+              `SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS d FROM (SELECT count(*) AS n FROM ${view} ` +
+                `GROUP BY ${key.map((name) => dialect.quoteIdent(name)).join(', ')} HAVING count(*) > 1) AS groups`,
             )
           ).d,
         )

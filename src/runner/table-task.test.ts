@@ -17,7 +17,7 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-async function runWith(silver: TableDefinition) {
+async function runWith(silver: TableDefinition, extra: Partial<PipelineDefinition> = {}) {
   const store = await openMetadataStore(':memory:');
   stores.push(store);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-refine-'));
@@ -34,6 +34,7 @@ async function runWith(silver: TableDefinition) {
       },
     ],
     tables: [silver],
+    ...extra,
   };
   const lake = localLake(path.join(dir, 'lake'));
   const summary = await runPipeline({
@@ -100,6 +101,22 @@ describe('refined tables', () => {
     });
     expect(summary.status).toBe('failed');
     expect(summary.error).toMatch(/silver.items: 4 rows in ≠ 2 out \+ 0 deduplicated \+ 0 quarantined/);
+  });
+
+  it('runs the macros given for its engine and tells the table SQL which engine runs it', async () => {
+    const { summary, logOf } = await runWith(
+      {
+        name: 'items',
+        layer: 'silver',
+        sql: ({ ref, engine }) =>
+          `SELECT id, twice(${engine === 'duckdb' ? 21 : 0}) AS n FROM ${ref('bronze', 'items')}`,
+      },
+      {
+        macros: { duckdb: ['CREATE OR REPLACE TEMP MACRO twice(x) AS x * 2'], spark: ['not run on DuckDB'] },
+      },
+    );
+    expect(summary.error).toBeUndefined();
+    expect(await logOf('silver.items')).toMatch(/twice\(21\)/);
   });
 
   it('fails the run when the records SQL filters input rows', async () => {

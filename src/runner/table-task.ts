@@ -1,13 +1,13 @@
 import { AccountingError, CommitConflictError, ConfigError, MedallionError } from '../core/errors.js';
 import { referencedTables, tableKey, type TableId } from '../core/graph.js';
 import type { Refinement, SqlContext, TableDefinition } from '../core/pipeline.js';
-import { quoteIdent } from '../engine/delta-types.js';
-import { sqlLiteral, sqlString } from '../engine/duckdb-engine.js';
+import type { Dialect } from '../engine/dialect.js';
+import type { Engine } from '../engine/engine.js';
 import { QUARANTINE_COLUMNS } from './quarantine.js';
-import type { RunContext } from './run-context.js';
+import type { RunContext, RunInfo } from './run-context.js';
 import { writeTable } from './table-writer.js';
 import { snapshotRows } from '../table/delta-table.js';
-import { auditVersion, ExpectationError, splitByQuarantineChecks } from './expectations.js';
+import { auditVersion, columnList, ExpectationError, splitByQuarantineChecks } from './expectations.js';
 import type { ExpectationResult } from '../core/expectations.js';
 
 /** Row accounting of a refined table: rowsIn = rowsOut + deduplicated + quarantined. */
@@ -36,21 +36,29 @@ interface TableOutput {
   expectationCounts: Map<string, number>;
 }
 
-export function viewName(id: TableId): string {
-  return quoteIdent(`${id.layer}__${id.table}`);
+export function viewName(id: TableId, dialect: Dialect): string {
+  return dialect.quoteIdent(`${id.layer}__${id.table}`);
 }
 
+/** What a table's SQL function is given, its literals written for the engine that will run it. */
 export function sqlContext(
-  context: Pick<RunContext, 'logicalDate' | 'runId' | 'dataInterval' | 'params'>,
+  context: Pick<RunInfo, 'logicalDate' | 'runId' | 'dataInterval' | 'params'>,
+  dialect: Dialect,
 ): SqlContext {
   return {
-    ref: (layer, table) => viewName({ layer, table }),
-    logicalDate: `DATE ${sqlString(context.logicalDate)}`,
-    runId: sqlString(context.runId),
-    dataIntervalStart: `TIMESTAMPTZ ${sqlString(context.dataInterval.start)}`,
-    dataIntervalEnd: `TIMESTAMPTZ ${sqlString(context.dataInterval.end)}`,
-    param: (name) => sqlLiteral(context.params[name]),
+    engine: dialect.kind,
+    ref: (layer, table) => viewName({ layer, table }, dialect),
+    logicalDate: `DATE ${dialect.string(context.logicalDate)}`,
+    runId: dialect.string(context.runId),
+    dataIntervalStart: dialect.timestampLiteral(context.dataInterval.start),
+    dataIntervalEnd: dialect.timestampLiteral(context.dataInterval.end),
+    param: (name) => dialect.literal(context.params[name]),
   };
+}
+
+/** The SQL context of the run's refined-table engine. */
+export function engineSqlContext(context: RunContext): SqlContext {
+  return sqlContext(context, context.engine.dialect);
 }
 
 /** Makes the current version of each table the SQL references queryable under its view name. */
@@ -69,7 +77,7 @@ export async function registerInputs(context: RunContext, ids: readonly TableId[
     }
     await context.engine.registerSnapshot(`${id.layer}__${id.table}`, snapshot, table.store, table.root);
     context.log(
-      `reads ${tableKey(id)} version ${snapshot.version} (${snapshotRows(snapshot)} rows) as ${viewName(id)}`,
+      `reads ${tableKey(id)} version ${snapshot.version} (${snapshotRows(snapshot)} rows) as ${viewName(id, context.engine.dialect)}`,
     );
   }
 }
@@ -108,7 +116,7 @@ async function buildOnce(
   const id: TableId = { layer: definition.layer, table: definition.name };
   await registerInputs(context, referencedTables(definition));
   const base = `__t_${definition.layer}_${definition.name}`;
-  const sql = definition.sql(sqlContext(context));
+  const sql = definition.sql(engineSqlContext(context));
   const output = definition.refine
     ? await refine(context, definition, definition.refine, sql, base)
     : await plain(context, definition, sql, base);
@@ -119,7 +127,7 @@ async function buildOnce(
       context.engine,
       staged,
       expectations,
-      sqlContext(context),
+      engineSqlContext(context),
       output.expectationCounts,
       new Date(),
     );
@@ -172,34 +180,42 @@ async function plain(
   sql: string,
   base: string,
 ): Promise<TableOutput> {
-  await context.engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
-  const split = await splitByQuarantineChecks(
-    context.engine,
-    base,
-    `${base}_exp`,
-    definition.expectations ?? [],
-    sqlContext(context),
-  );
+  const { engine } = context;
+  await engine.run(`CREATE OR REPLACE TEMP VIEW ${base} AS ${sql}`);
+  const split = await splitTable(context, definition, base, base);
   if (!split)
     return { relation: base, quarantine: undefined, accounting: undefined, expectationCounts: new Map() };
   const quarantine = `${base}_quarantine`;
-  await context.engine.run(`
-    CREATE OR REPLACE TEMP TABLE ${quarantine} AS
-    SELECT ${quarantineColumns(context, await rowAsJson(context.engine, split.failed), 'NULL::VARCHAR')}
-    FROM ${split.failed}`);
+  await engine.materialize(
+    quarantine,
+    `SELECT ${quarantineColumns(context, await rowAsJson(engine, split.failed), 'CAST(NULL AS STRING)')}
+    FROM ${split.failed}`,
+  );
   return { relation: split.kept, quarantine, accounting: undefined, expectationCounts: split.counts };
+}
+
+/** The rows of `relation` the table's quarantine expectations take, and the others. */
+function splitTable(context: RunContext, definition: TableDefinition, relation: string, base: string) {
+  const expectations = definition.expectations ?? [];
+  return splitByQuarantineChecks(
+    context.engine,
+    relation,
+    `${base}_exp`,
+    expectations,
+    engineSqlContext(context),
+  );
 }
 
 /** The quarantine table's columns for rows of a relation carrying their reason in `__expectation`. */
 function quarantineColumns(context: RunContext, record: string, recordId: string): string {
-  return `${QUARANTINE_COLUMNS.runId(context)}, __expectation AS reason, ${recordId} AS record_id,
-    ${record} AS record, 'expectation' AS detail, ${QUARANTINE_COLUMNS.now()}`;
+  return `${QUARANTINE_COLUMNS.runId(context.engine.dialect, context.runId)}, __expectation AS reason,
+    ${recordId} AS record_id, ${record} AS record, 'expectation' AS detail, ${QUARANTINE_COLUMNS.now()}`;
 }
 
 /** The row (without the expectation column) as JSON text. */
-async function rowAsJson(engine: RunContext['engine'], relation: string): Promise<string> {
+async function rowAsJson(engine: Engine, relation: string): Promise<string> {
   const columns = (await engine.columns(relation)).filter((column) => column.name !== '__expectation');
-  return `to_json({${columns.map((column) => `${sqlString(column.name)}: ${quoteIdent(column.name)}`).join(', ')}})::VARCHAR`;
+  return engine.dialect.jsonObject(columns.map((column) => column.name));
 }
 
 async function refine(
@@ -210,10 +226,11 @@ async function refine(
   base: string,
 ): Promise<TableOutput> {
   const { engine } = context;
-  const recordId = quoteIdent(rules.recordId);
+  const { dialect } = engine;
+  const recordId = dialect.quoteIdent(rules.recordId);
   const records = `${base}_records`;
   await engine.run(`CREATE OR REPLACE TEMP VIEW ${records} AS ${sql}`);
-  const rowsIn = await engine.count(viewName(rules.input));
+  const rowsIn = await engine.count(viewName(rules.input, dialect));
   const recordCount = await engine.count(records);
   if (recordCount !== rowsIn) {
     throw new AccountingError(
@@ -225,28 +242,34 @@ async function refine(
     );
   }
   const groupKey = rules.dedupe
-    ? `CASE WHEN (${rules.dedupe.key}) IS NULL THEN 'record:' || ${recordId} ELSE 'key:' || (${rules.dedupe.key})::VARCHAR END`
+    ? `CASE WHEN (${rules.dedupe.key}) IS NULL THEN 'record:' || CAST(${recordId} AS STRING) ` +
+      `ELSE 'key:' || CAST((${rules.dedupe.key}) AS STRING) END`
     : recordId;
   const order = rules.dedupe?.orderBy ?? recordId;
   const reasons = rules.quarantine ?? [];
   const reason = reasons.length
-    ? `CASE ${reasons.map((rule) => `WHEN (${rule.when}) THEN ${sqlString(rule.reason)}`).join(' ')} END`
-    : 'NULL::VARCHAR';
+    ? `CASE ${reasons.map((rule) => `WHEN (${rule.when}) THEN ${dialect.string(rule.reason)}`).join(' ')} END`
+    : 'CAST(NULL AS STRING)';
   const ranked = `${base}_ranked`;
-  await engine.run(`
-    CREATE OR REPLACE TEMP TABLE ${ranked} AS
-    SELECT *, row_number() OVER (PARTITION BY ${groupKey} ORDER BY ${order}) AS __rank,
-      CASE WHEN __rank = 1 THEN ${reason} END AS __reason
-    FROM ${records}`);
-  const quarantine = `${base}_quarantine`;
-  await engine.run(`
-    CREATE OR REPLACE TEMP TABLE ${quarantine} AS
-    SELECT ${QUARANTINE_COLUMNS.runId(context)}, __reason AS reason, ${recordId}::VARCHAR AS record_id,
-      to_json(${await recordStruct(engine, records)})::VARCHAR AS record, NULL::VARCHAR AS detail, ${QUARANTINE_COLUMNS.now()}
-    FROM ${ranked} WHERE __reason IS NOT NULL`);
+  // The rank is computed in a subquery and used outside it: neither QUALIFY nor a window's alias in its own SELECT.
+  await engine.materialize(
+    ranked,
+    `SELECT *, CASE WHEN __rank = 1 THEN ${reason} END AS __reason
+    FROM (SELECT *, row_number() OVER (PARTITION BY ${groupKey} ORDER BY ${order}) AS __rank FROM ${records}) AS numbered`,
+  );
+  const recordColumns = (await engine.columns(records)).map((column) => column.name);
+  const ruled = `${base}_quarantine`;
+  await engine.materialize(
+    ruled,
+    `SELECT ${QUARANTINE_COLUMNS.runId(dialect, context.runId)}, __reason AS reason,
+      CAST(${recordId} AS STRING) AS record_id, ${dialect.jsonObject(recordColumns)} AS record,
+      CAST(NULL AS STRING) AS detail, ${QUARANTINE_COLUMNS.now()}
+    FROM ${ranked} WHERE __reason IS NOT NULL`,
+  );
   const survivors = `${base}_survivors`;
   await engine.run(
-    `CREATE OR REPLACE TEMP VIEW ${survivors} AS SELECT * EXCLUDE (__rank, __reason) FROM ${ranked} WHERE __rank = 1 AND __reason IS NULL`,
+    `CREATE OR REPLACE TEMP VIEW ${survivors} AS SELECT ${recordColumns.map((name) => dialect.quoteIdent(name)).join(', ')}
+    FROM ${ranked} WHERE __rank = 1 AND __reason IS NULL`,
   );
   const shaped = `${base}_shaped`;
   await engine.run(
@@ -262,36 +285,19 @@ async function refine(
       },
     );
   }
-  // Records with a row failing a quarantine expectation go to the quarantine whole, under its name.
-  const split = await splitByQuarantineChecks(
-    engine,
-    shaped,
-    `${base}_exp`,
-    definition.expectations ?? [],
-    sqlContext(context),
-  );
-  let published = shaped;
-  const expectationCounts = new Map<string, number>();
-  if (split) {
-    published = `${base}_published`;
+  const taken = await takeFailingRecords(context, definition, shaped, base, recordId);
+  const published = taken?.published ?? shaped;
+  const quarantine = taken ? `${base}_quarantine_all` : ruled;
+  if (taken) {
     await engine.run(
-      `CREATE OR REPLACE TEMP VIEW ${published} AS SELECT * FROM ${shaped} WHERE ${recordId} NOT IN (SELECT ${recordId} FROM ${split.failed})`,
+      `CREATE OR REPLACE TEMP VIEW ${quarantine} AS SELECT * FROM ${ruled} UNION ALL SELECT * FROM ${taken.quarantine}`,
     );
-    await engine.run(`
-      INSERT INTO ${quarantine}
-      SELECT ${quarantineColumns(context, await rowAsJson(engine, split.failed), `${recordId}::VARCHAR`)}
-      FROM ${split.failed}
-      QUALIFY row_number() OVER (PARTITION BY ${recordId}) = 1`);
-    const taken = await engine.all<{ reason: string; n: number }>(
-      `SELECT reason, count(*)::BIGINT AS n FROM ${quarantine} WHERE detail = 'expectation' GROUP BY reason`,
-    );
-    for (const row of taken) expectationCounts.set(row.reason, Number(row.n));
   }
   const counts = await engine.one<{ out: number; dedup: number }>(`
-    SELECT (SELECT count(DISTINCT ${recordId}) FROM ${published})::BIGINT AS out,
-           (SELECT count(*) FROM ${ranked} WHERE __rank > 1)::BIGINT AS dedup`);
+    SELECT (SELECT count(DISTINCT ${recordId}) FROM ${published}) AS out,
+           (SELECT count(*) FROM ${ranked} WHERE __rank > 1) AS dedup`);
   const byReason = await engine.all<{ reason: string; n: number }>(
-    `SELECT reason, count(*)::BIGINT AS n FROM ${quarantine} GROUP BY reason ORDER BY reason`,
+    `SELECT reason, count(*) AS n FROM ${quarantine} GROUP BY reason ORDER BY reason`,
   );
   const accounting: Accounting = {
     rowsIn,
@@ -301,18 +307,46 @@ async function refine(
     quarantineReasons: Object.fromEntries(byReason.map((row) => [row.reason, Number(row.n)])),
   };
   assertBalanced(`${definition.layer}.${definition.name}`, accounting);
+  const kept = columns.filter((name) => name !== rules.recordId).map((name) => dialect.quoteIdent(name));
   return {
-    relation: `(SELECT * EXCLUDE (${recordId}) FROM ${published})`,
+    relation: `(SELECT ${kept.join(', ')} FROM ${published})`,
     quarantine,
     accounting,
-    expectationCounts,
+    expectationCounts: taken?.counts ?? new Map(),
   };
 }
 
-/** The whole record as one struct, so the quarantine keeps it in a single JSON column. */
-async function recordStruct(engine: RunContext['engine'], relation: string): Promise<string> {
-  const columns = await engine.columns(relation);
-  return `{${columns.map((column) => `${sqlString(column.name)}: ${quoteIdent(column.name)}`).join(', ')}}`;
+/**
+ * Records with a row failing a quarantine expectation go to the quarantine whole, under its name: the relation of
+ * the records kept, the quarantine rows (one per record) and how many records each expectation took.
+ */
+async function takeFailingRecords(
+  context: RunContext,
+  definition: TableDefinition,
+  shaped: string,
+  base: string,
+  recordId: string,
+): Promise<{ published: string; quarantine: string; counts: Map<string, number> } | undefined> {
+  const { engine } = context;
+  const split = await splitTable(context, definition, shaped, base);
+  if (!split) return undefined;
+  const published = `${base}_published`;
+  await engine.run(
+    `CREATE OR REPLACE TEMP VIEW ${published} AS SELECT * FROM ${shaped} WHERE ${recordId} NOT IN (SELECT ${recordId} FROM ${split.failed})`,
+  );
+  // One row per record: its first failing row, by expectation name.
+  const quarantine = `${base}_quarantine_exp`;
+  await engine.materialize(
+    quarantine,
+    `SELECT ${quarantineColumns(context, await rowAsJson(engine, split.failed), `CAST(${recordId} AS STRING)`)}
+    FROM (SELECT ${await columnList(engine, split.failed)},
+      row_number() OVER (PARTITION BY ${recordId} ORDER BY __expectation) AS __first FROM ${split.failed}) AS failed
+    WHERE __first = 1`,
+  );
+  const rows = await engine.all<{ reason: string; n: number }>(
+    `SELECT reason, count(*) AS n FROM ${quarantine} GROUP BY reason`,
+  );
+  return { published, quarantine, counts: new Map(rows.map((row) => [row.reason, Number(row.n)])) };
 }
 
 export function assertBalanced(table: string, accounting: Accounting): void {

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { DeltaTable } from '../table/delta-table.js';
 import { writeTable } from './table-writer.js';

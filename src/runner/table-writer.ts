@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { MedallionError } from '../core/errors.js';
 import { describeDrift, hasDrift, schemaDrift } from '../table/schema-drift.js';
-import { sqlString, type DuckDbEngine } from '../engine/duckdb-engine.js';
+import type { Engine } from '../engine/engine.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import type { TxnAction } from '../table/delta-protocol.js';
 
@@ -28,15 +28,18 @@ export interface WriteOptions {
   log?: (message: string) => void;
 }
 
+/** The view of the staged files an audit reads. */
+const STAGED_VIEW = '__staged';
+
 export interface WriteResult {
   version: number;
   rows: number;
   alreadyCommitted: boolean;
 }
 
-/** Stages a DuckDB relation as Parquet and commits it to a Delta table in one atomic step. */
+/** Stages a relation as Parquet and commits it to a Delta table in one atomic step. */
 export async function writeTable(
-  engine: DuckDbEngine,
+  engine: Engine,
   relation: string,
   table: DeltaTable,
   options: WriteOptions,
@@ -66,12 +69,8 @@ export async function writeTable(
         );
       }
       if (options.audit) {
-        await options.audit(
-          stagedRelation(
-            staged.files.map((file) => file.localPath),
-            relation,
-          ),
-        );
+        await engine.registerStaged(STAGED_VIEW, staged);
+        await options.audit(engine.dialect.quoteIdent(STAGED_VIEW));
         log(`audited the staged version (${elapsed()})`);
       }
     } catch (error) {
@@ -103,12 +102,6 @@ export class SchemaDriftError extends MedallionError {
   override get permanent(): boolean {
     return true;
   }
-}
-
-/** The staged Parquet files as one relation (partition values read back from their hive paths). */
-function stagedRelation(files: readonly string[], relation: string): string {
-  if (files.length === 0) return `(SELECT * FROM ${relation} LIMIT 0)`;
-  return `read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = true)`;
 }
 
 /** A retried or resumed task of the same run does not apply its new version twice. */

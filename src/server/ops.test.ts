@@ -10,7 +10,7 @@ import { runQuality } from '../app/quality.js';
 import { addUser, createToken } from '../app/users.js';
 import { latestAttempts } from '../core/run-state.js';
 import { generateDemoData } from '../demo-data/generate.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { MonitoringSeries } from '../app/monitoring.js';
 import type { QualityTrend } from '../app/quality.js';
 import type { QuarantineSummary } from '../app/quarantine.js';

@@ -2,7 +2,7 @@ import { access, mkdir, mkdtemp, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { skipWithoutDeltaRs } from '../testing/delta-rs.js';
 import { commitQuery, compareWithDeltaRs } from '../testing/delta-tables.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { TableId } from '../core/graph.js';
-import { DuckDbEngine } from '../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { CommitResult, DeltaTable } from '../table/delta-table.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 import { exportWithDeltaRs, type DeltaRsRead } from './delta-rs.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDbEngine } from '../../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../../engine/duckdb/engine.js';
 import { validSiret } from '../../testing/decp-reference.js';
 import { macros } from './macros.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TableId } from '../../core/graph.js';
 import { generateDemoData } from '../../demo-data/generate.js';
-import { DuckDbEngine } from '../../engine/duckdb-engine.js';
+import { DuckDbEngine } from '../../engine/duckdb/engine.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import { LocalDiskStore } from '../../storage/local-disk.js';

@@ -1,6 +1,7 @@
 import { DuckDBTypeId, type DuckDBType } from '@duckdb/node-api';
-import { ConfigError } from '../core/errors.js';
-import type { DeltaStructType, DeltaType } from '../table/delta-protocol.js';
+import { ConfigError } from '../../core/errors.js';
+import type { DeltaType } from '../../table/delta-protocol.js';
+import { quoteIdent } from '../dialects/duckdb.js';
 
 /**
  * DuckDB types → Delta types, and the cast that makes a column writable when DuckDB's type has no
@@ -11,10 +12,6 @@ export interface WritableColumn {
   deltaType: DeltaType;
   /** SQL expression producing the column as written, e.g. `CAST("x" AS VARCHAR)`. */
   expression: string;
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 const DIRECT: Partial<Record<DuckDBTypeId, DeltaType>> = {
@@ -93,53 +90,18 @@ function nestedDeltaType(type: DuckDBType, column: string): DeltaType {
   }
 }
 
+/** The Delta type a column of this DuckDB type is written as, or null when none can hold it. */
+export function deltaTypeOf(type: DuckDBType, column: string): DeltaType | null {
+  try {
+    return writableColumn(column, type).deltaType;
+  } catch (error) {
+    if (error instanceof ConfigError) return null;
+    throw error;
+  }
+}
+
 export function writableColumn(name: string, type: DuckDBType): WritableColumn {
   const cast = CASTS[type.typeId];
   if (cast) return { name, deltaType: cast.delta, expression: `CAST(${quoteIdent(name)} AS ${cast.sql})` };
   return { name, deltaType: nestedDeltaType(type, name), expression: quoteIdent(name) };
-}
-
-export function deltaSchema(columns: readonly WritableColumn[]): DeltaStructType {
-  return {
-    type: 'struct',
-    fields: columns.map((column) => ({
-      name: column.name,
-      type: column.deltaType,
-      nullable: true,
-      metadata: {},
-    })),
-  };
-}
-
-/** The DuckDB SQL type of a Delta type, to read partition values and empty tables. */
-export function duckdbSqlType(type: DeltaType): string {
-  if (typeof type === 'string') {
-    const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
-    if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`;
-    const names: Record<string, string> = {
-      string: 'VARCHAR',
-      long: 'BIGINT',
-      integer: 'INTEGER',
-      short: 'SMALLINT',
-      byte: 'TINYINT',
-      float: 'FLOAT',
-      double: 'DOUBLE',
-      boolean: 'BOOLEAN',
-      binary: 'BLOB',
-      date: 'DATE',
-      timestamp: 'TIMESTAMPTZ',
-      timestamp_ntz: 'TIMESTAMP',
-    };
-    const name = names[type];
-    if (!name) throw new Error(`unsupported Delta type ${type}`);
-    return name;
-  }
-  switch (type.type) {
-    case 'array':
-      return `${duckdbSqlType(type.elementType)}[]`;
-    case 'map':
-      return `MAP(${duckdbSqlType(type.keyType)}, ${duckdbSqlType(type.valueType)})`;
-    case 'struct':
-      return `STRUCT(${type.fields.map((field) => `${quoteIdent(field.name)} ${duckdbSqlType(field.type)}`).join(', ')})`;
-  }
 }

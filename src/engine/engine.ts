@@ -1,0 +1,92 @@
+/**
+ * The engine port: what a refined-table task (silver and gold SQL, deduplication, quarantine rules, row
+ * accounting, expectations, quality checks) needs from the engine that runs it. DuckDB (src/engine/duckdb) is its
+ * first adapter; a Spark Connect adapter is the second. Landing and bronze ingestion are not behind it: they use
+ * DuckDB's file readers and run on the DuckDB adapter whatever engine runs the refined tables.
+ */
+import type { EngineKind } from '../core/pipeline.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { DeltaStructType, DeltaType } from '../table/delta-protocol.js';
+import type { StagedFile, TableSnapshot } from '../table/delta-table.js';
+import type { Dialect } from './dialect.js';
+
+export type { EngineKind };
+
+/**
+ * A value of a result row as every engine returns it: BIGINTs (count(*) among them) as text, exact at any size
+ * (callers convert with Number), smaller integers and doubles as numbers, decimals as numbers or text, dates as
+ * 'YYYY-MM-DD', timestamps as text, nested values as arrays and objects.
+ */
+export type SqlValue = string | number | boolean | null | SqlValue[] | { [key: string]: SqlValue };
+export type SqlRow = Record<string, SqlValue>;
+
+/** A column of a relation, described without the engine's own types. */
+export interface EngineColumn {
+  name: string;
+  /** The Delta type `stage` writes it as; null when no Delta type can hold it (it must be cast or dropped). */
+  type: DeltaType | null;
+  /** The type as the engine names it, for messages. */
+  engineType: string;
+}
+
+/** One statement a session ran: what, how long, and the error when it failed. */
+export interface StatementTrace {
+  sql: string;
+  ms: number;
+  error?: string;
+}
+
+export type StatementTracer = (trace: StatementTrace) => void;
+
+/** A relation written as Parquet files in the scratch area, described for a Delta commit. */
+export interface StagedTable {
+  schema: DeltaStructType;
+  files: StagedFile[];
+  rows: number;
+}
+
+/** A SQL session of an engine: its temporary views and tables are its own. */
+export interface Engine {
+  readonly kind: EngineKind;
+  /** How medallion writes the SQL it generates for this engine. */
+  readonly dialect: Dialect;
+  /**
+   * Another session on the same engine (and memory budget), for a task running beside others; `close()` ends
+   * only that session. `tracer` hears of each statement it runs (a try's log).
+   */
+  connect(options?: { scratchDir?: string; tracer?: StatementTracer }): Promise<Engine>;
+  run(sql: string): Promise<void>;
+  /** Small results only: every row becomes a JS object (see SqlValue). */
+  all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]>;
+  /** The first row; fails when there is none. */
+  one<T extends SqlRow = SqlRow>(sql: string): Promise<T>;
+  count(relation: string): Promise<number>;
+  columns(relation: string): Promise<EngineColumn[]>;
+  /** Makes a Delta table version queryable as the temporary view `name` (unquoted). */
+  registerSnapshot(name: string, snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<void>;
+  /**
+   * Computes `query` once into the temporary relation `name` (replacing one so named): every later statement
+   * sees the same rows, even when the query is not deterministic (row_number over ties).
+   */
+  materialize(name: string, query: string): Promise<void>;
+  /**
+   * Writes a relation as Parquet files in the scratch area, partitioned as asked, and describes them for a Delta
+   * commit (row counts, null counts and bounds, partition values, sizes). Nothing is visible until the commit.
+   */
+  stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable>;
+  /** Makes staged files queryable as the temporary view `name` (write–audit–publish audits them). */
+  registerStaged(name: string, staged: StagedTable): Promise<void>;
+  /** Stops the statement running on this session: it fails with an interruption error. */
+  interrupt(): void;
+  /** Drops the named temporary views and tables, or every one when no name is given. */
+  dropTemporaries(names?: readonly string[]): Promise<void>;
+  close(): void;
+}
+
+/** The Delta schema of columns as staged: every column nullable, as Delta readers expect of Parquet. */
+export function deltaSchema(columns: readonly { name: string; type: DeltaType }[]): DeltaStructType {
+  return {
+    type: 'struct',
+    fields: columns.map((column) => ({ name: column.name, type: column.type, nullable: true, metadata: {} })),
+  };
+}
