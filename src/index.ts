@@ -2,6 +2,7 @@
 export { definePipeline } from './core/pipeline.js';
 export type {
   CustomTaskDefinition,
+  EngineKind,
   ParamDefinition,
   ParamValue,
   TaskContext,

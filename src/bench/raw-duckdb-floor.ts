@@ -172,7 +172,7 @@ export function tableSql(definition: TableDefinition, context: SqlContext): stri
     SELECT * EXCLUDE (__rank) FROM (
       SELECT *, row_number() OVER (PARTITION BY ${groupKey} ORDER BY ${order}) AS __rank FROM __records
     ) WHERE __rank = 1${keep}`;
-  const shaped = rules.shape ? rules.shape('__survivors') : 'SELECT * FROM __survivors';
+  const shaped = rules.shape ? rules.shape('__survivors', context) : 'SELECT * FROM __survivors';
   return `
     WITH __records AS (${sql}),
     __survivors AS (${survivors}),

@@ -81,7 +81,11 @@ export interface Refinement {
   /** Records matching a rule go to the quarantine table with the rule's reason (first match wins). */
   quarantine?: { reason: string; when: string }[];
   /** Turns surviving records (the relation named by its argument) into output rows; default: all columns. */
-  shape?: (records: string) => string;
+  /**
+   * The published rows from the surviving records (the view named `records`); `context.engine` tells which SQL
+   * it is written in.
+   */
+  shape?: (records: string, context: SqlContext) => string;
 }
 
 export interface TableDefinition {
@@ -281,7 +285,9 @@ const tableSchema = z.object({
       recordId: z.string().min(1),
       dedupe: z.object({ key: z.string().min(1), orderBy: z.string().min(1) }).optional(),
       quarantine: z.array(z.object({ reason: identifier, when: z.string().min(1) })).optional(),
-      shape: z.custom<(records: string) => string>((value) => typeof value === 'function').optional(),
+      shape: z
+        .custom<(records: string, context: SqlContext) => string>((value) => typeof value === 'function')
+        .optional(),
     })
     .optional(),
   expectations: z.array(expectationSchema).optional(),

@@ -66,11 +66,12 @@ function tableDefinition(pipeline: PipelineDefinition, task: Task): TableDefinit
 
 /** The SQL as this run would execute it (logical date and parameters included), and the refinement rules. */
 function definitionText(context: RunInfo, definition: TableDefinition, dialect: Dialect): string {
+  const sqlContextOfRun = sqlContext(context, dialect);
   return JSON.stringify({
-    sql: definition.sql(sqlContext(context, dialect)),
+    sql: definition.sql(sqlContextOfRun),
     refine: definition.refine && {
       ...definition.refine,
-      shape: definition.refine.shape?.('__records'),
+      shape: definition.refine.shape?.('__records', sqlContextOfRun),
     },
     partitionBy: definition.partitionBy,
     key: definition.key,

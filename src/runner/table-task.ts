@@ -273,7 +273,7 @@ async function refine(
   );
   const shaped = `${base}_shaped`;
   await engine.run(
-    `CREATE OR REPLACE TEMP VIEW ${shaped} AS ${rules.shape ? rules.shape(survivors) : `SELECT * FROM ${survivors}`}`,
+    `CREATE OR REPLACE TEMP VIEW ${shaped} AS ${rules.shape ? rules.shape(survivors, engineSqlContext(context)) : `SELECT * FROM ${survivors}`}`,
   );
   const columns = (await engine.columns(shaped)).map((column) => column.name);
   if (!columns.includes(rules.recordId)) {

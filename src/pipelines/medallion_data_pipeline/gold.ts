@@ -1,4 +1,5 @@
-import type { TableDefinition } from '../../index.js';
+import type { SqlContext, TableDefinition } from '../../index.js';
+import { orderedAvg, orderedSum } from './macros.js';
 
 /** 2022 contracts per titulaire SIRET, joined to active establishments and their sector. */
 export const activeCompanies: TableDefinition = {
@@ -7,20 +8,20 @@ export const activeCompanies: TableDefinition = {
   description: 'Active companies that won 2022 contracts, with their totals and categories',
   key: ['siret'],
   expectations: [{ name: 'siret_unique', type: 'unique', columns: ['siret'], action: 'fail' }],
-  sql: ({ ref, logicalDate }) => `
+  sql: ({ ref, logicalDate, engine }) => `
     WITH contracts AS (
       SELECT
         titulaire_siret AS siret,
         count(*) AS nombre_contrats,
-        ordered_sum(montant) AS montant_total_contrats,
-        ordered_avg(montant) AS montant_moyen_contrat,
+        ${orderedSum({ engine }, 'montant')} AS montant_total_contrats,
+        ${orderedAvg({ engine }, 'montant')} AS montant_moyen_contrat,
         min(date_notification) AS premier_contrat_2022,
         max(date_notification) AS dernier_contrat_2022,
         count(DISTINCT acheteur_id) AS nombre_acheteurs_distincts,
-        list_sort(list_distinct(list(nature))) AS types_marches,
-        list_sort(list_distinct(list(code_cpv))) AS codes_cpv,
-        list_sort(list_distinct(list(lieu_nom))) AS lieux_execution,
-        arg_max(titulaire_nom, (date_notification, date_publication, contract_key, titulaire_id)) AS nom_entreprise
+        ${distinctSorted({ engine }, 'nature')} AS types_marches,
+        ${distinctSorted({ engine }, 'code_cpv')} AS codes_cpv,
+        ${distinctSorted({ engine }, 'lieu_nom')} AS lieux_execution,
+        max_by(titulaire_nom, ${engine === 'spark' ? 'struct' : 'row'}(date_notification, date_publication, contract_key, titulaire_id)) AS nom_entreprise
       FROM ${ref('silver', 'marches_publics')}
       WHERE year_notification = 2022 AND titulaire_siret IS NOT NULL
       GROUP BY titulaire_siret
@@ -34,7 +35,7 @@ export const activeCompanies: TableDefinition = {
       e.tranche_effectifs, e.est_siege, e.est_employeur, e.numero_voie, e.type_voie, e.libelle_voie,
       e.code_postal, e.libelle_commune, e.code_commune, e.etat_administratif, e.date_debut_activite,
       e.date_dernier_traitement,
-      date_sub('year', e.date_creation, ${logicalDate}) AS age_entreprise_annees,
+      ${engine === 'spark' ? `timestampdiff(YEAR, e.date_creation, ${logicalDate})` : `date_sub('year', e.date_creation, ${logicalDate})`} AS age_entreprise_annees,
       CASE
         WHEN c.nombre_contrats >= 10 THEN 'Gros contractant'
         WHEN c.nombre_contrats >= 5 THEN 'Contractant régulier'
@@ -53,6 +54,13 @@ export const activeCompanies: TableDefinition = {
     ORDER BY c.siret`,
 };
 
+/** The distinct non-null values of a group, sorted. */
+function distinctSorted(context: Pick<SqlContext, 'engine'>, column: string): string {
+  return context.engine === 'spark'
+    ? `array_sort(collect_set(${column}))`
+    : `list_sort(list_distinct(list(${column})))`;
+}
+
 const companies = (ref: (layer: 'gold', table: string) => string) =>
   ref('gold', 'active_companies_with_contracts_2022');
 
@@ -60,13 +68,13 @@ export const summaryBySector: TableDefinition = {
   name: 'summary_by_sector',
   layer: 'gold',
   key: ['secteur_activite'],
-  sql: ({ ref }) => `
+  sql: ({ ref, engine }) => `
     SELECT
       secteur_activite,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      ordered_sum(montant_total_contrats) AS valeur_totale,
-      ordered_avg(montant_moyen_contrat) AS montant_moyen_par_secteur
+      ${orderedSum({ engine }, 'montant_total_contrats')} AS valeur_totale,
+      ${orderedAvg({ engine }, 'montant_moyen_contrat')} AS montant_moyen_par_secteur
     FROM ${companies(ref)}
     GROUP BY secteur_activite
     ORDER BY valeur_totale DESC NULLS LAST, secteur_activite`,
@@ -76,12 +84,12 @@ export const summaryByRegion: TableDefinition = {
   name: 'summary_by_region',
   layer: 'gold',
   key: ['region_code'],
-  sql: ({ ref }) => `
+  sql: ({ ref, engine }) => `
     SELECT
       left(code_postal, 2) AS region_code,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      ordered_sum(montant_total_contrats) AS valeur_totale
+      ${orderedSum({ engine }, 'montant_total_contrats')} AS valeur_totale
     FROM ${companies(ref)}
     GROUP BY region_code
     ORDER BY valeur_totale DESC NULLS LAST, region_code`,
@@ -91,12 +99,12 @@ export const summaryByCompanySize: TableDefinition = {
   name: 'summary_by_company_size',
   layer: 'gold',
   key: ['tranche_effectifs'],
-  sql: ({ ref }) => `
+  sql: ({ ref, engine }) => `
     SELECT
       tranche_effectifs,
       count(*) AS nombre_entreprises,
       sum(nombre_contrats) AS total_contrats,
-      ordered_sum(montant_total_contrats) AS valeur_totale,
+      ${orderedSum({ engine }, 'montant_total_contrats')} AS valeur_totale,
       avg(age_entreprise_annees) AS age_moyen_entreprises
     FROM ${companies(ref)}
     GROUP BY tranche_effectifs

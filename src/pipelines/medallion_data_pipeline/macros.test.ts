@@ -12,7 +12,7 @@ let engine: DuckDbEngine;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-macros-'));
   engine = await DuckDbEngine.create({ scratchDir: dir });
-  for (const macro of macros) await engine.run(macro);
+  for (const macro of macros.duckdb) await engine.run(macro);
 });
 
 afterAll(async () => {

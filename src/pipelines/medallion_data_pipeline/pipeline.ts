@@ -6,7 +6,7 @@ import {
   summaryBySector,
   top100Companies,
 } from './gold.js';
-import { macros } from './macros.js';
+import { macros, orderedSum } from './macros.js';
 import { codesNaf, etablissements, marchesPublics } from './silver.js';
 import { etablissementsSource, marchesSource, nafSource } from './sources.js';
 
@@ -34,10 +34,10 @@ export default definePipeline({
     summaryByCompanySize,
     top100Companies,
   ],
-  headline: ({ ref }) => `
+  headline: ({ ref, engine }) => `
     SELECT
       count(*) AS companies,
       coalesce(sum(nombre_contrats), 0) AS contracts,
-      coalesce(ordered_sum(montant_total_contrats), 0) AS total_value
+      coalesce(${orderedSum({ engine }, 'montant_total_contrats')}, 0) AS total_value
     FROM ${ref('gold', 'active_companies_with_contracts_2022')}`,
 });

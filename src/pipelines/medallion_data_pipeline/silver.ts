@@ -1,4 +1,5 @@
 import type { TableDefinition } from '../../index.js';
+import { cleanTextInLambda } from './macros.js';
 
 /** One row per (contract, titulaire): typed, trimmed, deduplicated on the contract key. */
 export const marchesPublics: TableDefinition = {
@@ -26,7 +27,7 @@ export const marchesPublics: TableDefinition = {
     { name: 'notification_date_parsed', type: 'not_null', column: 'date_notification', action: 'warn' },
   ],
   partitionBy: ['year_notification', 'month_notification'],
-  sql: ({ ref }) => `
+  sql: ({ ref, engine }) => `
     SELECT
       _source_checksum || ':' || _row_number AS record_id,
       clean_text(id) AS marche_id,
@@ -49,13 +50,24 @@ export const marchesPublics: TableDefinition = {
       day_of(datePublicationDonnees) AS date_publication,
       as_amount(montant) AS montant,
       clean_text(formePrix) AS forme_prix,
-      list_filter(
+      ${
+        engine === 'spark'
+          ? `filter(
+        transform(titulaires, (t, position) -> named_struct(
+          'type_id', ${cleanTextInLambda({ engine }, 't.typeIdentifiant')},
+          'id', nullif(regexp_replace(t.id, '\\\\s+', ''), ''),
+          'nom', ${cleanTextInLambda({ engine }, 't.denominationSociale')},
+          'position', position + 1)),
+        t -> t.id IS NOT NULL)`
+          : `list_filter(
         list_transform(titulaires, lambda t, position: {
           'type_id': clean_text(t.typeIdentifiant),
           'id': nullif(regexp_replace(t.id, '\\s+', '', 'g'), ''),
           'nom': clean_text(t.denominationSociale),
           'position': position}),
-        lambda t: t.id IS NOT NULL) AS titulaires_with_id,
+        lambda t: t.id IS NOT NULL)`
+      } AS titulaires_with_id,
+      coalesce(${engine === 'spark' ? 'size' : 'len'}(titulaires_with_id), 0) AS titulaires_count,
       _ingested_at,
       _row_number
     FROM ${ref('bronze', 'marches_publics')}`,
@@ -67,8 +79,8 @@ export const marchesPublics: TableDefinition = {
       key: 'contract_key',
       orderBy: 'date_publication DESC NULLS LAST, _ingested_at DESC, _row_number DESC, record_id DESC',
     },
-    quarantine: [{ reason: 'no_titulaire', when: 'coalesce(len(titulaires_with_id), 0) = 0' }],
-    shape: (records) => `
+    quarantine: [{ reason: 'no_titulaire', when: 'titulaires_count = 0' }],
+    shape: (records, { engine }) => `
       SELECT
         record_id, marche_id, marche_uid, contract_key, acheteur_id, acheteur_nom, nature, objet, code_cpv,
         procedure, lieu_code, lieu_nom, duree_mois, date_notification, date_publication, montant, forme_prix,
@@ -76,9 +88,9 @@ export const marchesPublics: TableDefinition = {
         titulaire.id AS titulaire_id,
         CASE WHEN upper(titulaire.type_id) = 'SIRET' THEN as_siret(titulaire.id) END AS titulaire_siret,
         titulaire.nom AS titulaire_nom,
-        year(date_notification)::INTEGER AS year_notification,
-        month(date_notification)::INTEGER AS month_notification
-      FROM (SELECT *, unnest(titulaires_with_id) AS titulaire FROM ${records})
+        CAST(year(date_notification) AS INTEGER) AS year_notification,
+        CAST(month(date_notification) AS INTEGER) AS month_notification
+      FROM (SELECT *, ${engine === 'spark' ? 'explode' : 'unnest'}(titulaires_with_id) AS titulaire FROM ${records})
       -- A titulaire listed twice on one contract is one row.
       QUALIFY row_number() OVER (PARTITION BY contract_key, titulaire.id ORDER BY titulaire.position) = 1`,
   },
@@ -139,7 +151,13 @@ export const etablissements: TableDefinition = {
       orderBy: 'date_dernier_traitement DESC NULLS LAST, _ingested_at DESC, _row_number DESC, record_id DESC',
     },
     quarantine: [{ reason: 'invalid_siret', when: 'siret IS NULL' }],
-    shape: (records) => `SELECT * EXCLUDE (_ingested_at, _row_number) FROM ${records}`,
+    shape: (records) => `
+      SELECT
+        record_id, siren, nic, siret, statut_diffusion, date_creation, tranche_effectifs, annee_effectifs,
+        date_dernier_traitement, est_siege, numero_voie, type_voie, libelle_voie, code_postal, libelle_commune,
+        code_commune, date_debut_activite, etat_administratif, enseigne, denomination_usuelle, activite_principale,
+        nomenclature_activite, est_employeur, est_actif
+      FROM ${records}`,
   },
 };
 
