@@ -8,12 +8,24 @@
 #   scripts/services/spark.sh status    say whether the Connect server in the env file is running
 #
 # Environment: SPARK_VENV (default <repo>/.cache/spark/venv), SPARK_CONNECT_PORT (default: a free port),
-# SPARK_WORKERS (default 2), SPARK_WORKER_MEMORY (default 1g), SPARK_PACKAGES (extra Maven coordinates, comma
-# separated, for the Connect server; resolved into <repo>/.cache/spark/ivy), SPARK_ENV_FILE (default
-# <repo>/.cache/services/spark.env).
+# SPARK_WORKERS (default 2), SPARK_WORKER_MEMORY (default 1g), SPARK_EXECUTOR_MEMORY (default 512m),
+# SPARK_DRIVER_MEMORY (default 1g), SPARK_LAKE=1 (Delta Lake and s3a, below), SPARK_PACKAGES (more Maven
+# coordinates for the Connect server, comma separated), SPARK_EXTRA_CONF (more --conf key=value, space separated),
+# SPARK_ENV_FILE (default <repo>/.cache/services/spark.env).
+#
+# SPARK_LAKE=1 adds, from Maven Central (resolved once into <repo>/.cache/spark/ivy: ~760 MB, most of it the AWS
+# SDK bundle hadoop-aws needs; about 40 s cold here, then a few seconds):
+#   - io.delta:delta-spark_4.2_2.13:4.4.0 with Delta's SQL extension and catalog: `delta.\`path\`` tables,
+#     DESCRIBE HISTORY, VERSION AS OF (there is no Delta for Spark 4.3 yet: keep pyspark at 4.2);
+#   - org.apache.hadoop:hadoop-aws:3.5.0 (the Hadoop pyspark 4.2.0 bundles; it brings the AWS SDK v2 bundle) for
+#     s3a:// paths. Point it at MinIO with session settings, e.g. spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:PORT,
+#     spark.hadoop.fs.s3a.access.key/secret.key, spark.hadoop.fs.s3a.path.style.access=true (verified: Parquet
+#     written to and read from a MinIO bucket).
+# Delta pulls Hadoop 3.4.2 client jars, excluded: Spark's own 3.5.0 ones serve.
 set -euo pipefail
 
 PYSPARK_VERSION=4.2.0
+LAKE_PACKAGES=io.delta:delta-spark_4.2_2.13:4.4.0,org.apache.hadoop:hadoop-aws:3.5.0
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venv="${SPARK_VENV:-$repo_root/.cache/spark/venv}"
@@ -137,7 +149,7 @@ cmd_start() {
   connect_port="${SPARK_CONNECT_PORT:-$(another_port "${taken[@]}")}" && taken+=("$connect_port")
   connect_ui="$(another_port "${taken[@]}")" && taken+=("$connect_ui")
   dir="$(mktemp -d "${TMPDIR:-/tmp}/medallion-spark.XXXXXX")"
-  mkdir -p "$dir/data/warehouse" "$dir/data/local" "$dir/logs" "$dir/conf"
+  mkdir -p "$dir/data/warehouse" "$dir/data/local" "$dir/data/tmp" "$dir/logs" "$dir/conf"
   local started=$SECONDS
 
   # Every Spark process binds to loopback: SPARK_LOCAL_IP for the ports the flags do not name. The daemons need
@@ -152,6 +164,7 @@ cmd_start() {
   # spark-warehouse/, metastore_db/ and derby.log into its working directory.
   # The master's REST submission server would take the fixed port 6066: off, so that two clusters can run at once.
   (cd "$dir/data" && SPARK_DAEMON_MEMORY=256m SPARK_MASTER_OPTS=-Dspark.master.rest.enabled=false \
+    SPARK_DAEMON_JAVA_OPTS="-Djava.io.tmpdir=$dir/data/tmp" \
     exec setsid "$home/bin/spark-class" org.apache.spark.deploy.master.Master \
     --host 127.0.0.1 --port "$master_port" --webui-port "$master_ui" >"$dir/logs/master.log" 2>&1 </dev/null) &
   local master_pid=$! pids=()
@@ -167,7 +180,8 @@ cmd_start() {
   for i in $(seq 1 "$workers"); do
     worker_ui="$(another_port "${taken[@]}")" && taken+=("$worker_ui")
     mkdir -p "$dir/data/worker-$i"
-    (cd "$dir/data" && SPARK_DAEMON_MEMORY=256m exec setsid "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
+    (cd "$dir/data" && SPARK_DAEMON_MEMORY=256m SPARK_DAEMON_JAVA_OPTS="-Djava.io.tmpdir=$dir/data/tmp" \
+      exec setsid "$home/bin/spark-class" org.apache.spark.deploy.worker.Worker \
       --host 127.0.0.1 --webui-port "$worker_ui" --cores 1 --memory "$worker_memory" \
       --work-dir "$dir/data/worker-$i" "$master_url" >"$dir/logs/worker-$i.log" 2>&1 </dev/null) &
     worker_pids+=($!)
@@ -191,10 +205,22 @@ cmd_start() {
     --conf spark.sql.session.timeZone=UTC
     --conf "spark.sql.warehouse.dir=$dir/data/warehouse"
     --conf "spark.local.dir=$dir/data/local"
+    # The JVMs' own temp files (spark-<uuid> dirs) in the cluster's dir, not /tmp.
+    --driver-java-options "-Djava.io.tmpdir=$dir/data/tmp"
+    --conf "spark.executor.extraJavaOptions=-Djava.io.tmpdir=$dir/data/tmp"
   )
-  if [[ -n "${SPARK_PACKAGES:-}" ]]; then
+  local packages="${SPARK_PACKAGES:-}"
+  if [[ "${SPARK_LAKE:-}" == 1 ]]; then
+    packages="$LAKE_PACKAGES${packages:+,$packages}"
+    submit+=(
+      --exclude-packages org.apache.hadoop:hadoop-client-api,org.apache.hadoop:hadoop-client-runtime
+      --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension
+      --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog
+    )
+  fi
+  if [[ -n "$packages" ]]; then
     mkdir -p "$repo_root/.cache/spark/ivy"
-    submit+=(--packages "$SPARK_PACKAGES" --conf "spark.jars.ivy=$repo_root/.cache/spark/ivy")
+    submit+=(--packages "$packages" --conf "spark.jars.ivy=$repo_root/.cache/spark/ivy")
   fi
   if [[ -n "${SPARK_EXTRA_CONF:-}" ]]; then
     local conf
