@@ -1,5 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,42 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => listener.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** A loopback TCP proxy to the server whose connections the test can cut, as a network failure would. */
+async function cuttableProxy(
+  remote: string,
+): Promise<{ remote: string; connections: () => number; cut(): void; close(): Promise<void> }> {
+  const target = /^sc:\/\/([^:/]+):(\d+)/.exec(remote);
+  if (!target?.[1] || !target[2]) throw new Error(`cannot proxy ${remote}`);
+  const [host, port] = [target[1], Number(target[2])];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const proxy = createServer((downstream) => {
+    connections += 1;
+    const upstream = connect(port, host);
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        downstream.destroy();
+        upstream.destroy();
+      });
+    }
+    downstream.pipe(upstream).pipe(downstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const address = proxy.address();
+  if (address === null || typeof address === 'string') throw new Error('no proxy port');
+  return {
+    remote: `sc://127.0.0.1:${address.port}`,
+    connections: () => connections,
+    cut: () => sockets.forEach((socket) => socket.destroy()),
+    close: () => {
+      sockets.forEach((socket) => socket.destroy());
+      return new Promise<void>((resolve) => proxy.close(() => resolve()));
+    },
+  };
 }
 
 describe('Spark Connect client', () => {
@@ -171,7 +207,7 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
     const target = path.join(dir, 'out');
     await client.sql(
       `INSERT OVERWRITE DIRECTORY '${target}' USING parquet ` +
-        "SELECT id, concat('row ', id) AS label FROM range(0, 1000) DISTRIBUTE BY id % 2",
+        "SELECT /*+ REPARTITION(2) */ id, concat('row ', id) AS label FROM range(0, 1000)",
     );
     const files = await readdir(target);
     expect(files.filter((file) => file.endsWith('.parquet')).length).toBeGreaterThan(0);
@@ -179,6 +215,32 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
       `SELECT count(*) AS n, sum(id) AS total, max(label) AS last FROM parquet.\`${target}\``,
     );
     expect(rows).toEqual([{ n: 1000, total: 499500, last: 'row 999' }]);
+  });
+
+  it('resumes a query whose connection broke, by reattaching to the running operation', async () => {
+    const proxy = await cuttableProxy(server?.remote ?? '');
+    const viaProxy = await SparkConnectClient.connect({ remote: proxy.remote });
+    try {
+      // Four rows that take two seconds each, on two executors: the query runs for about four seconds.
+      const running = viaProxy
+        .query(
+          "SELECT id, reflect('java.lang.Thread', 'sleep', CAST(2000 AS BIGINT)) AS slept FROM range(0, 4, 1, 4)",
+        )
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const before = proxy.connections();
+      proxy.cut();
+      const outcome = await running;
+      expect(outcome).not.toHaveProperty('error');
+      expect('result' in outcome && outcome.result.rows.map((row) => row.id)).toEqual([0, 1, 2, 3]);
+      expect(proxy.connections()).toBeGreaterThan(before);
+    } finally {
+      await viaProxy.close();
+      await proxy.close();
+    }
   });
 
   it('tells the application the session runs in', async () => {

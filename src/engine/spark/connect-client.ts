@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { decodeArrowBatches, type SqlResult } from './arrow.js';
-import { errorInfoOf, isServiceError, SparkEngineError, sparkEngineError } from './errors.js';
+import { errorInfoOf, isServiceError, sparkEngineError } from './errors.js';
 import { executePlan } from './execute.js';
 import type { ExecutePlanResponse__Output } from './generated/spark/connect/ExecutePlanResponse.js';
 import type { Plan } from './generated/spark/connect/Plan.js';
@@ -106,9 +106,9 @@ export class SparkConnectClient {
     });
     const client = new SparkConnectClient(stub, session, options.tag ? [options.tag] : []);
     try {
-      await client.waitForServer(options.connectTimeoutMs ?? 30_000);
-      // A Config call creates the session on the server and proves it answers.
-      await client.setConfig(options.config ?? {});
+      // A Config call creates the session on the server and proves it answers. A refused connection fails it
+      // at once (gRPC's wait-for-ready is off); a server that accepts but does not answer meets the deadline.
+      await client.setConfig(options.config ?? {}, Date.now() + (options.connectTimeoutMs ?? 30_000));
     } catch (error) {
       stub.close();
       throw error;
@@ -117,10 +117,15 @@ export class SparkConnectClient {
   }
 
   /** Sets session settings (spark.sql.*; static and cluster settings are refused by Spark). */
-  async setConfig(config: Record<string, string>): Promise<void> {
+  async setConfig(config: Record<string, string>, deadline?: number): Promise<void> {
     const pairs = Object.entries(config).map(([key, value]) => ({ key, value }));
     await this.unary<unknown>((metadata, done) =>
-      this.stub.Config({ ...sessionFields(this.session), operation: { set: { pairs } } }, metadata, done),
+      this.stub.Config(
+        { ...sessionFields(this.session), operation: { set: { pairs } } },
+        metadata,
+        deadline === undefined ? {} : { deadline },
+        done,
+      ),
     );
   }
 
@@ -229,23 +234,6 @@ export class SparkConnectClient {
   private nextPlanId(): string {
     this.planIds += 1;
     return String(this.planIds);
-  }
-
-  private async waitForServer(timeoutMs: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.stub.waitForReady(Date.now() + timeoutMs, (error) => (error ? reject(error) : resolve()));
-    }).catch(async (error: unknown) => {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new SparkEngineError(
-        `Spark Connect at ${this.endpoint} is unreachable: ${reason} ` +
-          '(is the server running and listening there? scripts/services/spark.sh start runs a local one)',
-        this.endpoint,
-        undefined,
-        reason,
-        undefined,
-        { cause: error },
-      );
-    });
   }
 
   private async unary<T>(
