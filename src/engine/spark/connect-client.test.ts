@@ -147,6 +147,20 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
     ]);
   });
 
+  it('streams a large result batch by batch', async () => {
+    let rows = 0;
+    let batches = 0;
+    for await (const batch of client.queryBatches(
+      "SELECT id, repeat('x', 100) AS pad FROM range(0, 200000)",
+    )) {
+      batches += 1;
+      rows += batch.rows.length;
+      expect(batch.columns.map((column) => column.name)).toEqual(['id', 'pad']);
+    }
+    expect(rows).toBe(200_000);
+    expect(batches).toBeGreaterThan(1);
+  });
+
   it('keeps a temp view for its session and hides it from another', async () => {
     await client.sql('CREATE OR REPLACE TEMP VIEW medallion_numbers AS SELECT id FROM range(0, 5)');
     const { rows } = await client.query('SELECT sum(id) AS total FROM medallion_numbers');

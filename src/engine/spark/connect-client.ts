@@ -163,6 +163,20 @@ export class SparkConnectClient {
   }
 
   /**
+   * Runs a query and yields its rows batch by batch as Arrow batches arrive (a few MB each), for results too big
+   * to hold at once. Stopping the iteration early releases the operation, which stops it on the server.
+   */
+  async *queryBatches(statement: string, options: ExecutionOptions = {}): AsyncGenerator<SqlResult> {
+    const plan: Plan = { root: { common: { plan_id: this.nextPlanId() }, sql: { query: statement } } };
+    const responses = executePlan(this.session, plan, { tags: [...this.tags, ...(options.tags ?? [])] });
+    for await (const response of responses) {
+      if (response.response_type === 'arrow_batch' && response.arrow_batch) {
+        yield decodeArrowBatches([response.arrow_batch.data]);
+      }
+    }
+  }
+
+  /**
    * Interrupts running operations of this session: all of them by default, or those with a tag, or one by id.
    * Each fails with a SparkEngineError whose `cancelled` is true. Returns the ids of the interrupted operations.
    */

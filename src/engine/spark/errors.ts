@@ -97,7 +97,8 @@ export function sparkEngineError(error: unknown, endpoint: string, fullMessage?:
     );
   }
   const info = errorInfoOf(error);
-  const sparkMessage = fullMessage ?? error.details ?? error.message;
+  // Parse errors start with a line break before the error class.
+  const sparkMessage = (fullMessage ?? error.details ?? error.message).trim();
   const code = status[error.code] ?? String(error.code);
   let message: string;
   if (error.code === status.UNAVAILABLE) {
