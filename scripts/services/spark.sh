@@ -120,7 +120,8 @@ non_loopback_listeners() {
   done
 }
 
-# Stops everything $dir holds the logs of, after a failed start, and exits with $1.
+# After a failed start: kills PIDs $2… and their children, prints the tails of the logs, removes the cluster's
+# temp dir ($dir) and dies with message $1.
 abort_start() {
   local message=$1
   shift
