@@ -13,15 +13,17 @@
 # coordinates for the Connect server, comma separated), SPARK_EXTRA_CONF (more --conf key=value, space separated),
 # SPARK_ENV_FILE (default <repo>/.cache/services/spark.env).
 #
-# SPARK_LAKE=1 adds, from Maven Central (resolved once into <repo>/.cache/spark/ivy: ~760 MB, most of it the AWS
-# SDK bundle hadoop-aws needs; about 40 s cold here, then a few seconds):
+# SPARK_LAKE=1 adds, from Maven Central (resolved once with Spark's bundled Ivy into <repo>/.cache/spark/ivy: ~700 MB,
+# most of it the AWS SDK bundle hadoop-aws needs; ~40 s cold, ~10 s warm):
 #   - io.delta:delta-spark_4.2_2.13:4.4.0 with Delta's SQL extension and catalog: `delta.\`path\`` tables,
 #     DESCRIBE HISTORY, VERSION AS OF (there is no Delta for Spark 4.3 yet: keep pyspark at 4.2);
 #   - org.apache.hadoop:hadoop-aws:3.5.0 (the Hadoop pyspark 4.2.0 bundles; it brings the AWS SDK v2 bundle) for
-#     s3a:// paths. Point it at MinIO with session settings, e.g. spark.hadoop.fs.s3a.endpoint=http://127.0.0.1:PORT,
-#     spark.hadoop.fs.s3a.access.key/secret.key, spark.hadoop.fs.s3a.path.style.access=true (verified: Parquet
-#     written to and read from a MinIO bucket).
-# Delta pulls Hadoop 3.4.2 client jars, excluded: Spark's own 3.5.0 ones serve.
+#     s3a:// paths. Point a session at MinIO with session settings under their Hadoop names (fs.s3a.endpoint,
+#     fs.s3a.access.key, fs.s3a.secret.key, fs.s3a.path.style.access=true, fs.s3a.endpoint.region; the
+#     spark.hadoop.* forms are read only when the server starts). Verified: Parquet and Delta on a MinIO bucket.
+# The jars go on the driver's and executors' class path from the local cache, not through --packages: with
+# --packages every executor copies all 700 MB from the driver before its first task (a minute, gigabytes of temp
+# files). Jars Spark already bundles (Scala, Parquet, log4j… in other versions) are left out.
 set -euo pipefail
 
 PYSPARK_VERSION=4.2.0
@@ -139,11 +141,59 @@ abort_start() {
   die "$message"
 }
 
+# Resolves the lake packages ($LAKE_PACKAGES) with the Ivy jar Spark bundles into a directory of jars, once; prints
+# the directory. $1: SPARK_HOME.
+resolve_lake_jars() {
+  local home=$1 ivy_dir="$repo_root/.cache/spark/ivy"
+  local jars="$ivy_dir/lake-${LAKE_PACKAGES//[:,]/_}"
+  if [[ -f "$jars/.complete" ]]; then
+    echo "$jars"
+    return
+  fi
+  local ivy_jar
+  ivy_jar="$(compgen -G "$home/jars/ivy-*.jar" | head -n 1)" || die "no Ivy jar in $home/jars"
+  mkdir -p "$ivy_dir"
+  local module="$ivy_dir/lake-ivy.xml" coordinates dependencies='' org name rev
+  for coordinates in ${LAKE_PACKAGES//,/ }; do
+    IFS=: read -r org name rev <<<"$coordinates"
+    dependencies+="    <dependency org=\"$org\" name=\"$name\" rev=\"$rev\" conf=\"default->default\"/>"$'\n'
+  done
+  cat >"$module" <<XML
+<ivy-module version="2.0">
+  <info organisation="medallion" module="spark-lake"/>
+  <dependencies>
+$dependencies  </dependencies>
+</ivy-module>
+XML
+  echo "spark.sh: resolving $LAKE_PACKAGES from Maven Central into $ivy_dir (once)" >&2
+  rm -rf "$jars"
+  java -jar "$ivy_jar" -ivy "$module" -cache "$ivy_dir/cache" -types jar \
+    -retrieve "$jars/[artifact]@[revision](-[classifier]).[ext]" >"$ivy_dir/resolve.log" 2>&1 ||
+    die "resolving $LAKE_PACKAGES failed (needs Maven Central); log: $ivy_dir/resolve.log"
+  # Spark's own jars win: a second copy in another version on the class path (put first) would break it.
+  local jar artifact
+  for jar in "$jars"/*.jar; do
+    artifact="$(basename "$jar")"
+    artifact="${artifact%%@*}"
+    if compgen -G "$home/jars/$artifact-[0-9]*.jar" >/dev/null || [[ "$artifact" == hadoop-client-* ]]; then
+      rm "$jar"
+    else
+      mv "$jar" "${jar/@/-}"
+    fi
+  done
+  touch "$jars/.complete"
+  echo "$jars"
+}
+
 cmd_start() {
   already_running SPARK_CONNECT_PID is_connect_pid && return
   command -v ss >/dev/null || die "the loopback check needs ss (Debian: apt-get install iproute2)"
   local home workers=${SPARK_WORKERS:-2} worker_memory=${SPARK_WORKER_MEMORY:-1g}
   home="$(cmd_install)"
+  local lake_jars=''
+  if [[ "${SPARK_LAKE:-}" == 1 ]]; then
+    lake_jars="$(resolve_lake_jars "$home")"
+  fi
   local taken=() master_port master_ui connect_port connect_ui
   master_port="$(another_port)" && taken+=("$master_port")
   master_ui="$(another_port "${taken[@]}")" && taken+=("$master_ui")
@@ -212,11 +262,14 @@ cmd_start() {
   )
   local packages="${SPARK_PACKAGES:-}"
   if [[ "${SPARK_LAKE:-}" == 1 ]]; then
-    packages="$LAKE_PACKAGES${packages:+,$packages}"
     submit+=(
-      --exclude-packages org.apache.hadoop:hadoop-client-api,org.apache.hadoop:hadoop-client-runtime
+      --driver-class-path "$lake_jars/*"
+      --conf "spark.executor.extraClassPath=$lake_jars/*"
       --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension
       --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog
+      # Delta rebuilds a table's state from its log in 50 tasks by default: 10 s on two one-core executors for
+      # a 10-row table. One task per core suits test-sized tables (a session may set it back).
+      --conf "spark.databricks.delta.snapshotPartitions=$workers"
     )
   fi
   if [[ -n "$packages" ]]; then
@@ -270,6 +323,7 @@ SPARK_UI_URL='http://127.0.0.1:$connect_ui'
 SPARK_MASTER_PID='$master_pid'
 SPARK_WORKER_PIDS='${worker_pids[*]}'
 SPARK_CONNECT_PID='$connect_pid'
+SPARK_CONNECT_PACKAGES='$([[ "${SPARK_LAKE:-}" == 1 ]] && echo "$LAKE_PACKAGES${packages:+,}")$packages'
 SPARK_DATA_DIR='$dir/data'
 SPARK_LOG_DIR='$dir/logs'
 ENV

@@ -10,30 +10,37 @@ export interface TestSparkServer {
   remote: string;
   /** The Connect server's PID when spark.sh started it. */
   pid: number | undefined;
+  /** The Maven packages the server was started with (SPARK_LAKE=1: Delta Lake and hadoop-aws). */
+  packages: string[];
   foundIn: string;
+}
+
+/** The `KEY='value'` lines the service scripts write. */
+function readEnvFile(file: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const match of readFileSync(file, 'utf8').matchAll(/^([A-Z0-9_]+)='(.*)'$/gm)) {
+    if (match[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
+  }
+  return values;
 }
 
 /** SPARK_CONNECT_REMOTE from the environment, else from the env file scripts/services/spark.sh writes. */
 export function testSparkServer(env: NodeJS.ProcessEnv = process.env): TestSparkServer | { reason: string } {
-  if (env.SPARK_CONNECT_REMOTE) {
-    const pid = Number(env.SPARK_CONNECT_PID);
+  const fromEnv = Boolean(env.SPARK_CONNECT_REMOTE);
+  const source: Record<string, string | undefined> = fromEnv
+    ? env
+    : existsSync(SPARK_ENV_FILE)
+      ? readEnvFile(SPARK_ENV_FILE)
+      : {};
+  const remote = source.SPARK_CONNECT_REMOTE;
+  if (remote) {
+    const pid = Number(source.SPARK_CONNECT_PID);
     return {
-      remote: env.SPARK_CONNECT_REMOTE,
+      remote,
       pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
-      foundIn: 'SPARK_CONNECT_REMOTE',
+      packages: (source.SPARK_CONNECT_PACKAGES ?? '').split(',').filter((name) => name !== ''),
+      foundIn: fromEnv ? 'SPARK_CONNECT_REMOTE' : path.relative(process.cwd(), SPARK_ENV_FILE),
     };
-  }
-  if (existsSync(SPARK_ENV_FILE)) {
-    const text = readFileSync(SPARK_ENV_FILE, 'utf8');
-    const remote = /^SPARK_CONNECT_REMOTE='(.*)'$/m.exec(text)?.[1];
-    const pid = Number(/^SPARK_CONNECT_PID='(.*)'$/m.exec(text)?.[1]);
-    if (remote) {
-      return {
-        remote,
-        pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
-        foundIn: path.relative(process.cwd(), SPARK_ENV_FILE),
-      };
-    }
   }
   return {
     reason:
@@ -52,4 +59,11 @@ export function sparkServerOrSkip(suite: string): TestSparkServer | undefined {
   if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${server.reason}`);
   console.warn(`${suite} skipped: ${server.reason}`);
   return undefined;
+}
+
+/** True when the server was started with Delta Lake and hadoop-aws (`SPARK_LAKE=1 scripts/services/spark.sh start`). */
+export function hasLakePackages(server: TestSparkServer): boolean {
+  return ['io.delta:delta-spark', 'org.apache.hadoop:hadoop-aws'].every((name) =>
+    server.packages.some((pkg) => pkg.startsWith(`${name}`)),
+  );
 }
