@@ -19,6 +19,9 @@ export interface SqlColumn {
   type: string;
 }
 
+/** How 64-bit integers come back: numbers when exact (else text), or always text (the engine port's way). */
+export type Int64As = 'number' | 'string';
+
 export interface SqlResult {
   columns: SqlColumn[];
   rows: Record<string, SqlValue>[];
@@ -30,7 +33,7 @@ export interface SqlResult {
  * YYYY-MM-DD; timestamps as ISO 8601 in UTC with Spark's microseconds; lists, structs and maps as arrays and
  * objects; binary as base64.
  */
-export function decodeArrowBatches(batches: readonly Uint8Array[]): SqlResult {
+export function decodeArrowBatches(batches: readonly Uint8Array[], int64As: Int64As = 'number'): SqlResult {
   let columns: SqlColumn[] | undefined;
   const rows: Record<string, SqlValue>[] = [];
   for (const batch of batches) {
@@ -42,7 +45,7 @@ export function decodeArrowBatches(batches: readonly Uint8Array[]): SqlResult {
       const record: Record<string, SqlValue> = {};
       fields.forEach((field, index) => {
         const vector = vectors[index];
-        record[field.name] = vector ? valueAt(vector, row) : null;
+        record[field.name] = vector ? valueAt(vector, row, int64As) : null;
       });
       rows.push(record);
     }
@@ -50,39 +53,42 @@ export function decodeArrowBatches(batches: readonly Uint8Array[]): SqlResult {
   return { columns: columns ?? [], rows };
 }
 
-function valueAt(vector: Vector, index: number): SqlValue {
+function valueAt(vector: Vector, index: number, int64As: Int64As): SqlValue {
   if (!vector.isValid(index)) return null;
   const type: DataType = vector.type;
-  if (DataType.isInt(type) && type.bitWidth === 64) return int64Value(rawValue(vector, index) as bigint);
+  if (DataType.isInt(type) && type.bitWidth === 64)
+    return int64Value(rawValue(vector, index) as bigint, int64As);
   if (DataType.isDecimal(type)) return decimalValue(vector as Vector<Decimal>, index);
   if (DataType.isDate(type)) return new Date(vector.get(index) as number).toISOString().slice(0, 10);
   if (DataType.isTimestamp(type)) return timestampValue(vector as Vector<Timestamp>, index);
   if (DataType.isList(type) || DataType.isFixedSizeList(type)) {
     const items = vector.get(index) as Vector;
-    return Array.from({ length: items.length }, (_, item) => valueAt(items, item));
+    return Array.from({ length: items.length }, (_, item) => valueAt(items, item, int64As));
   }
   if (DataType.isStruct(type)) {
     const struct = vector as Vector<Struct>;
     const object: { [key: string]: SqlValue } = {};
     struct.type.children.forEach((field: Field, child) => {
       const values = struct.getChildAt(child);
-      object[field.name] = values ? valueAt(values, index) : null;
+      object[field.name] = values ? valueAt(values, index, int64As) : null;
     });
     return object;
   }
-  if (DataType.isMap(type)) return mapValue(vector as Vector<Map_>, index);
+  if (DataType.isMap(type)) return mapValue(vector as Vector<Map_>, index, int64As);
   if (DataType.isBinary(type) || DataType.isLargeBinary(type) || DataType.isFixedSizeBinary(type)) {
     return Buffer.from(vector.get(index) as Uint8Array).toString('base64');
   }
   const value: unknown = vector.get(index);
-  if (typeof value === 'bigint') return int64Value(value);
+  if (typeof value === 'bigint') return int64Value(value, int64As);
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   // Intervals and other rare types: their string form rather than a value JSON cannot carry.
   return String(value);
 }
 
-function int64Value(value: bigint): number | string {
-  return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)
+function int64Value(value: bigint, int64As: Int64As): number | string {
+  return int64As === 'number' &&
+    value >= BigInt(Number.MIN_SAFE_INTEGER) &&
+    value <= BigInt(Number.MAX_SAFE_INTEGER)
     ? Number(value)
     : value.toString();
 }
@@ -139,11 +145,11 @@ export function scaleDecimal(unscaled: bigint, scale: number): string {
 }
 
 /** A map as an object when its keys are strings or numbers (Spark's usual), else as [key, value] pairs. */
-function mapValue(vector: Vector<Map_>, index: number): SqlValue {
+function mapValue(vector: Vector<Map_>, index: number, int64As: Int64As): SqlValue {
   // arrow's MapRow iterates [key, value] pairs.
   const entries = vector.get(index) as unknown as Iterable<[unknown, unknown]> | null;
   const pairs: [SqlValue, SqlValue][] = [];
-  for (const [key, value] of entries ?? []) pairs.push([plain(key), plain(value)]);
+  for (const [key, value] of entries ?? []) pairs.push([plain(key, int64As), plain(value, int64As)]);
   if (pairs.every(([key]) => typeof key === 'string' || typeof key === 'number')) {
     return Object.fromEntries(pairs.map(([key, value]) => [String(key), value]));
   }
@@ -151,17 +157,17 @@ function mapValue(vector: Vector<Map_>, index: number): SqlValue {
 }
 
 /** A value arrow's `get` returned inside a map (no vector at hand for the typed readers). */
-function plain(value: unknown): SqlValue {
+function plain(value: unknown, int64As: Int64As): SqlValue {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return int64Value(value);
+  if (typeof value === 'bigint') return int64Value(value, int64As);
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return plain((value as { toJSON(): unknown }).toJSON());
+    return plain((value as { toJSON(): unknown }).toJSON(), int64As);
   }
-  if (Array.isArray(value)) return value.map(plain);
+  if (Array.isArray(value)) return value.map((item) => plain(item, int64As));
   if (typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain(v)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, plain(v, int64As)]),
     );
   }
   return String(value);

@@ -136,6 +136,18 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
     });
   });
 
+  it('returns BIGINTs as text when asked, as the engine port wants', async () => {
+    const asText = await SparkConnectClient.connect({ remote: server?.remote ?? '', int64As: 'string' });
+    try {
+      const { rows } = await asText.query(
+        'SELECT count(*) AS n, 9007199254740993 AS big, 7 AS small, array(CAST(1 AS BIGINT)) AS list FROM range(0, 3)',
+      );
+      expect(rows).toEqual([{ n: '3', big: '9007199254740993', small: 7, list: ['1'] }]);
+    } finally {
+      await asText.close();
+    }
+  });
+
   it('returns the columns of an empty result', async () => {
     const result = await client.query(
       'SELECT id, CAST(id AS STRING) AS label FROM range(0, 10) WHERE id < 0',

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { decodeArrowBatches, type SqlResult } from './arrow.js';
+import { decodeArrowBatches, type Int64As, type SqlResult } from './arrow.js';
 import { errorInfoOf, isServiceError, sparkEngineError } from './errors.js';
 import { executePlan } from './execute.js';
 import type { ExecutePlanResponse__Output } from './generated/spark/connect/ExecutePlanResponse.js';
@@ -10,7 +10,7 @@ import { sparkConnectGrpc } from './proto-loader.js';
 import { parseSparkRemote, type SparkRemote } from './remote.js';
 import { sessionFields, type SessionContext } from './session.js';
 
-export type { SqlColumn, SqlResult, SqlValue } from './arrow.js';
+export type { Int64As, SqlColumn, SqlResult, SqlValue } from './arrow.js';
 export { SparkEngineError } from './errors.js';
 
 export interface SparkConnectOptions {
@@ -24,6 +24,8 @@ export interface SparkConnectOptions {
   config?: Record<string, string>;
   /** A tag put on every operation of this client, for `interrupt({ tag })` from elsewhere. */
   tag?: string;
+  /** BIGINTs as numbers when exact, else text (default), or always as text ('string', as the engine port wants). */
+  int64As?: Int64As;
   /** How long connect waits for the server to answer its first call (ms; default 30 s). */
   connectTimeoutMs?: number;
 }
@@ -73,6 +75,7 @@ export class SparkConnectClient {
     private readonly stub: SparkConnectServiceClient,
     private readonly session: SessionContext,
     private readonly tags: string[],
+    private readonly int64As: Int64As,
   ) {}
 
   /** The endpoint without secrets, e.g. sc://127.0.0.1:15002. */
@@ -104,7 +107,12 @@ export class SparkConnectClient {
       sessionId: options.sessionId ?? remote.sessionId ?? randomUUID(),
       userId: options.userId ?? remote.userId ?? 'medallion',
     });
-    const client = new SparkConnectClient(stub, session, options.tag ? [options.tag] : []);
+    const client = new SparkConnectClient(
+      stub,
+      session,
+      options.tag ? [options.tag] : [],
+      options.int64As ?? 'number',
+    );
     try {
       // A Config call creates the session on the server and proves it answers. A refused connection fails it
       // at once (gRPC's wait-for-ready is off); a server that accepts but does not answer meets the deadline.
@@ -171,7 +179,7 @@ export class SparkConnectClient {
     const responses = executePlan(this.session, plan, { tags: [...this.tags, ...(options.tags ?? [])] });
     for await (const response of responses) {
       if (response.response_type === 'arrow_batch' && response.arrow_batch) {
-        yield decodeArrowBatches([response.arrow_batch.data]);
+        yield decodeArrowBatches([response.arrow_batch.data], this.int64As);
       }
     }
   }
@@ -242,7 +250,7 @@ export class SparkConnectClient {
       tags: [...this.tags, ...(options.tags ?? [])],
     });
     for await (const response of responses) collect(response, batches, stages);
-    return { ...decodeArrowBatches(batches), operationId, stages: [...stages.values()] };
+    return { ...decodeArrowBatches(batches, this.int64As), operationId, stages: [...stages.values()] };
   }
 
   private nextPlanId(): string {
