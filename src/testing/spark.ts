@@ -1,0 +1,69 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** The env file `bash scripts/services/spark.sh start` writes. */
+export const SPARK_ENV_FILE = path.resolve('.cache/services/spark.env');
+
+/** The Spark Connect server the tests share (one cluster per `.ci/run`). */
+export interface TestSparkServer {
+  /** sc://127.0.0.1:<port> */
+  remote: string;
+  /** The Connect server's PID when spark.sh started it. */
+  pid: number | undefined;
+  /** The Maven packages the server was started with (SPARK_LAKE=1: Delta Lake and hadoop-aws). */
+  packages: string[];
+  foundIn: string;
+}
+
+/** The `KEY='value'` lines the service scripts write. */
+function readEnvFile(file: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const match of readFileSync(file, 'utf8').matchAll(/^([A-Z0-9_]+)='(.*)'$/gm)) {
+    if (match[1] !== undefined && match[2] !== undefined) values[match[1]] = match[2];
+  }
+  return values;
+}
+
+/** SPARK_CONNECT_REMOTE from the environment, else from the env file scripts/services/spark.sh writes. */
+export function testSparkServer(env: NodeJS.ProcessEnv = process.env): TestSparkServer | { reason: string } {
+  const fromEnv = Boolean(env.SPARK_CONNECT_REMOTE);
+  const source: Record<string, string | undefined> = fromEnv
+    ? env
+    : existsSync(SPARK_ENV_FILE)
+      ? readEnvFile(SPARK_ENV_FILE)
+      : {};
+  const remote = source.SPARK_CONNECT_REMOTE;
+  if (remote) {
+    const pid = Number(source.SPARK_CONNECT_PID);
+    return {
+      remote,
+      pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
+      packages: (source.SPARK_CONNECT_PACKAGES ?? '').split(',').filter((name) => name !== ''),
+      foundIn: fromEnv ? 'SPARK_CONNECT_REMOTE' : path.relative(process.cwd(), SPARK_ENV_FILE),
+    };
+  }
+  return {
+    reason:
+      'no Spark Connect server: SPARK_CONNECT_REMOTE is not set and ' +
+      `${path.relative(process.cwd(), SPARK_ENV_FILE)} does not exist; run \`bash scripts/services/spark.sh start\``,
+  };
+}
+
+/**
+ * The test server, or undefined when there is none and the suite should skip (with a warning).
+ * Under CI a missing server is an error: the Spark suites must run there.
+ */
+export function sparkServerOrSkip(suite: string): TestSparkServer | undefined {
+  const server = testSparkServer();
+  if (!('reason' in server)) return server;
+  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${server.reason}`);
+  console.warn(`${suite} skipped: ${server.reason}`);
+  return undefined;
+}
+
+/** True when the server was started with Delta Lake and hadoop-aws (`SPARK_LAKE=1 scripts/services/spark.sh start`). */
+export function hasLakePackages(server: TestSparkServer): boolean {
+  return ['io.delta:delta-spark', 'org.apache.hadoop:hadoop-aws'].every((name) =>
+    server.packages.some((pkg) => pkg.startsWith(`${name}`)),
+  );
+}
