@@ -9,6 +9,8 @@ import {
   type Timestamp,
   type Vector,
 } from 'apache-arrow';
+import type { DeltaType } from '../../table/delta-protocol.js';
+import { deltaTypeOfArrow } from './delta-types.js';
 
 /** A value as medallion's engines return it: JSON-safe (no bigint, no Date). */
 export type SqlValue = string | number | boolean | null | SqlValue[] | { [key: string]: SqlValue };
@@ -17,6 +19,8 @@ export interface SqlColumn {
   name: string;
   /** Spark's SQL type name, e.g. bigint, decimal(10,2), array<string>, struct<a:int,b:string>. */
   type: string;
+  /** The Delta type the column is written as; null when Delta has none (void, TIMESTAMP_NTZ, intervals). */
+  deltaType: DeltaType | null;
 }
 
 /** How 64-bit integers come back: numbers when exact (else text), or always text (the engine port's way). */
@@ -39,7 +43,11 @@ export function decodeArrowBatches(batches: readonly Uint8Array[], int64As: Int6
   for (const batch of batches) {
     const table = tableFromIPC(batch);
     const fields = table.schema.fields;
-    columns ??= fields.map((field) => ({ name: field.name, type: sparkTypeName(field.type) }));
+    columns ??= fields.map((field) => ({
+      name: field.name,
+      type: sparkTypeName(field.type),
+      deltaType: deltaTypeOfArrow(field.type),
+    }));
     const vectors = fields.map((_, index) => table.getChildAt(index));
     for (let row = 0; row < table.numRows; row += 1) {
       const record: Record<string, SqlValue> = {};
@@ -54,8 +62,9 @@ export function decodeArrowBatches(batches: readonly Uint8Array[], int64As: Int6
 }
 
 function valueAt(vector: Vector, index: number, int64As: Int64As): SqlValue {
-  if (!vector.isValid(index)) return null;
   const type: DataType = vector.type;
+  // A NULL literal's column (Spark's void) has no validity bitmap: every row reads as valid.
+  if (DataType.isNull(type) || !vector.isValid(index)) return null;
   if (DataType.isInt(type) && type.bitWidth === 64)
     return int64Value(rawValue(vector, index) as bigint, int64As);
   if (DataType.isDecimal(type)) return decimalValue(vector as Vector<Decimal>, index);

@@ -162,6 +162,58 @@ export class SparkConnectClient {
     await this.run(plan, options);
   }
 
+  /**
+   * Makes files readable as the temporary view `name` (replacing one so named): `format` files at `paths`, read
+   * with `schema` (Spark DDL, e.g. "a BIGINT, b STRING"), so a file lacking a column reads it as NULL.
+   */
+  async createFileView(
+    name: string,
+    source: { format: string; schema: string; paths: readonly string[]; options?: Record<string, string> },
+  ): Promise<void> {
+    const read = {
+      common: { plan_id: this.nextPlanId() },
+      read: {
+        data_source: {
+          format: source.format,
+          schema: source.schema,
+          paths: [...source.paths],
+          options: source.options ?? {},
+        },
+      },
+    };
+    await this.run(
+      { command: { create_dataframe_view: { input: read, name, is_global: false, replace: true } } },
+      {},
+    );
+  }
+
+  /** Writes a query's rows as `format` files under `path` (replacing what is there), partitioned as asked. */
+  async writeFiles(
+    query: string,
+    target: {
+      format: string;
+      path: string;
+      partitionBy?: readonly string[];
+      options?: Record<string, string>;
+    },
+  ): Promise<void> {
+    await this.run(
+      {
+        command: {
+          write_operation: {
+            input: { common: { plan_id: this.nextPlanId() }, sql: { query } },
+            source: target.format,
+            path: target.path,
+            mode: 'SAVE_MODE_OVERWRITE',
+            partitioning_columns: [...(target.partitionBy ?? [])],
+            options: target.options ?? {},
+          },
+        },
+      },
+      {},
+    );
+  }
+
   /** Runs a query and returns all its rows, decoded from Arrow into JSON-safe values. */
   async query(statement: string, options: ExecutionOptions = {}): Promise<QueryResult> {
     // A SQL relation as the plan's root: one round trip (pyspark sends a SqlCommand first, then executes the

@@ -1,0 +1,219 @@
+/**
+ * The Spark adapter of the engine port, through Spark Connect: each session is a Spark Connect session, table
+ * versions are read by the executors from the lake's files, results are staged as Parquet by the executors and
+ * committed by medallion. Spark reaches the files medallion names: a lake on a disk both share (file://) or on S3
+ * (s3a://, with the cluster's S3 settings).
+ */
+import { mkdir } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { decodeDeltaPath, type TableSnapshot } from '../../table/delta-table.js';
+import { joinKey } from '../../storage/object-store.js';
+import { sparkDialect } from '../dialects/spark.js';
+import type { Engine, EngineColumn, SqlRow, StagedTable, StatementTracer } from '../engine.js';
+import { SparkConnectClient } from './connect-client.js';
+import { registerFileView } from './file-views.js';
+import type { LocalQuery } from './footer-stats.js';
+import { stageWithSpark } from './staging.js';
+
+export interface SparkEngineOptions {
+  /** The Spark Connect endpoint, e.g. sc://127.0.0.1:15002. */
+  remote: string;
+  /** Where staged files are written: a directory Spark's executors can write and this process can read. */
+  scratchDir: string;
+  /** Reads staged files' footers (a local DuckDB session). */
+  localQuery: LocalQuery;
+  tracer?: StatementTracer;
+}
+
+/** Session settings every medallion session runs with: results must not depend on the server's defaults. */
+export const SESSION_CONFIG: Readonly<Record<string, string>> = {
+  'spark.sql.session.timeZone': 'UTC',
+  'spark.sql.ansi.enabled': 'true',
+  // Delta readers (and DuckDB) read INT96 timestamps poorly: microseconds, as the DuckDB adapter writes them.
+  'spark.sql.parquet.outputTimestampType': 'TIMESTAMP_MICROS',
+  'spark.sql.parquet.compression.codec': 'zstd',
+};
+
+export class SparkEngine implements Engine {
+  readonly kind = 'spark' as const;
+  readonly dialect = sparkDialect;
+  /** The helper views each registered view reads from, dropped with it. */
+  private readonly parts = new Map<string, string[]>();
+
+  private constructor(
+    private readonly client: SparkConnectClient,
+    private readonly options: SparkEngineOptions,
+  ) {}
+
+  static async create(options: SparkEngineOptions): Promise<SparkEngine> {
+    await mkdir(options.scratchDir, { recursive: true });
+    const client = await SparkConnectClient.connect({
+      remote: options.remote,
+      config: { ...SESSION_CONFIG },
+      // The port's BIGINTs are text, exact at any size, whatever the engine.
+      int64As: 'string',
+    });
+    return new SparkEngine(client, options);
+  }
+
+  /** The endpoint, without secrets. */
+  get endpoint(): string {
+    return this.client.endpoint;
+  }
+
+  /** The Spark application this session runs in, and its UI. */
+  applicationInfo(): ReturnType<SparkConnectClient['applicationInfo']> {
+    return this.client.applicationInfo();
+  }
+
+  connect(options: { scratchDir?: string; tracer?: StatementTracer } = {}): Promise<Engine> {
+    return SparkEngine.create({
+      ...this.options,
+      scratchDir: options.scratchDir ?? this.options.scratchDir,
+      ...(options.tracer && { tracer: options.tracer }),
+    });
+  }
+
+  run(sql: string): Promise<void> {
+    return this.traced(sql, () => this.client.sql(sql));
+  }
+
+  async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
+    const result = await this.traced(sql, () => this.client.query(sql));
+    return result.rows as T[];
+  }
+
+  async one<T extends SqlRow = SqlRow>(sql: string): Promise<T> {
+    const [row] = await this.all<T>(sql);
+    if (!row) throw new Error(`query returned no row: ${sql.slice(0, 200)}`);
+    return row;
+  }
+
+  async count(relation: string): Promise<number> {
+    return Number((await this.one<{ n: string | number }>(`SELECT count(*) AS n FROM ${relation}`)).n);
+  }
+
+  async columns(relation: string): Promise<EngineColumn[]> {
+    const result = await this.client.query(`SELECT * FROM ${relation} LIMIT 0`);
+    return result.columns.map((column) => ({
+      name: column.name,
+      type: column.deltaType,
+      engineType: column.type,
+    }));
+  }
+
+  async registerSnapshot(
+    name: string,
+    snapshot: TableSnapshot,
+    store: ObjectStore,
+    root: string,
+  ): Promise<void> {
+    const files = await Promise.all(
+      snapshot.files.map(async (file) => ({
+        uri: await sparkUri(store, joinKey(root, decodeDeltaPath(file.path))),
+        partitionValues: file.partitionValues,
+      })),
+    );
+    const count = snapshot.files.length;
+    await this.traced(
+      `-- ${name} := ${root} version ${snapshot.version} (${count} file${count === 1 ? '' : 's'})`,
+      async () => {
+        await this.dropParts(name);
+        this.parts.set(
+          name,
+          await registerFileView(this.client, name, snapshot.schema, snapshot.partitionColumns, files),
+        );
+      },
+    );
+  }
+
+  async materialize(name: string, query: string): Promise<void> {
+    const view = this.dialect.quoteIdent(name);
+    // Cached eagerly: later statements read the rows computed now (row_number over ties is not repeatable).
+    await this.run(`UNCACHE TABLE IF EXISTS ${view}`);
+    await this.run(`DROP VIEW IF EXISTS ${view}`);
+    await this.run(`CACHE TABLE ${view} AS ${query}`);
+  }
+
+  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
+    const columns = await this.columns(relation);
+    return this.traced(`-- stage ${relation.slice(0, 200)} as Parquet`, () =>
+      stageWithSpark(
+        this.client,
+        this.options.scratchDir,
+        relation,
+        columns,
+        partitionBy,
+        this.options.localQuery,
+      ),
+    );
+  }
+
+  async registerStaged(name: string, staged: StagedTable): Promise<void> {
+    const partitionColumns = Object.keys(staged.files[0]?.partitionValues ?? {});
+    await this.dropParts(name);
+    this.parts.set(
+      name,
+      await registerFileView(
+        this.client,
+        name,
+        staged.schema,
+        partitionColumns,
+        staged.files.map((file) => ({
+          uri: pathToFileURL(file.localPath).href,
+          partitionValues: file.partitionValues,
+        })),
+      ),
+    );
+  }
+
+  interrupt(): void {
+    void this.client.interrupt().catch(() => undefined);
+  }
+
+  async dropTemporaries(names?: readonly string[]): Promise<void> {
+    const views =
+      names ??
+      (await this.client.query('SHOW VIEWS')).rows
+        .filter((row) => row.isTemporary === true)
+        .map((row) => String(row.viewName));
+    for (const name of views) {
+      const view = this.dialect.quoteIdent(name);
+      await this.run(`UNCACHE TABLE IF EXISTS ${view}`);
+      await this.run(`DROP VIEW IF EXISTS ${view}`);
+      await this.dropParts(name);
+    }
+  }
+
+  close(): void {
+    void this.client.close();
+  }
+
+  private async dropParts(name: string): Promise<void> {
+    for (const part of this.parts.get(name) ?? []) {
+      await this.client.sql(`DROP VIEW IF EXISTS ${this.dialect.quoteIdent(part)}`);
+    }
+    this.parts.delete(name);
+  }
+
+  private async traced<T>(sql: string, execute: () => Promise<T>): Promise<T> {
+    const tracer = this.options.tracer;
+    if (!tracer) return execute();
+    const started = performance.now();
+    try {
+      const result = await execute();
+      tracer({ sql, ms: performance.now() - started });
+      return result;
+    } catch (error) {
+      tracer({ sql, ms: performance.now() - started, error: (error as Error).message });
+      throw error;
+    }
+  }
+}
+
+/** Where Spark reads an object of the store: s3a:// for S3 (the cluster holds its S3 settings), else the file. */
+async function sparkUri(store: ObjectStore, key: string): Promise<string> {
+  if (store.location.startsWith('s3://')) return `s3a://${store.location.slice('s3://'.length)}/${key}`;
+  return pathToFileURL(await store.localPath(key)).href;
+}
