@@ -203,7 +203,11 @@ export async function triggerPipeline(
 
 /** The locations the input names (those it leaves undefined fall back to the context's). */
 function definedLocations(input: LocationFlags): LocationFlags {
-  return { ...(input.lake && { lake: input.lake }), ...(input.source && { source: input.source }) };
+  return {
+    ...(input.lake && { lake: input.lake }),
+    ...(input.source && { source: input.source }),
+    ...(input.engine && { engine: input.engine }),
+  };
 }
 
 export interface BackfillInput extends LocationFlags {

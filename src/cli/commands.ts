@@ -5,6 +5,7 @@ import { openAlerter } from '../alerts/alerter.js';
 import { parseParamPairs } from '../core/params.js';
 import { generateDemoData } from '../demo-data/generate.js';
 import { openMetadataStore } from '../metadata/open.js';
+import type { EngineKind } from '../core/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { RunSummary } from '../runner/run-summary.js';
 import { storeConnections } from '../app/connections.js';
@@ -23,6 +24,7 @@ interface RunFlags {
   pipeline?: string;
   source?: string;
   lake?: string;
+  engine?: EngineKind;
   logicalDate?: string;
   param?: string[];
   retryRejected?: boolean;

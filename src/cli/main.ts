@@ -169,6 +169,14 @@ function withSchedulerOptions(command: Command): Command {
     .option('--alerts <file>', ALERTS_HELP);
 }
 
+/** `--engine`: the engine of one run's silver and gold tables, over the project file's choice. */
+function engineOption(): Option {
+  return new Option(
+    '--engine <engine>',
+    "what computes the run's silver and gold tables (default: the project's, else duckdb); spark needs engine.spark.remote or MEDALLION_SPARK_REMOTE",
+  ).choices(['duckdb', 'spark']);
+}
+
 const program = new Command()
   .name('medallion')
   .description('Lakehouse pipelines: landing → bronze → silver → gold Delta tables, in one program')
@@ -189,6 +197,7 @@ program
   .option('--pipeline <pipeline>', "which pipeline: a name or a module file (default: the project's one)")
   .option('--source <location>', SOURCE_HELP)
   .option('--lake <location>', LAKE_HELP)
+  .addOption(engineOption())
   .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default today)', isoDate)
   .option('--param <name=value>', PARAM_HELP, collect, [])
   .option('--retry-rejected', 'load files an earlier run rejected again', false)
@@ -250,6 +259,7 @@ withStoreOptions(
     .argument('<pipeline>', 'pipeline name')
     .option('--lake <location>', LAKE_HELP)
     .option('--source <location>', SOURCE_HELP)
+    .addOption(engineOption())
     .option('--param <name=value>', PARAM_HELP, collect, [])
     .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default now)', isoDate)
     .option('--force', FORCE_HELP, false)

@@ -3,6 +3,7 @@
  * write to the metadata store only; a scheduler (`medallion scheduler` or `medallion serve`) or the `medallion
  * run` process that owns a run executes it.
  */
+import type { EngineKind } from '../core/pipeline.js';
 import {
   backfillPipeline,
   cancelRun,
@@ -26,6 +27,7 @@ interface DefinitionFlags extends StoreFlags {
 
 export interface TriggerFlags extends DefinitionFlags {
   source?: string;
+  engine?: EngineKind;
   param: string[];
   logicalDate?: string;
   force: boolean;
@@ -42,6 +44,7 @@ export async function triggerCommand(name: string, flags: TriggerFlags): Promise
       refs: flags.pipeline,
       ...(flags.lake && { lake: flags.lake }),
       ...(flags.source && { source: flags.source }),
+      ...(flags.engine && { engine: flags.engine }),
     });
     if (await ctx.store.isPaused(name))
       note(`${name} is paused: the run waits until \`medallion unpause ${name}\``);

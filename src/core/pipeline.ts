@@ -106,6 +106,11 @@ export interface TableDefinition {
   schemaDrift?: 'warn' | 'fail';
   /** Overrides of the pipeline's task defaults for this table's task. */
   policy?: TaskPolicy;
+  /**
+   * The engine that computes it whatever the run's default (its SQL must then be written for that engine): Spark
+   * for the heavy tables, DuckDB for the small ones.
+   */
+  engine?: EngineKind;
 }
 
 /** When the pipeline runs by itself (absent: only when triggered). */
@@ -293,6 +298,7 @@ const tableSchema = z.object({
   expectations: z.array(expectationSchema).optional(),
   schemaDrift: z.enum(['warn', 'fail']).optional(),
   policy: taskPolicySchema.optional(),
+  engine: z.enum(['duckdb', 'spark']).optional(),
 });
 
 const paramSchema = z

@@ -300,6 +300,13 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('medallion_processes').addColumn('slots', 'integer').execute();
     },
   },
+  {
+    version: 8,
+    name: "the engine each run's refined tables run on",
+    async up(db) {
+      await db.schema.alterTable('medallion_runs').addColumn('engine', 'text').execute();
+    },
+  },
 ];
 
 /**

@@ -1,4 +1,5 @@
 /** The records the metadata store keeps and returns (see metadata-store.ts for the port itself). */
+import type { EngineKind } from '../core/pipeline.js';
 import type { Role } from '../core/roles.js';
 import type { RunState, StopState, TaskState } from '../core/run-state.js';
 
@@ -25,6 +26,16 @@ export interface RunLocations {
   /** null for a pipeline without sources. */
   source: string | null;
   lake: string;
+  /** The engine its refined tables run on; absent: DuckDB, in the process that runs each task. */
+  engine?: RunEngine;
+}
+
+/** Where a run's refined tables are computed: every process executing its tasks uses this, not its own flags. */
+export interface RunEngine {
+  /** The default engine of its silver and gold tables (a table's own `engine` wins). */
+  kind: EngineKind;
+  /** The Spark Connect endpoint, for the tables on Spark. */
+  spark?: { remote: string; uiUrl?: string };
 }
 
 /** Why and how a run is being stopped (cancelled, or its process interrupted). */

@@ -44,6 +44,8 @@ export interface RunsTable {
   source_location: string | null;
   lake_location: string | null;
   definition_hash: string | null;
+  /** JSON RunEngine: the engine its refined tables run on (migration 8); null: DuckDB. */
+  engine: Generated<string | null>;
   /** The process that drives the run alone (migration 5). */
   owner: string | null;
   /** A request to stop the run (migration 5). */

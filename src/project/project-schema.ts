@@ -8,6 +8,20 @@ const memorySize = z
   .string()
   .regex(/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB');
 const positiveInteger = z.number().int().positive();
+const engineKind = z.enum(['duckdb', 'spark']);
+/** A Spark Connect server: where a run's tables on Spark are computed. */
+const sparkServer = z
+  .object({
+    remote: z
+      .string()
+      .trim()
+      .regex(/^sc:\/\/[^/\s]+/, 'a Spark Connect address such as sc://spark-host:15002'),
+    /** The Spark UI's address, for links from the run page. */
+    uiUrl: z.string().url().optional(),
+  })
+  .strict();
+/** Which engine runs a pipeline's silver and gold tables: `spark` given alone means Spark. */
+const engineChoice = { default: engineKind.optional(), spark: sparkServer.optional() };
 
 const pipelineEntry = z
   .object({
@@ -15,6 +29,7 @@ const pipelineEntry = z
     module: z.string().min(1).optional(),
     source: location.optional(),
     lake: location.optional(),
+    engine: z.object(engineChoice).strict().optional(),
   })
   .strict();
 
@@ -32,6 +47,7 @@ export const projectSchema = z
         memoryLimit: memorySize.optional(),
         threads: positiveInteger.optional(),
         scratchDir: z.string().min(1).optional(),
+        ...engineChoice,
       })
       .strict()
       .optional(),

@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
-import type { PipelineDefinition } from '../core/pipeline.js';
-import type { RunLocations } from '../metadata/metadata-store.js';
+import type { EngineKind, PipelineDefinition } from '../core/pipeline.js';
+import type { RunEngine, RunLocations } from '../metadata/metadata-store.js';
 import { findProjectFile, loadProjectFile, type ProjectFile } from './project-file.js';
 import { loadPipelineModule, SHIPPED_PIPELINES, shippedPipeline } from './pipelines.js';
 
@@ -25,6 +25,8 @@ export interface ProjectOptions {
 export interface LocationFlags {
   source?: string;
   lake?: string;
+  /** `--engine`: the engine of this run's silver and gold tables. */
+  engine?: EngineKind;
 }
 
 export interface EngineSettings {
@@ -135,11 +137,51 @@ export class Project {
       flag ? this.fromFlag(flag) : own ? this.fromFile(own) : shared ? this.fromFile(shared) : undefined;
     const lake = pick(flags.lake, entry?.lake, content?.lake);
     if (!lake) return undefined;
-    if (pipeline.sources.length === 0) return { source: null, lake };
+    const engine = this.runEngine(pipeline, flags.engine);
+    if (pipeline.sources.length === 0) return { source: null, lake, ...(engine && { engine }) };
     const source =
       pick(flags.source, entry?.source, content?.source) ??
       (pipeline.defaultSource && this.fromFlag(pipeline.defaultSource));
-    return { source: source ?? null, lake };
+    return { source: source ?? null, lake, ...(engine && { engine }) };
+  }
+
+  /**
+   * The engine of the pipeline's silver and gold tables: `--engine`, then its entry's, then the file's (a `spark`
+   * server given alone means Spark); the Spark server from its entry, the file, or MEDALLION_SPARK_REMOTE.
+   * Undefined: DuckDB, with no Spark server for tables that ask for one.
+   */
+  private runEngine(pipeline: PipelineDefinition, flag: EngineKind | undefined): RunEngine | undefined {
+    const own = this.file?.content.pipelines?.[pipeline.name]?.engine;
+    const shared = this.file?.content.engine;
+    const remote = this.env.MEDALLION_SPARK_REMOTE?.trim();
+    const spark = own?.spark ?? shared?.spark ?? (remote ? { remote } : undefined);
+    const kind =
+      flag ??
+      own?.default ??
+      (own?.spark ? 'spark' : undefined) ??
+      shared?.default ??
+      (shared?.spark ? 'spark' : 'duckdb');
+    if (kind === 'duckdb' && !spark) return undefined;
+    return { kind, ...(spark && { spark }) };
+  }
+
+  /** A clear error when tables of the pipeline are to run on Spark and no server is given. */
+  private checkEngine(
+    pipeline: PipelineDefinition,
+    engine: RunEngine | undefined,
+    flag: EngineKind | undefined,
+  ): void {
+    const onSpark = engine?.kind === 'spark' || pipeline.tables.some((table) => table.engine === 'spark');
+    if (!onSpark || engine?.spark) return;
+    throw new ConfigError(
+      `pipeline ${pipeline.name} runs tables on Spark but no Spark Connect server is given`,
+      {
+        context: { field: flag === 'spark' ? '--engine' : 'engine.spark.remote' },
+        hint: this.file
+          ? `set engine.spark.remote (e.g. "sc://spark-host:15002") for it in ${this.file.file}, or MEDALLION_SPARK_REMOTE`
+          : 'set MEDALLION_SPARK_REMOTE=sc://spark-host:15002, or describe the project in a medallion.config.json',
+      },
+    );
   }
 
   /** locations(), or a clear error naming what to give. */
@@ -153,6 +195,7 @@ export class Project {
           : 'pass --lake DIR (or s3://…), or describe the project in a medallion.config.json (`medallion init`)',
       });
     }
+    this.checkEngine(pipeline, found.engine, flags.engine);
     if (pipeline.sources.length > 0 && found.source === null) {
       throw new ConfigError(`pipeline ${pipeline.name} has no source`, {
         context: { field: '--source' },

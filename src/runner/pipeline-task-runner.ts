@@ -1,12 +1,12 @@
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { ConfigError, describeError } from '../core/errors.js';
 import { macrosFor, type ParamValue, type PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
 import { planTasks } from '../core/task-plan.js';
-import { duckdbDialect } from '../engine/dialects/duckdb.js';
 import { DuckDbEngine } from '../engine/duckdb/engine.js';
-import type { StatementTracer } from '../engine/engine.js';
+import type { Engine, StatementTracer } from '../engine/engine.js';
 import type {
   AttemptRecord,
   RunLocations,
@@ -20,6 +20,7 @@ import { taskFingerprint } from './fingerprints.js';
 import { executeTask, tableSummary } from './pipeline-tasks.js';
 import type { RunContext, RunInfo } from './run-context.js';
 import { assembleSummary } from './run-summary.js';
+import { dialectOf, openSparkSession, taskEngineKind } from './task-engine.js';
 import { makeScratchDir, scratchDirOf, sweepScratchDirs } from './scratch.js';
 
 /** Opens the stores a run's recorded locations name (the CLI resolves URLs and named connections). */
@@ -72,7 +73,11 @@ export class PipelineTaskRunner implements TaskRunner {
   }
 
   async fingerprint(job: TaskJob): Promise<string | undefined> {
-    return taskFingerprint(await this.runInfo(job), job.task, duckdbDialect);
+    return taskFingerprint(
+      await this.runInfo(job),
+      job.task,
+      dialectOf(taskEngineKind(job.pipeline, job.task, job.run)),
+    );
   }
 
   async describeSkipped(job: TaskJob): Promise<TaskReport> {
@@ -85,15 +90,22 @@ export class PipelineTaskRunner implements TaskRunner {
   async run(job: TaskJob, attempt: AttemptContext): Promise<TaskReport> {
     if (job.task.kind === 'custom') return this.runCustom(job, attempt);
     const info = await this.runInfo(job);
-    const engine = await (await this.engine(job.run.id)).connect({ tracer: logStatements(attempt.log) });
-    const interrupt = (): void => engine.interrupt();
+    const tracer = logStatements(attempt.log);
+    const local = await (await this.engine(job.run.id)).connect({ tracer });
+    const sessions: Engine[] = [local];
+    const interrupt = (): void => sessions.forEach((session) => session.interrupt());
     attempt.signal.addEventListener('abort', interrupt, { once: true });
     try {
+      const engine =
+        taskEngineKind(job.pipeline, job.task, job.run) === 'spark'
+          ? await openSparkSession(job.run, local, path.join(local.scratchDir, 'spark'), tracer, attempt.log)
+          : local;
+      if (engine !== local) sessions.push(engine);
       for (const macro of macrosFor(job.pipeline, engine.kind)) await engine.run(macro);
-      return await executeTask(this.context(info, engine, attempt), job.task);
+      return await executeTask(this.context(info, engine, local, attempt), job.task);
     } finally {
       attempt.signal.removeEventListener('abort', interrupt);
-      engine.close();
+      for (const session of sessions) session.close();
     }
   }
 
@@ -221,13 +233,12 @@ export class PipelineTaskRunner implements TaskRunner {
     };
   }
 
-  private context(info: RunInfo, engine: DuckDbEngine, attempt: AttemptContext): RunContext {
+  private context(info: RunInfo, engine: Engine, local: DuckDbEngine, attempt: AttemptContext): RunContext {
     const progress = this.options.progress;
     return {
       ...info,
-      // Until a Spark engine is configured, DuckDB runs refined tables as well as ingestion.
       engine,
-      ingestEngine: engine,
+      ingestEngine: local,
       log: attempt.log,
       progress: (event) => {
         if (event.type === 'task-progress') attempt.log(event.message);

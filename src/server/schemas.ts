@@ -43,7 +43,18 @@ export const RunSchema = z
     startedAt: nullableTime,
     finishedAt: nullableTime,
     summary: z.unknown(),
-    locations: z.object({ source: z.string().nullable(), lake: z.string() }).nullable(),
+    locations: z
+      .object({
+        source: z.string().nullable(),
+        lake: z.string(),
+        engine: z
+          .object({
+            kind: z.enum(['duckdb', 'spark']),
+            spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
+          })
+          .optional(),
+      })
+      .nullable(),
     definitionHash: z.string().nullable(),
     owner: z.string().nullable(),
     stop: z
@@ -137,7 +148,18 @@ const ParamSchema = z.object({
 
 export const PipelineDetailSchema = PipelineOverviewSchema.extend({
   params: z.record(z.string(), ParamSchema),
-  locations: z.object({ source: z.string().nullable(), lake: z.string() }).nullable(),
+  locations: z
+    .object({
+      source: z.string().nullable(),
+      lake: z.string(),
+      engine: z
+        .object({
+          kind: z.enum(['duckdb', 'spark']),
+          spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
+        })
+        .optional(),
+    })
+    .nullable(),
   tasks: z.array(
     z.object({
       id: z.string(),

@@ -33,6 +33,11 @@ export const SESSION_CONFIG: Readonly<Record<string, string>> = {
   // Delta readers (and DuckDB) read INT96 timestamps poorly: microseconds, as the DuckDB adapter writes them.
   'spark.sql.parquet.outputTimestampType': 'TIMESTAMP_MICROS',
   'spark.sql.parquet.compression.codec': 'zstd',
+  // Adaptive execution sizes shuffles by the data, cached (materialized) relations included, so that a small
+  // table is not computed and staged as spark.sql.shuffle.partitions (200) tasks and files.
+  'spark.sql.adaptive.enabled': 'true',
+  'spark.sql.optimizer.canChangeCachedPlanOutputPartitioning': 'true',
+  'spark.sql.adaptive.coalescePartitions.parallelismFirst': 'false',
 };
 
 export class SparkEngine implements Engine {

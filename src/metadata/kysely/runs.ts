@@ -6,6 +6,7 @@ import type {
   LeaseRequest,
   NewRun,
   RunEnd,
+  RunEngine,
   RunFilter,
   RunRecord,
   RunStop,
@@ -38,6 +39,7 @@ export async function createRun(core: StoreCore, run: NewRun): Promise<{ run: Ru
     force: run.force ? 1 : 0,
     source_location: run.locations?.source ?? null,
     lake_location: run.locations?.lake ?? null,
+    engine: run.locations?.engine ? JSON.stringify(run.locations.engine) : null,
     definition_hash: run.definitionHash ?? null,
     owner: run.owner ?? null,
     stop_state: null,
@@ -256,7 +258,14 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     summary: row.summary === null ? null : (JSON.parse(row.summary) as unknown),
-    locations: row.lake_location === null ? null : { source: row.source_location, lake: row.lake_location },
+    locations:
+      row.lake_location === null
+        ? null
+        : {
+            source: row.source_location,
+            lake: row.lake_location,
+            ...(row.engine !== null && { engine: JSON.parse(row.engine) as RunEngine }),
+          },
     definitionHash: row.definition_hash,
     owner: row.owner,
     stop:

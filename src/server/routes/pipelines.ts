@@ -75,6 +75,12 @@ const trigger = route('operate', {
         params: ParamValuesSchema.default({}),
         logicalDate: instant.optional(),
         force: z.boolean().default(false),
+        engine: z
+          .enum(['duckdb', 'spark'])
+          .optional()
+          .openapi({
+            description: "what computes the run's silver and gold tables (default: the project's)",
+          }),
       }),
       'the run',
     ),
@@ -132,6 +138,7 @@ export function pipelineRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
       params: body.params,
       force: body.force,
       ...(body.logicalDate && { logicalDate: toInstant(body.logicalDate) }),
+      ...(body.engine && { engine: body.engine }),
     });
     return c.json(run, 201);
   });
