@@ -82,6 +82,45 @@ describe('the project file', () => {
     });
   });
 
+  it("binds a pipeline's silver and gold tables to an engine: --engine, its own, the file's; Spark needs a server", async () => {
+    const spark = { remote: 'sc://spark-host:15002' };
+    const dir = await tree('engines', {
+      'medallion.config.json': {
+        lake: 'lake',
+        engine: { spark: { remote: 'sc://shared:15002' }, default: 'duckdb' },
+        pipelines: { medallion_data_pipeline: { engine: { spark } }, data_quality_checks: {} },
+      },
+    });
+    const project = await open(dir);
+    const [example, checks] = await project.pipelines();
+    expect(project.locations(example!)?.engine).toEqual({ kind: 'spark', spark });
+    expect(project.locations(example!, { engine: 'duckdb' })?.engine).toEqual({ kind: 'duckdb', spark });
+    // The file's server and default for a pipeline that names none.
+    expect(project.locations(checks!)?.engine).toEqual({
+      kind: 'duckdb',
+      spark: { remote: 'sc://shared:15002' },
+    });
+    expect(project.locations(checks!, { engine: 'spark' })?.engine?.kind).toBe('spark');
+
+    const bare = await open(
+      await tree('no-spark', { 'medallion.config.json': { lake: 'lake', source: 'in' } }),
+    );
+    const [shipped] = await bare.pipelines();
+    expect(bare.locations(shipped!)?.engine).toBeUndefined();
+    const refused = await refusal(
+      Promise.resolve().then(() => bare.requireLocations(shipped!, { engine: 'spark' })),
+    );
+    expect(refused.message).toMatch(/no Spark Connect server/);
+    expect(refused.context?.field).toBe('--engine');
+    const fromEnv = await open(path.join(root, 'no-spark'), {
+      env: { MEDALLION_SPARK_REMOTE: 'sc://env:15002' },
+    });
+    expect(fromEnv.requireLocations(shipped!, { engine: 'spark' }).engine).toEqual({
+      kind: 'spark',
+      spark: { remote: 'sc://env:15002' },
+    });
+  });
+
   it('keeps runs in its database: --db, then MEDALLION_DB, then the file (relative to it), then .medallion beside it', async () => {
     const withDb = await tree('database', { 'medallion.config.json': { database: 'sqlite:state/m.db' } });
     const project = await open(withDb);
