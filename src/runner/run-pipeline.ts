@@ -2,7 +2,7 @@ import { ConfigError } from '../core/errors.js';
 import type { PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
 import { isRunFinished } from '../core/run-state.js';
-import type { MetadataStore, RunRecord } from '../metadata/metadata-store.js';
+import type { MetadataStore, RunLocations, RunRecord } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { leaseKey, triggerRun } from '../orchestrator/run-control.js';
 import { Scheduler, type RunObserver } from '../orchestrator/scheduler.js';
@@ -20,7 +20,7 @@ export interface RunOptions {
    * The locations the run records, as another process would open them (a directory, an `s3://` URL with its
    * connection name); default: the stores' own locations.
    */
-  locations?: { source: string | null; lake: string };
+  locations?: RunLocations;
   /** Where runs, tries and fingerprints are kept; default: a fresh in-memory SQLite (no history, no skipping). */
   store?: MetadataStore;
   /** YYYY-MM-DD; default: now. */

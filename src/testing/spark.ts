@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 
 /** The env file `bash scripts/services/spark.sh start` writes. */
@@ -66,4 +67,58 @@ export function hasLakePackages(server: TestSparkServer): boolean {
   return ['io.delta:delta-spark', 'org.apache.hadoop:hadoop-aws'].every((name) =>
     server.packages.some((pkg) => pkg.startsWith(`${name}`)),
   );
+}
+
+/** A loopback TCP proxy to a Spark Connect server, which a test can cut or take down as a network failure would. */
+export interface SparkProxy {
+  /** sc://127.0.0.1:<the proxy's port> */
+  remote: string;
+  /** Connections accepted so far. */
+  connections(): number;
+  /** Breaks the open connections (new ones are accepted). */
+  cut(): void;
+  /** Breaks the open connections and refuses new ones until `up()`, as a stopped server would. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function sparkProxy(remote: string): Promise<SparkProxy> {
+  const target = /^sc:\/\/([^:/]+):(\d+)/.exec(remote);
+  if (!target?.[1] || !target[2]) throw new Error(`cannot proxy ${remote}`);
+  const [host, port] = [target[1], Number(target[2])];
+  const sockets = new Set<Socket>();
+  let connections = 0;
+  const proxy = createServer((downstream) => {
+    connections += 1;
+    const upstream = connect(port, host);
+    for (const socket of [downstream, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => {
+        downstream.destroy();
+        upstream.destroy();
+      });
+    }
+    downstream.pipe(upstream).pipe(downstream);
+  });
+  const listen = (at: number): Promise<void> =>
+    new Promise((resolve) => proxy.listen(at, '127.0.0.1', resolve));
+  await listen(0);
+  const address = proxy.address();
+  if (address === null || typeof address === 'string') throw new Error('no proxy port');
+  const cut = (): void => sockets.forEach((socket) => socket.destroy());
+  const stop = (): Promise<void> => {
+    cut();
+    return new Promise((resolve) => proxy.close(() => resolve()));
+  };
+  return {
+    remote: `sc://127.0.0.1:${address.port}`,
+    connections: () => connections,
+    cut,
+    down: stop,
+    up: () => listen(address.port),
+    close: () => (proxy.listening ? stop() : Promise.resolve()),
+  };
 }

@@ -1,9 +1,9 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sparkServerOrSkip } from '../../testing/spark.js';
+import { sparkProxy, sparkServerOrSkip } from '../../testing/spark.js';
 import { SparkConnectClient, SparkEngineError } from './connect-client.js';
 
 const server = sparkServerOrSkip('Spark Connect client');
@@ -16,42 +16,6 @@ async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => listener.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
-}
-
-/** A loopback TCP proxy to the server whose connections the test can cut, as a network failure would. */
-async function cuttableProxy(
-  remote: string,
-): Promise<{ remote: string; connections: () => number; cut(): void; close(): Promise<void> }> {
-  const target = /^sc:\/\/([^:/]+):(\d+)/.exec(remote);
-  if (!target?.[1] || !target[2]) throw new Error(`cannot proxy ${remote}`);
-  const [host, port] = [target[1], Number(target[2])];
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const proxy = createServer((downstream) => {
-    connections += 1;
-    const upstream = connect(port, host);
-    for (const socket of [downstream, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => {
-        downstream.destroy();
-        upstream.destroy();
-      });
-    }
-    downstream.pipe(upstream).pipe(downstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const address = proxy.address();
-  if (address === null || typeof address === 'string') throw new Error('no proxy port');
-  return {
-    remote: `sc://127.0.0.1:${address.port}`,
-    connections: () => connections,
-    cut: () => sockets.forEach((socket) => socket.destroy()),
-    close: () => {
-      sockets.forEach((socket) => socket.destroy());
-      return new Promise<void>((resolve) => proxy.close(() => resolve()));
-    },
-  };
 }
 
 describe('Spark Connect client', () => {
@@ -244,7 +208,7 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
   });
 
   it('resumes a query whose connection broke, by reattaching to the running operation', async () => {
-    const proxy = await cuttableProxy(server?.remote ?? '');
+    const proxy = await sparkProxy(server?.remote ?? '');
     const viaProxy = await SparkConnectClient.connect({ remote: proxy.remote });
     try {
       // Four rows that take two seconds each, on two executors: the query runs for about four seconds.
