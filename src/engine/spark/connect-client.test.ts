@@ -112,14 +112,14 @@ describe.skipIf(!server)('Spark Connect client against a real server', () => {
     }
   });
 
-  it('returns the columns of an empty result', async () => {
+  it('returns the columns of an empty result, with the Delta types they are written as', async () => {
     const result = await client.query(
       'SELECT id, CAST(id AS STRING) AS label FROM range(0, 10) WHERE id < 0',
     );
     expect(result.rows).toEqual([]);
     expect(result.columns).toEqual([
-      { name: 'id', type: 'bigint' },
-      { name: 'label', type: 'string' },
+      { name: 'id', type: 'bigint', deltaType: 'long' },
+      { name: 'label', type: 'string', deltaType: 'string' },
     ]);
   });
 
