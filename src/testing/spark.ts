@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import path from 'node:path';
 
@@ -13,6 +13,8 @@ export interface TestSparkServer {
   pid: number | undefined;
   /** The Maven packages the server was started with (SPARK_LAKE=1: Delta Lake and hadoop-aws). */
   packages: string[];
+  /** The standalone workers' PIDs when spark.sh started them (their executors are their children). */
+  workerPids: number[];
   foundIn: string;
 }
 
@@ -40,6 +42,7 @@ export function testSparkServer(env: NodeJS.ProcessEnv = process.env): TestSpark
       remote,
       pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
       packages: (source.SPARK_CONNECT_PACKAGES ?? '').split(',').filter((name) => name !== ''),
+      workerPids: (source.SPARK_WORKER_PIDS ?? '').split(' ').filter(Boolean).map(Number),
       foundIn: fromEnv ? 'SPARK_CONNECT_REMOTE' : path.relative(process.cwd(), SPARK_ENV_FILE),
     };
   }
@@ -121,4 +124,18 @@ export async function sparkProxy(remote: string): Promise<SparkProxy> {
     up: () => listen(address.port),
     close: () => (proxy.listening ? stop() : Promise.resolve()),
   };
+}
+
+/** The executor JVMs a standalone worker runs now (its children running CoarseGrainedExecutorBackend). */
+export function executorPids(workerPid: number): number[] {
+  const children = readdirSync(`/proc/${workerPid}/task`).flatMap((thread) =>
+    readFileSync(`/proc/${workerPid}/task/${thread}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+  return children.filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('CoarseGrainedExecutorBackend');
+    } catch {
+      return false;
+    }
+  });
 }
