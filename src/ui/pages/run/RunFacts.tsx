@@ -1,7 +1,7 @@
 /** What a run is (pipeline, trigger, dates, locations, parameters) and, once it ended, what it made (its summary). */
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
-import type { RunRecord } from '../../../metadata/metadata-store.js';
+import type { RunLocations, RunRecord } from '../../../metadata/metadata-store.js';
 import type { RunSummary } from '../../../runner/run-summary.js';
 import { duration, when } from '../../components/states.js';
 import { figure } from '../../components/format.js';
@@ -25,6 +25,29 @@ function Params({ params }: { params: Record<string, unknown> }) {
   const entries = Object.entries(params);
   if (entries.length === 0) return <span className="muted">none</span>;
   return <code>{entries.map(([name, value]) => `${name} = ${JSON.stringify(value)}`).join(', ')}</code>;
+}
+
+/** What computes its silver and gold tables: DuckDB in each worker, or a Spark server (and its UI, when known). */
+function Engine({ engine }: { engine: RunLocations['engine'] }) {
+  const spark = engine?.spark;
+  const kind = engine?.kind === 'spark' ? 'Spark' : 'DuckDB';
+  if (!spark) return <>{kind}</>;
+  return (
+    <>
+      {kind}
+      {engine.kind === 'duckdb' ? ' (Spark for the tables that ask for it)' : ''} at{' '}
+      {/* A token in the address is a secret: never shown. */}
+      <code>{spark.remote.replace(/;token=[^;]*/gi, ';token=…')}</code>
+      {spark.uiUrl && (
+        <>
+          {' · '}
+          <a href={spark.uiUrl} target="_blank" rel="noreferrer">
+            Spark UI
+          </a>
+        </>
+      )}
+    </>
+  );
 }
 
 export function RunFacts({ run }: { run: RunRecord }) {
@@ -51,6 +74,9 @@ export function RunFacts({ run }: { run: RunRecord }) {
         </Fact>
         <Fact name="Source">
           <code>{run.locations?.source ?? '—'}</code>
+        </Fact>
+        <Fact name="Engine">
+          <Engine engine={run.locations?.engine} />
         </Fact>
         <Fact name="Parameters">
           <Params params={run.params} />
