@@ -15,7 +15,12 @@ const sparkServer = z
     remote: z
       .string()
       .trim()
-      .regex(/^sc:\/\/[^/\s]+/, 'a Spark Connect address such as sc://spark-host:15002'),
+      .regex(/^sc:\/\/[^/\s]+/, 'a Spark Connect address such as sc://spark-host:15002')
+      // Runs record the address: a secret in it would be stored and shown with every run.
+      .refine(
+        (remote) => !/;token=/i.test(remote),
+        'no token in the address: set MEDALLION_SPARK_TOKEN instead',
+      ),
     /** The Spark UI's address, for links from the run page. */
     uiUrl: z.string().url().optional(),
   })

@@ -121,6 +121,20 @@ describe('the project file', () => {
     });
   });
 
+  it('refuses a token in a Spark address, which every run would record: it belongs in MEDALLION_SPARK_TOKEN', async () => {
+    const inFile = await tree('spark-token', {
+      'medallion.config.json': { lake: 'lake', engine: { spark: { remote: 'sc://h:15002/;token=s3cret' } } },
+    });
+    expect((await refusal(open(inFile))).message).toMatch(/engine\.spark\.remote.*MEDALLION_SPARK_TOKEN/s);
+    const inEnv = await open(await tree('spark-token-env', { 'medallion.config.json': { lake: 'lake' } }), {
+      env: { MEDALLION_SPARK_REMOTE: 'sc://h:15002/;token=s3cret' },
+    });
+    const [shipped] = await inEnv.pipelines();
+    const refused = await refusal(Promise.resolve().then(() => inEnv.locations(shipped!)));
+    expect(refused.context?.field).toBe('MEDALLION_SPARK_REMOTE');
+    expect(refused.message).not.toContain('s3cret');
+  });
+
   it('keeps runs in its database: --db, then MEDALLION_DB, then the file (relative to it), then .medallion beside it', async () => {
     const withDb = await tree('database', { 'medallion.config.json': { database: 'sqlite:state/m.db' } });
     const project = await open(withDb);

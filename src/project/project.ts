@@ -154,6 +154,12 @@ export class Project {
     const own = this.file?.content.pipelines?.[pipeline.name]?.engine;
     const shared = this.file?.content.engine;
     const remote = this.env.MEDALLION_SPARK_REMOTE?.trim();
+    if (remote && /;token=/i.test(remote)) {
+      throw new ConfigError('MEDALLION_SPARK_REMOTE holds a token: runs record the address, never a secret', {
+        context: { field: 'MEDALLION_SPARK_REMOTE' },
+        hint: 'set the token in MEDALLION_SPARK_TOKEN on the machines that execute tasks',
+      });
+    }
     const spark = own?.spark ?? shared?.spark ?? (remote ? { remote } : undefined);
     const kind =
       flag ??

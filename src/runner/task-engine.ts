@@ -46,8 +46,10 @@ export async function openSparkSession(
       hint: 'set engine.spark.remote in the project file (or MEDALLION_SPARK_REMOTE) and trigger a new run',
     });
   }
+  // The token is this process's secret (MEDALLION_SPARK_TOKEN), never part of the address the run records.
+  const token = process.env.MEDALLION_SPARK_TOKEN;
   const engine = await SparkEngine.create({
-    remote: spark.remote,
+    remote: token ? withToken(spark.remote, token) : spark.remote,
     scratchDir,
     localQuery: (sql) => local.all(sql),
     tracer,
@@ -59,4 +61,9 @@ export async function openSparkSession(
       (ui ? `, UI ${ui}` : ''),
   );
   return engine;
+}
+
+/** The address with `;token=…` added to its parameters (sc://host:port/;a=b;token=…). */
+function withToken(remote: string, token: string): string {
+  return `${remote.includes('/;') ? remote : `${remote.replace(/\/$/, '')}/`};token=${token}`;
 }

@@ -36,8 +36,7 @@ function Engine({ engine }: { engine: RunLocations['engine'] }) {
     <>
       {kind}
       {engine.kind === 'duckdb' ? ' (Spark for the tables that ask for it)' : ''} at{' '}
-      {/* A token in the address is a secret: never shown. */}
-      <code>{spark.remote.replace(/;token=[^;]*/gi, ';token=…')}</code>
+      <code>{spark.remote}</code>
       {spark.uiUrl && (
         <>
           {' · '}
