@@ -28,6 +28,9 @@ import { spliceUi, uiProblems, type UiReport } from './ui-report.js';
 import { benchStartup, startupProblems, type StartupReport } from './startup.js';
 import { spliceCautions } from './splice.js';
 import { benchWorkers, type WorkersReport } from './workers.js';
+import { benchEngines, type EnginesReport } from './engines.js';
+import { renderEngines, spliceEngines } from './engines-report.js';
+import { testSparkServer } from '../testing/spark.js';
 import { renderWorkers, spliceWorkers, workersProblems, workersTargetRows } from './workers-report.js';
 import {
   renderScheduling,
@@ -212,6 +215,36 @@ async function workersOnly(options: BenchOptions, command: string, date: Date): 
   return workersProblems(result).length > 0 ? 1 : 0;
 }
 
+/** The engine comparison at the run's scales, when a Spark server is found. */
+function runEngines(options: BenchOptions, work: string, logicalDate: string): Promise<EnginesReport> {
+  const server = testSparkServer();
+  return benchEngines({
+    remote: 'reason' in server ? undefined : server.remote,
+    scales: options.scales,
+    work,
+    logicalDate,
+    memoryLimit: options.memoryLimit,
+    log,
+  });
+}
+
+/** --engines-only: the engine comparison alone, its section replaced in the report. */
+async function enginesOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
+  const work = options.work
+    ? path.resolve(options.work)
+    : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
+  let report: EnginesReport;
+  try {
+    report = await runEngines(options, work, date.toISOString().slice(0, 10));
+  } finally {
+    if (!options.work) await rm(work, { recursive: true, force: true });
+  }
+  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
+  await writeFile(options.out, spliceEngines(existing, renderEngines(report, command, date.toISOString())));
+  log(`updated the engines section of ${path.resolve(options.out)}`);
+  return 'skipped' in report ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -225,6 +258,7 @@ async function main(): Promise<number> {
   if (options.scheduling === 'only') return schedulingOnly(options, command, date);
   if (options.ui === 'only') return uiOnly(options, command, date);
   if (options.workers === 'only') return workersOnly(options, command, date);
+  if (options.engines === 'only') return enginesOnly(options, command, date);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -243,6 +277,9 @@ async function main(): Promise<number> {
   let s3: BenchReport['s3'] = 'reason' in server ? { skipped: server.reason } : undefined;
   let scheduling: SchedulingReport = { skipped: 'skipped (--no-scheduling)' };
   let startup: StartupReport = { skipped: 'not measured (the run stopped before)' };
+  let engines: EnginesReport = {
+    skipped: options.engines === 'off' ? 'skipped (--no-engines)' : 'not measured (the run stopped before)',
+  };
   let workers: WorkersReport = {
     skipped: options.workers === 'off' ? 'skipped (--no-workers)' : 'not measured (the run stopped before)',
   };
@@ -281,6 +318,7 @@ async function main(): Promise<number> {
       workers = await runWorkers(options, work, logicalDate, results);
       for (const problem of workersProblems(workers)) log(`workers: ❌ ${problem}`);
     }
+    if (options.engines === 'on') engines = await runEngines(options, work, logicalDate);
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -296,7 +334,13 @@ async function main(): Promise<number> {
     startup,
     ui,
   });
-  await writeFile(options.out, withWorkers(report, workers, command, date));
+  await writeFile(
+    options.out,
+    spliceEngines(
+      withWorkers(report, workers, command, date),
+      renderEngines(engines, command, date.toISOString()),
+    ),
+  );
   log(`wrote ${path.resolve(options.out)}`);
   const troubled =
     results.some((result) => problems(result).length > 0) ||

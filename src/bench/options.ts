@@ -24,6 +24,8 @@ export interface BenchOptions {
   ui: 'on' | 'off' | 'only';
   /** No-op tasks and the example pipeline through worker processes (workers.ts): 'on', 'off' (--no-workers) or 'only' (--workers-only). */
   workers: 'on' | 'off' | 'only';
+  /** The example pipeline on DuckDB and on Spark (engines.ts): 'on', 'off' (--no-engines) or 'only' (--engines-only). */
+  engines: 'on' | 'off' | 'only';
   /** Runs of each workers case. */
   workersRepeats: number;
   /** Slots of each worker process in the no-op runs: every worker count is run with each; the first is judged. */
@@ -67,7 +69,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --workers-only       measure only the workers part and replace its section (and its target rows)
   --workers-repeats N  runs of each workers case (default 2)
   --workers-slots LIST slots of each worker process in the no-op runs, e.g. 8,16 (default 8; every worker
-                       count runs with each; the targets are judged on the first)`;
+                       count runs with each; the targets are judged on the first)
+  --no-engines         skip the engine comparison (the example pipeline on DuckDB and on the Spark cluster of
+                       scripts/services/spark.sh, at each of --scales; skipped when no Spark server is found)
+  --engines-only       measure only the engine comparison and replace its section`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -93,6 +98,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'workers-only': { type: 'boolean', default: false },
       'workers-repeats': { type: 'string', default: '2' },
       'workers-slots': { type: 'string', default: '8' },
+      'no-engines': { type: 'boolean', default: false },
+      'engines-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -115,7 +122,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (values['ui-only'] && values['no-ui']) throw new Error('--ui-only and --no-ui contradict each other');
   if (values['workers-only'] && values['no-workers'])
     throw new Error('--workers-only and --no-workers contradict each other');
-  const only = (['scheduling-only', 'ui-only', 'workers-only'] as const).filter((flag) => values[flag]);
+  if (values['engines-only'] && values['no-engines'])
+    throw new Error('--engines-only and --no-engines contradict each other');
+  const only = (['scheduling-only', 'ui-only', 'workers-only', 'engines-only'] as const).filter(
+    (flag) => values[flag],
+  );
   if (only.length > 1) throw new Error(`--${only.join(' and --')} contradict each other`);
   const positiveInteger = (flag: string, text: string): number => {
     const value = Number(text);
@@ -135,6 +146,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     scheduling: values['scheduling-only'] ? 'only' : values['no-scheduling'] ? 'off' : 'on',
     ui: values['ui-only'] ? 'only' : values['no-ui'] ? 'off' : 'on',
     workers: values['workers-only'] ? 'only' : values['no-workers'] ? 'off' : 'on',
+    engines: values['engines-only'] ? 'only' : values['no-engines'] ? 'off' : 'on',
     workersRepeats: positiveInteger('--workers-repeats', values['workers-repeats']),
     workersSlots: [
       ...new Set(
