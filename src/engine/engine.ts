@@ -90,3 +90,21 @@ export function deltaSchema(columns: readonly { name: string; type: DeltaType }[
     fields: columns.map((column) => ({ name: column.name, type: column.type, nullable: true, metadata: {} })),
   };
 }
+
+/** Runs one statement, timed and told to the tracer (with its error when it fails). */
+export async function traced<T>(
+  tracer: StatementTracer | undefined,
+  sql: string,
+  execute: () => Promise<T>,
+): Promise<T> {
+  if (!tracer) return execute();
+  const started = performance.now();
+  try {
+    const result = await execute();
+    tracer({ sql, ms: performance.now() - started });
+    return result;
+  } catch (error) {
+    tracer({ sql, ms: performance.now() - started, error: (error as Error).message });
+    throw error;
+  }
+}

@@ -15,6 +15,18 @@ export const ErrorSchema = z
 const isoTime = z.string().openapi({ example: '2026-11-29T17:35:20.000Z' });
 const nullableTime = isoTime.nullable();
 
+/** Where a run reads, writes and computes (its engine), as it recorded them. */
+const RunLocationsSchema = z.object({
+  source: z.string().nullable(),
+  lake: z.string(),
+  engine: z
+    .object({
+      kind: z.enum(['duckdb', 'spark']),
+      spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
+    })
+    .optional(),
+});
+
 export const RunStateSchema = z.enum(['queued', 'running', 'success', 'failed', 'cancelled']);
 export const TaskStateSchema = z.enum([
   'scheduled',
@@ -43,18 +55,7 @@ export const RunSchema = z
     startedAt: nullableTime,
     finishedAt: nullableTime,
     summary: z.unknown(),
-    locations: z
-      .object({
-        source: z.string().nullable(),
-        lake: z.string(),
-        engine: z
-          .object({
-            kind: z.enum(['duckdb', 'spark']),
-            spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
-          })
-          .optional(),
-      })
-      .nullable(),
+    locations: RunLocationsSchema.nullable(),
     definitionHash: z.string().nullable(),
     owner: z.string().nullable(),
     stop: z
@@ -148,18 +149,7 @@ const ParamSchema = z.object({
 
 export const PipelineDetailSchema = PipelineOverviewSchema.extend({
   params: z.record(z.string(), ParamSchema),
-  locations: z
-    .object({
-      source: z.string().nullable(),
-      lake: z.string(),
-      engine: z
-        .object({
-          kind: z.enum(['duckdb', 'spark']),
-          spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
-        })
-        .optional(),
-    })
-    .nullable(),
+  locations: RunLocationsSchema.nullable(),
   tasks: z.array(
     z.object({
       id: z.string(),

@@ -5,7 +5,14 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { joinKey } from '../../storage/object-store.js';
 import type { TableSnapshot } from '../../table/delta-table.js';
 import { decodeDeltaPath } from '../../table/delta-table.js';
-import type { Engine, EngineColumn, SqlRow, StagedTable, StatementTracer } from '../engine.js';
+import {
+  traced,
+  type Engine,
+  type EngineColumn,
+  type SqlRow,
+  type StagedTable,
+  type StatementTracer,
+} from '../engine.js';
 import { duckdbDialect, quoteIdent } from '../dialects/duckdb.js';
 import { filesSql } from './snapshot-sql.js';
 import { stageWith } from './staging.js';
@@ -64,32 +71,18 @@ export class DuckDbEngine implements Engine {
     );
   }
 
-  /** Runs one statement, timed and told to the tracer (with its error when it fails). */
-  private async traced<T>(sql: string, execute: () => Promise<T>): Promise<T> {
-    if (!this.tracer) return execute();
-    const started = performance.now();
-    try {
-      const result = await execute();
-      this.tracer({ sql, ms: performance.now() - started });
-      return result;
-    } catch (error) {
-      this.tracer({ sql, ms: performance.now() - started, error: (error as Error).message });
-      throw error;
-    }
-  }
-
   /** Stops the query running on this session (it fails with an interruption error). */
   interrupt(): void {
     this.connection.interrupt();
   }
 
   async run(sql: string): Promise<void> {
-    await this.traced(sql, () => this.connection.run(sql));
+    await traced(this.tracer, sql, () => this.connection.run(sql));
   }
 
   /** Small results only: every row becomes a JS object (see SqlValue: BIGINT as text). */
   async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
-    const reader = await this.traced(sql, () => this.connection.runAndReadAll(sql));
+    const reader = await traced(this.tracer, sql, () => this.connection.runAndReadAll(sql));
     return reader.getRowObjectsJson() as unknown as T[];
   }
 
@@ -135,7 +128,8 @@ export class DuckDbEngine implements Engine {
     );
     const sql = `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${filesSql(snapshot.schema, snapshot.partitionColumns, files)}`;
     // Traced as what it means (its statement lists every data file of the version).
-    await this.traced(
+    await traced(
+      this.tracer,
       `-- ${name} := ${root} version ${snapshot.version} (${files.length} file${files.length === 1 ? '' : 's'})`,
       () => this.connection.run(sql),
     );

@@ -10,7 +10,14 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { decodeDeltaPath, type TableSnapshot } from '../../table/delta-table.js';
 import { joinKey } from '../../storage/object-store.js';
 import { sparkDialect } from '../dialects/spark.js';
-import type { Engine, EngineColumn, SqlRow, StagedTable, StatementTracer } from '../engine.js';
+import {
+  traced,
+  type Engine,
+  type EngineColumn,
+  type SqlRow,
+  type StagedTable,
+  type StatementTracer,
+} from '../engine.js';
 import { SparkConnectClient } from './connect-client.js';
 import { registerFileView } from './file-views.js';
 import type { LocalQuery } from './footer-stats.js';
@@ -81,11 +88,11 @@ export class SparkEngine implements Engine {
   }
 
   run(sql: string): Promise<void> {
-    return this.traced(sql, () => this.client.sql(sql));
+    return traced(this.options.tracer, sql, () => this.client.sql(sql));
   }
 
   async all<T extends SqlRow = SqlRow>(sql: string): Promise<T[]> {
-    const result = await this.traced(sql, () => this.client.query(sql));
+    const result = await traced(this.options.tracer, sql, () => this.client.query(sql));
     return result.rows as T[];
   }
 
@@ -121,7 +128,8 @@ export class SparkEngine implements Engine {
       })),
     );
     const count = snapshot.files.length;
-    await this.traced(
+    await traced(
+      this.options.tracer,
       `-- ${name} := ${root} version ${snapshot.version} (${count} file${count === 1 ? '' : 's'})`,
       async () => {
         await this.dropParts(name);
@@ -143,7 +151,7 @@ export class SparkEngine implements Engine {
 
   async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
     const columns = await this.columns(relation);
-    return this.traced(`-- stage ${relation.slice(0, 200)} as Parquet`, () =>
+    return traced(this.options.tracer, `-- stage ${relation.slice(0, 200)} as Parquet`, () =>
       stageWithSpark(
         this.client,
         this.options.scratchDir,
@@ -200,20 +208,6 @@ export class SparkEngine implements Engine {
       await this.client.sql(`DROP VIEW IF EXISTS ${this.dialect.quoteIdent(part)}`);
     }
     this.parts.delete(name);
-  }
-
-  private async traced<T>(sql: string, execute: () => Promise<T>): Promise<T> {
-    const tracer = this.options.tracer;
-    if (!tracer) return execute();
-    const started = performance.now();
-    try {
-      const result = await execute();
-      tracer({ sql, ms: performance.now() - started });
-      return result;
-    } catch (error) {
-      tracer({ sql, ms: performance.now() - started, error: (error as Error).message });
-      throw error;
-    }
   }
 }
 

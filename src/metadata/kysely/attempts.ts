@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, SelectQueryBuilder, Updateable } from 'kysely';
+import type { Kysely, QueryCreator, Selectable, SelectQueryBuilder } from 'kysely';
 import type {
   AttemptMetrics,
   AttemptRecord,
@@ -182,14 +182,27 @@ export async function failRunningAttempts(
     .execute();
 }
 
-function attemptEnd(result: AttemptResult): Updateable<AttemptsTable> {
-  return {
-    state: result.state,
-    finished_at: iso(result.finishedAt, 'finishedAt'),
-    reason: result.reason ?? null,
-    metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
-    output: result.output === undefined ? null : toJson(result.output),
-  };
+/** Records the end of the attempt if it is still running (not yet failed as stale by a scheduler). */
+function endRunningAttempt(
+  db: QueryCreator<Database>,
+  runId: string,
+  taskId: string,
+  attempt: number,
+  result: AttemptResult,
+) {
+  return db
+    .updateTable('medallion_attempts')
+    .set({
+      state: result.state,
+      finished_at: iso(result.finishedAt, 'finishedAt'),
+      reason: result.reason ?? null,
+      metrics: result.metrics === undefined ? null : JSON.stringify(result.metrics),
+      output: result.output === undefined ? null : toJson(result.output),
+    })
+    .where('run_id', '=', runId)
+    .where('task_id', '=', taskId)
+    .where('attempt', '=', attempt)
+    .where('state', '=', 'running');
 }
 
 export async function finishAttempt(
@@ -200,14 +213,7 @@ export async function finishAttempt(
   result: AttemptResult,
 ): Promise<boolean> {
   const finish = async (db: Kysely<Database>): Promise<boolean> => {
-    const update = await db
-      .updateTable('medallion_attempts')
-      .set(attemptEnd(result))
-      .where('run_id', '=', runId)
-      .where('task_id', '=', taskId)
-      .where('attempt', '=', attempt)
-      .where('state', '=', 'running')
-      .executeTakeFirst();
+    const update = await endRunningAttempt(db, runId, taskId, attempt, result).executeTakeFirst();
     if (update.numUpdatedRows === 0n) return false;
     if (result.task) {
       await db
@@ -237,16 +243,7 @@ async function finishInOneStatement(
   task: NonNullable<AttemptResult['task']>,
 ): Promise<boolean> {
   const row = await core.db
-    .with('ended', (db) =>
-      db
-        .updateTable('medallion_attempts')
-        .set(attemptEnd(result))
-        .where('run_id', '=', runId)
-        .where('task_id', '=', taskId)
-        .where('attempt', '=', attempt)
-        .where('state', '=', 'running')
-        .returning('attempt'),
-    )
+    .with('ended', (db) => endRunningAttempt(db, runId, taskId, attempt, result).returning('attempt'))
     .with('advanced', (db) =>
       db
         .updateTable('medallion_task_instances')
