@@ -43,6 +43,11 @@ let dir: string;
 let sourceUrl: string;
 let lakeBucket: string;
 let reference: LakeStores;
+/**
+ * The date every run stands for, the reference's too: ages in gold are computed at it, so runs triggered on
+ * another day (a suite crossing midnight) would differ from the reference.
+ */
+const LOGICAL_DATE = '2026-11-29';
 let settings: ReturnType<typeof storeSettings>;
 
 beforeAll(async () => {
@@ -64,7 +69,7 @@ beforeAll(async () => {
     pipeline: examplePipeline,
     source: await openSource(sourceUrl, settings),
     lake: reference,
-    logicalDate: '2026-11-29',
+    logicalDate: LOGICAL_DATE,
   });
   expect(summary.status).toBe('success');
 }, 300_000);
@@ -134,7 +139,7 @@ function fleetOf(at: Space, workers: string[]): Promise<Fleet> {
 
 async function trigger(at: Space): Promise<string> {
   const result = await medallion(
-    ['trigger', 'medallion_data_pipeline', '--config', at.config, '--json'],
+    ['trigger', 'medallion_data_pipeline', '--config', at.config, '--logical-date', LOGICAL_DATE, '--json'],
     at.env,
   );
   expect(result.code, result.stderr).toBe(0);
@@ -276,7 +281,17 @@ describe.skipIf(!baseUrl || !server)('a scheduler that only schedules and three 
     try {
       // Triggered by someone who waits for the run: told why it does not move.
       const waiter = startMedallionProcess(
-        ['trigger', 'medallion_data_pipeline', '--config', at.config, '--wait', '--poll-ms', '200'],
+        [
+          'trigger',
+          'medallion_data_pipeline',
+          '--config',
+          at.config,
+          '--logical-date',
+          LOGICAL_DATE,
+          '--wait',
+          '--poll-ms',
+          '200',
+        ],
         { env: at.env },
       );
       const runId = await waitFor(async () => /^(run_\S+)$/m.exec(waiter.stdout())?.[1], {
