@@ -36,7 +36,7 @@ export function renderEngines(report: EnginesReport, command: string, date: stri
   lines.push(
     `Made with \`${command}\` on ${date}: the example pipeline at each scale, once with its silver and gold tables (and quality_check) on DuckDB, once on Spark — the standalone cluster of \`scripts/services/spark.sh\` (a master, two workers of one core and one 512 MB executor each, a Spark Connect server) on the same two cores, its files on the same disk. Landing and bronze are DuckDB's in both runs. Times are wall times; *refined tasks* is the sum of the silver, gold and quality_check tasks' durations (tasks run two at a time).`,
     '',
-    `Spark's fixed costs (5 fresh sessions): a session ${seconds(median(fixed.sessionMs))} (median), its first query ${seconds(median(fixed.firstQueryMs))}, a trivial query on a warm session ${seconds(median(fixed.warmQueryMs))}. Each task on Spark opens its own session and registers its inputs, so a table costs Spark about a second before any work.`,
+    `Spark's fixed costs (5 fresh sessions): a session ${seconds(median(fixed.sessionMs))} (median), its first query ${seconds(median(fixed.firstQueryMs))}, a trivial query on a warm session ${seconds(median(fixed.warmQueryMs))}. Each task on Spark opens its own session (and registers its inputs, one statement each), so it pays about ${seconds(median(fixed.sessionMs) + median(fixed.firstQueryMs))} before any work.`,
     '',
   );
   const scales = [...new Set(runs.map((run) => run.scale))];
