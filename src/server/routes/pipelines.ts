@@ -75,12 +75,9 @@ const trigger = route('operate', {
         params: ParamValuesSchema.default({}),
         logicalDate: instant.optional(),
         force: z.boolean().default(false),
-        engine: z
-          .enum(['duckdb', 'spark'])
-          .optional()
-          .openapi({
-            description: "what computes the run's silver and gold tables (default: the project's)",
-          }),
+        engine: z.enum(['duckdb', 'spark']).optional().openapi({
+          description: "what computes the run's silver and gold tables (default: the project's)",
+        }),
       }),
       'the run',
     ),
