@@ -1,5 +1,5 @@
 import { buildTaskGraph, type Task } from './graph.js';
-import type { PipelineDefinition, TaskPolicy } from './pipeline.js';
+import type { PipelineDefinition, TableDefinition, TaskPolicy } from './pipeline.js';
 import { DEFAULT_QUEUE } from './queues.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry-policy.js';
 import { parseDuration } from './schedule.js';
@@ -13,11 +13,16 @@ export interface PlannedTask extends Task {
   queue: string;
 }
 
+/** The silver or gold table a table task builds, as the pipeline defines it. */
+export function tableDefinitionOf(pipeline: PipelineDefinition, task: Task): TableDefinition | undefined {
+  const output = task.output;
+  if (task.kind !== 'table' || !output) return undefined;
+  return pipeline.tables.find((table) => table.layer === output.layer && table.name === output.table);
+}
+
 function ownPolicy(pipeline: PipelineDefinition, task: Task): TaskPolicy | undefined {
   if (task.kind === 'custom') return pipeline.tasks?.find((custom) => custom.name === task.id)?.policy;
-  if (task.kind !== 'table' || !task.output) return undefined;
-  const output = task.output;
-  return pipeline.tables.find((table) => table.layer === output.layer && table.name === output.table)?.policy;
+  return tableDefinitionOf(pipeline, task)?.policy;
 }
 
 /** The pipeline's policy for a task: its own settings over the pipeline's task defaults over medallion's. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { referencedTables, tableKey, type Task, type TableId } from '../core/graph.js';
-import { macrosFor, type PipelineDefinition, type TableDefinition } from '../core/pipeline.js';
+import { macrosFor, type TableDefinition } from '../core/pipeline.js';
+import { tableDefinitionOf } from '../core/task-plan.js';
 import type { Dialect } from '../engine/dialect.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import type { DeltaTable } from '../table/delta-table.js';
@@ -37,7 +38,7 @@ export async function taskFingerprint(
       ]);
     }
     case 'table': {
-      const definition = tableDefinition(context.pipeline, task);
+      const definition = tableDefinitionOf(context.pipeline, task);
       if (!definition || !task.output) return undefined;
       const inputs = await Promise.all(
         referencedTables(definition).map(
@@ -56,12 +57,6 @@ export async function taskFingerprint(
     default:
       return undefined;
   }
-}
-
-function tableDefinition(pipeline: PipelineDefinition, task: Task): TableDefinition | undefined {
-  return pipeline.tables.find(
-    (candidate) => candidate.layer === task.output?.layer && candidate.name === task.output?.table,
-  );
 }
 
 /** The SQL as this run would execute it (logical date and parameters included), and the refinement rules. */

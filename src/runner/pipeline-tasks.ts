@@ -1,3 +1,4 @@
+import { tableDefinitionOf } from '../core/task-plan.js';
 import { referencedTables, tablesReferencedBy, type Task } from '../core/graph.js';
 import { snapshotRows, type TableSnapshot } from '../table/delta-table.js';
 import type { LakeLayout } from '../table/lake-layout.js';
@@ -109,9 +110,7 @@ async function bronzeTask(context: RunContext, task: Task): Promise<DataTaskRepo
 }
 
 async function tableTask(context: RunContext, task: Task): Promise<DataTaskReport> {
-  const definition = context.pipeline.tables.find(
-    (candidate) => candidate.layer === task.output?.layer && candidate.name === task.output?.table,
-  );
+  const definition = tableDefinitionOf(context.pipeline, task);
   if (!definition) throw new Error(`no table definition for ${task.id}`);
   const inputs = await Promise.all(
     referencedTables(definition).map((id) => context.lake.table(id).snapshot()),

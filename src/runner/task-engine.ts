@@ -5,6 +5,7 @@
  */
 import type { EngineKind, PipelineDefinition } from '../core/pipeline.js';
 import type { Task } from '../core/graph.js';
+import { tableDefinitionOf } from '../core/task-plan.js';
 import { ConfigError } from '../core/errors.js';
 import { duckdbDialect } from '../engine/dialects/duckdb.js';
 import { sparkDialect } from '../engine/dialects/spark.js';
@@ -17,12 +18,8 @@ import type { RunRecord } from '../metadata/metadata-store.js';
 export function taskEngineKind(pipeline: PipelineDefinition, task: Task, run: RunRecord): EngineKind {
   const runDefault = run.locations?.engine?.kind ?? 'duckdb';
   if (task.kind === 'quality_check') return runDefault;
-  if (task.kind !== 'table' || !task.output) return 'duckdb';
-  const { layer, table } = task.output;
-  const definition = pipeline.tables.find(
-    (candidate) => candidate.layer === layer && candidate.name === table,
-  );
-  return definition?.engine ?? runDefault;
+  if (task.kind !== 'table') return 'duckdb';
+  return tableDefinitionOf(pipeline, task)?.engine ?? runDefault;
 }
 
 export function dialectOf(kind: EngineKind): Dialect {

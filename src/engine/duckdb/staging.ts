@@ -10,6 +10,7 @@ import type { StagedFile } from '../../table/delta-table.js';
 import { deltaSchema, type SqlRow, type SqlValue, type StagedTable } from '../engine.js';
 import { quoteIdent, sqlString } from '../dialects/duckdb.js';
 import type { WritableColumn } from './types.js';
+import { statsBounds } from '../file-stats.js';
 
 interface CopiedFile extends SqlRow {
   filename: string;
@@ -98,19 +99,4 @@ function fileStats(numRecords: number, columnStatistics: SqlValue, schema: Delta
     }
   }
   return stats;
-}
-
-function statsBounds(
-  type: string,
-  min: string | undefined,
-  max: string | undefined,
-  hasNan: string | undefined,
-): [number | string, number | string] | undefined {
-  if (min === undefined || max === undefined) return undefined;
-  if (type === 'date') return [min, max];
-  if (!['long', 'integer', 'short', 'byte', 'double'].includes(type) || hasNan === 'true') return undefined;
-  const [low, high] = [Number(min), Number(max)];
-  const exact = (value: number) =>
-    Number.isFinite(value) && (Number.isSafeInteger(value) || !/^(long|integer|short|byte)$/.test(type));
-  return exact(low) && exact(high) ? [low, high] : undefined;
 }

@@ -5,6 +5,7 @@
  */
 import type { DeltaStructType } from '../../table/delta-protocol.js';
 import { sparkDialect } from '../dialects/spark.js';
+import { emptyRelation, groupByPartitionValues, partitionProjection } from '../partitioned-files.js';
 import type { SparkConnectClient } from './connect-client.js';
 
 export interface ViewFile {
@@ -13,7 +14,7 @@ export interface ViewFile {
   partitionValues: Record<string, string | null>;
 }
 
-const { quoteIdent, sqlType, string: literal } = sparkDialect;
+const { quoteIdent, sqlType } = sparkDialect;
 
 /** Makes `files` (of a table with `schema`, partitioned by `partitionColumns`) queryable as the view `name`. */
 export async function registerFileView(
@@ -23,39 +24,26 @@ export async function registerFileView(
   partitionColumns: readonly string[],
   files: readonly ViewFile[],
 ): Promise<string[]> {
-  const partitioned = new Set(partitionColumns);
-  const typed = (column: string, value: string): string =>
-    `CAST(${value} AS ${sqlType(schema.fields.find((field) => field.name === column)?.type ?? 'string')})`;
   if (files.length === 0) {
-    const nulls = schema.fields.map((field) => `${typed(field.name, 'NULL')} AS ${quoteIdent(field.name)}`);
     await client.sql(
-      `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT ${nulls.join(', ')} WHERE false`,
+      `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${emptyRelation(sparkDialect, schema)}`,
     );
     return [];
   }
+  const partitioned = new Set(partitionColumns);
   const dataSchema = schema.fields
     .filter((field) => !partitioned.has(field.name))
     .map((field) => `${quoteIdent(field.name)} ${sqlType(field.type)}`)
     .join(', ');
-  const groups = new Map<string, { values: Record<string, string | null>; uris: string[] }>();
-  for (const file of files) {
-    const key = JSON.stringify(partitionColumns.map((column) => file.partitionValues[column] ?? null));
-    const group = groups.get(key) ?? { values: file.partitionValues, uris: [] };
-    group.uris.push(file.uri);
-    groups.set(key, group);
-  }
   const parts: string[] = [];
   const selects: string[] = [];
-  for (const group of groups.values()) {
+  for (const group of groupByPartitionValues(files)) {
     const part = `${name}__part${parts.length}`;
-    await client.createFileView(part, { format: 'parquet', schema: dataSchema, paths: group.uris });
+    const paths = group.files.map((file) => file.uri);
+    await client.createFileView(part, { format: 'parquet', schema: dataSchema, paths });
     parts.push(part);
-    const projection = schema.fields.map((field) => {
-      if (!partitioned.has(field.name)) return quoteIdent(field.name);
-      const value = group.values[field.name];
-      return `${typed(field.name, value === null || value === undefined ? 'NULL' : literal(value))} AS ${quoteIdent(field.name)}`;
-    });
-    selects.push(`SELECT ${projection.join(', ')} FROM ${quoteIdent(part)}`);
+    const projection = partitionProjection(sparkDialect, schema, partitionColumns, group.values);
+    selects.push(`SELECT ${projection} FROM ${quoteIdent(part)}`);
   }
   await client.sql(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${selects.join('\nUNION ALL\n')}`);
   return parts;

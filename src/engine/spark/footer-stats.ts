@@ -6,6 +6,7 @@
  */
 import type { DeltaStructType, FileStats } from '../../table/delta-protocol.js';
 import type { SqlRow } from '../engine.js';
+import { statsBounds } from '../file-stats.js';
 
 /** Runs a query on a local DuckDB session (the run's ingestion engine). */
 export type LocalQuery = <T extends SqlRow>(sql: string) => Promise<T[]>;
@@ -19,8 +20,6 @@ interface FooterRow extends SqlRow {
   stats_max_value: string | null;
   stats_null_count: string | number | null;
 }
-
-const BOUNDED = new Set(['long', 'integer', 'short', 'byte', 'double', 'date']);
 
 /** The stats of each file (by its local path), from one read of their footers. */
 export async function footerStats(
@@ -59,7 +58,7 @@ function statsOf(rows: readonly FooterRow[], types: ReadonlyMap<string, unknown>
     if (row.stats_null_count !== null) {
       stats.nullCount[column] = (stats.nullCount[column] ?? 0) + Number(row.stats_null_count);
     }
-    const bounds = BOUNDED.has(type) ? boundsOf(type, row.stats_min_value, row.stats_max_value) : undefined;
+    const bounds = statsBounds(type, row.stats_min_value, row.stats_max_value);
     if (!bounds) {
       unbounded.add(column);
       continue;
@@ -76,18 +75,4 @@ function statsOf(rows: readonly FooterRow[], types: ReadonlyMap<string, unknown>
     delete stats.maxValues[column];
   }
   return stats;
-}
-
-function boundsOf(
-  type: string,
-  min: string | null,
-  max: string | null,
-): [number, number] | [string, string] | undefined {
-  if (min === null || max === null) return undefined;
-  if (type === 'date')
-    return /^\d{4}-\d{2}-\d{2}$/.test(min) && /^\d{4}-\d{2}-\d{2}$/.test(max) ? [min, max] : undefined;
-  const [low, high] = [Number(min), Number(max)];
-  const exact = (value: number): boolean =>
-    Number.isFinite(value) && (type === 'double' || Number.isSafeInteger(value));
-  return exact(low) && exact(high) ? [low, high] : undefined;
 }
