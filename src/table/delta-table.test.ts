@@ -109,6 +109,47 @@ describe('DeltaTable', () => {
     expect(await rows(table)).toEqual([{ id: 1 }]);
   });
 
+  it('rewrites named files in one commit, brings the files of an old version back, and refuses a stale rewrite', async () => {
+    const table = new DeltaTable(store, 'silver/rewrite');
+    await write(table, "SELECT 1 AS id, 'a' AS v", 'append');
+    await write(table, "SELECT 2 AS id, 'b' AS v", 'append');
+    const v1 = (await table.snapshot())!;
+    const [first] = (await table.snapshot(0))!.files;
+    const staged = await engine.stage("(SELECT 1 AS id, 'a2' AS v)", []);
+    const request = {
+      mode: 'rewrite' as const,
+      schema: v1.schema,
+      partitionColumns: [],
+      files: staged.files,
+      removes: [first!.path],
+      readVersion: 1,
+      operation: 'MERGE',
+    };
+    expect(await table.commit(request)).toEqual({ version: 2, alreadyCommitted: false });
+    expect(await rows(table)).toEqual([
+      { id: 1, v: 'a2' },
+      { id: 2, v: 'b' },
+    ]);
+    // Another rewrite computed from version 1 must not land on version 2.
+    await expect(table.commit({ ...request, files: [], removes: [] })).rejects.toThrow(/version 2/);
+    const current = (await table.snapshot())!;
+    await table.commit({
+      mode: 'rewrite',
+      schema: v1.schema,
+      partitionColumns: [],
+      files: [],
+      removes: current.files.map((file) => file.path),
+      reAdds: (await table.snapshot(0))!.files,
+      readVersion: 2,
+      operation: 'RESTORE',
+      parameters: { version: '0' },
+    });
+    expect(await rows(table)).toEqual([{ id: 1, v: 'a' }]);
+    await expect(
+      table.commit({ ...request, files: [], removes: ['no-such.parquet'], readVersion: 3 }),
+    ).rejects.toThrow(/no file no-such.parquet/);
+  });
+
   it('keeps the previous version readable when a writer dies before its commit', async () => {
     const table = new DeltaTable(store, 'silver/crash');
     await write(table, 'SELECT 1 AS id', 'overwrite');

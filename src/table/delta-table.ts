@@ -66,10 +66,18 @@ export interface StagedFile {
 }
 
 export interface CommitRequest {
-  mode: 'append' | 'overwrite';
+  /**
+   * append: adds `files`; overwrite: removes every file of `readVersion` first; rewrite: removes the files named in
+   * `removes` (a copy-on-write merge, a restore) and never lands on another writer's newer version.
+   */
+  mode: 'append' | 'overwrite' | 'rewrite';
   schema: DeltaStructType;
   partitionColumns: string[];
   files: StagedFile[];
+  /** rewrite: the `add.path` of each file of `readVersion` this commit removes. */
+  removes?: string[];
+  /** Files already in the table's directory (an older version's, brought back by a restore), added as they are. */
+  reAdds?: AddAction[];
   /** The version the new data was computed from; -1 when the table did not exist. */
   readVersion: number;
   /** Applications whose progress this commit records; a commit whose txns are all already recorded is skipped. */
@@ -80,6 +88,8 @@ export interface CommitRequest {
    */
   exclusive?: boolean;
   operation?: string;
+  /** Extra operationParameters (a restore's version, a merge's key). */
+  parameters?: Record<string, string>;
   /** Extra fields for commitInfo (run id, task…). */
   info?: Record<string, string>;
 }
@@ -310,8 +320,9 @@ function buildActions(request: CommitRequest, current: TableSnapshot | undefined
         timestamp: now,
         operation: request.operation ?? 'WRITE',
         operationParameters: {
-          mode: request.mode === 'append' ? 'Append' : 'Overwrite',
+          ...(request.mode !== 'rewrite' && { mode: request.mode === 'append' ? 'Append' : 'Overwrite' }),
           partitionBy: JSON.stringify(request.partitionColumns),
+          ...request.parameters,
         },
         engineInfo: ENGINE_INFO,
         ...(current ? { readVersion: current.version } : {}),
@@ -334,20 +345,20 @@ function buildActions(request: CommitRequest, current: TableSnapshot | undefined
     });
   }
   for (const txn of request.txns ?? []) actions.push({ txn: { ...txn, lastUpdated: now } });
-  if (request.mode === 'overwrite' && current) {
-    for (const file of current.files) {
-      actions.push({
-        remove: {
-          path: file.path,
-          deletionTimestamp: now,
-          dataChange: true,
-          extendedFileMetadata: true,
-          partitionValues: file.partitionValues,
-          size: file.size,
-        },
-      });
-    }
+  for (const file of removedFiles(request, current)) {
+    actions.push({
+      remove: {
+        path: file.path,
+        deletionTimestamp: now,
+        dataChange: true,
+        extendedFileMetadata: true,
+        partitionValues: file.partitionValues,
+        size: file.size,
+      },
+    });
   }
+  for (const add of request.reAdds ?? [])
+    actions.push({ add: { ...add, modificationTime: now, dataChange: true } });
   for (const file of request.files) {
     actions.push({
       add: {
@@ -361,6 +372,19 @@ function buildActions(request: CommitRequest, current: TableSnapshot | undefined
     });
   }
   return actions;
+}
+
+/** The files of `current` the request removes; a rewrite naming a file `current` lacks is refused. */
+function removedFiles(request: CommitRequest, current: TableSnapshot | undefined): AddAction[] {
+  if (!current) return [];
+  if (request.mode === 'overwrite') return current.files;
+  if (request.mode !== 'rewrite') return [];
+  const byPath = new Map(current.files.map((file) => [file.path, file]));
+  return (request.removes ?? []).map((removed) => {
+    const file = byPath.get(removed);
+    if (!file) throw new Error(`version ${current.version} has no file ${removed} to remove`);
+    return file;
+  });
 }
 
 /** Delta stores `add.path` as a relative URI: each segment is percent-encoded. */
