@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import { DeltaTable } from '../table/delta-table.js';
+import { DeltaTable, type TableSnapshot } from '../table/delta-table.js';
+import { parseStats } from '../table/delta-protocol.js';
 import type { DeltaType } from '../table/delta-protocol.js';
 import { commitQuery } from '../testing/delta-tables.js';
 import { DuckDbEngine } from './duckdb/engine.js';
@@ -31,8 +32,8 @@ export interface EngineTest {
   table(
     name: string,
     duckdbSql: string,
-    options?: { partitionBy?: string[]; append?: boolean },
-  ): Promise<void>;
+    options?: { partitionBy?: string[]; append?: boolean; fileColumn?: string },
+  ): Promise<TableSnapshot>;
   /** The rows of staged Parquet files as DuckDB reads them, ordered by the first column. */
   readStaged(staged: StagedTable): Promise<SqlRow[]>;
 }
@@ -75,7 +76,14 @@ export function describeEngineConformance(name: string, target: EngineConformanc
           );
           const snapshot = await table.snapshot();
           if (!snapshot) throw new Error(`fixture ${view} was not committed`);
-          await engine.registerSnapshot(view, snapshot, store, table.root);
+          await engine.registerSnapshot(
+            view,
+            snapshot,
+            store,
+            table.root,
+            options.fileColumn ? { fileColumn: options.fileColumn } : {},
+          );
+          return snapshot;
         },
         readStaged: async (staged) => {
           await fixtures.registerStaged('staged', staged);
@@ -118,6 +126,29 @@ function describeSnapshots(setup: () => Promise<EngineTest>): void {
         { id: 3, region: null, amount: 30 },
         { id: 4, region: 'north', amount: 40 },
       ]);
+    });
+
+    it("names each row's data file as the Delta log does when asked, partitions and empty versions included", async () => {
+      const { engine, table } = await setup();
+      await table('filed', `SELECT * FROM (VALUES (1, 'north'), (2, NULL)) AS t(id, region)`, {
+        partitionBy: ['region'],
+      });
+      const snapshot = await table('filed', `SELECT * FROM (VALUES (3, 'north')) AS t(id, region)`, {
+        partitionBy: ['region'],
+        append: true,
+        fileColumn: '__file',
+      });
+      const perFile = await engine.all<{ file: string; n: string | number }>(
+        'SELECT __file AS file, count(*) AS n FROM filed GROUP BY __file ORDER BY __file',
+      );
+      expect(perFile.map((row) => ({ file: row.file, n: Number(row.n) }))).toEqual(
+        snapshot.files
+          .map((file) => ({ file: file.path, n: parseStats(file)?.numRecords }))
+          .sort((a, b) => (a.file < b.file ? -1 : 1)),
+      );
+      expect(await engine.all('SELECT id, region FROM filed ORDER BY id')).toHaveLength(3);
+      await table('unfiled', `SELECT 1 AS id WHERE false`, { fileColumn: '__file' });
+      expect((await engine.columns('unfiled')).map((column) => column.name)).toEqual(['id', '__file']);
     });
 
     it('makes a version without data files an empty view of its columns and types', async () => {

@@ -45,6 +45,10 @@ export interface StagedTable {
   rows: number;
 }
 
+export interface SnapshotViewOptions {
+  fileColumn?: string;
+}
+
 /** A SQL session of an engine: its temporary views and tables are its own. */
 export interface Engine {
   readonly kind: EngineKind;
@@ -62,8 +66,18 @@ export interface Engine {
   one<T extends SqlRow = SqlRow>(sql: string): Promise<T>;
   count(relation: string): Promise<number>;
   columns(relation: string): Promise<EngineColumn[]>;
-  /** Makes a Delta table version queryable as the temporary view `name` (unquoted). */
-  registerSnapshot(name: string, snapshot: TableSnapshot, store: ObjectStore, root: string): Promise<void>;
+  /**
+   * Makes a Delta table version queryable as the temporary view `name` (unquoted); with `fileColumn`, the view
+   * has one more column of that name holding each row's data file as the log names it (`add.path`): what a
+   * copy-on-write merge needs to know which files hold the keys it replaces.
+   */
+  registerSnapshot(
+    name: string,
+    snapshot: TableSnapshot,
+    store: ObjectStore,
+    root: string,
+    options?: SnapshotViewOptions,
+  ): Promise<void>;
   /**
    * Computes `query` once into the temporary relation `name` (replacing one so named): every later statement
    * sees the same rows, even when the query is not deterministic (row_number over ties).

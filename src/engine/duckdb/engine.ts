@@ -11,10 +11,11 @@ import {
   type EngineColumn,
   type SqlRow,
   type StagedTable,
+  type SnapshotViewOptions,
   type StatementTracer,
 } from '../engine.js';
 import { duckdbDialect, quoteIdent } from '../dialects/duckdb.js';
-import { filesSql } from './snapshot-sql.js';
+import { filesSql, loggedFilesSql } from './snapshot-sql.js';
 import { stageWith } from './staging.js';
 import { deltaTypeOf, writableColumn } from './types.js';
 
@@ -119,14 +120,20 @@ export class DuckDbEngine implements Engine {
     snapshot: TableSnapshot,
     store: ObjectStore,
     root: string,
+    options: SnapshotViewOptions = {},
   ): Promise<void> {
     const files = await Promise.all(
       snapshot.files.map(async (file) => ({
         localPath: await store.localPath(joinKey(root, decodeDeltaPath(file.path))),
         partitionValues: file.partitionValues,
+        deltaPath: file.path,
       })),
     );
-    const sql = `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${filesSql(snapshot.schema, snapshot.partitionColumns, files)}`;
+    const { schema, partitionColumns } = snapshot;
+    const read = options.fileColumn
+      ? loggedFilesSql(schema, partitionColumns, files, options.fileColumn)
+      : filesSql(schema, partitionColumns, files);
+    const sql = `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${read}`;
     // Traced as what it means (its statement lists every data file of the version).
     await traced(
       this.tracer,

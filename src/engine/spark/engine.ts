@@ -16,6 +16,7 @@ import {
   type EngineColumn,
   type SqlRow,
   type StagedTable,
+  type SnapshotViewOptions,
   type StatementTracer,
 } from '../engine.js';
 import { SparkConnectClient } from './connect-client.js';
@@ -120,11 +121,13 @@ export class SparkEngine implements Engine {
     snapshot: TableSnapshot,
     store: ObjectStore,
     root: string,
+    options: SnapshotViewOptions = {},
   ): Promise<void> {
     const files = await Promise.all(
       snapshot.files.map(async (file) => ({
         uri: await sparkUri(store, joinKey(root, decodeDeltaPath(file.path))),
         partitionValues: file.partitionValues,
+        deltaPath: file.path,
       })),
     );
     const count = snapshot.files.length;
@@ -135,7 +138,14 @@ export class SparkEngine implements Engine {
         await this.dropParts(name);
         this.parts.set(
           name,
-          await registerFileView(this.client, name, snapshot.schema, snapshot.partitionColumns, files),
+          await registerFileView(
+            this.client,
+            name,
+            snapshot.schema,
+            snapshot.partitionColumns,
+            files,
+            options.fileColumn,
+          ),
         );
       },
     );

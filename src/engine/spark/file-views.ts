@@ -12,6 +12,8 @@ export interface ViewFile {
   /** Where Spark reads it: file:///… on a disk Spark shares, s3a://… on S3. */
   uri: string;
   partitionValues: Record<string, string | null>;
+  /** The file as the Delta log names it: the value of the view's file column. */
+  deltaPath?: string;
 }
 
 const { quoteIdent, sqlType } = sparkDialect;
@@ -23,11 +25,14 @@ export async function registerFileView(
   schema: DeltaStructType,
   partitionColumns: readonly string[],
   files: readonly ViewFile[],
+  fileColumn?: string,
 ): Promise<string[]> {
   if (files.length === 0) {
-    await client.sql(
-      `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${emptyRelation(sparkDialect, schema)}`,
-    );
+    const empty = emptyRelation(sparkDialect, schema);
+    const relation = fileColumn
+      ? empty.replace(' WHERE false', `, CAST(NULL AS STRING) AS ${quoteIdent(fileColumn)} WHERE false`)
+      : empty;
+    await client.sql(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${relation}`);
     return [];
   }
   const partitioned = new Set(partitionColumns);
@@ -37,12 +42,19 @@ export async function registerFileView(
     .join(', ');
   const parts: string[] = [];
   const selects: string[] = [];
-  for (const group of groupByPartitionValues(files)) {
+  // With a file column, one part per file: each part's file is then a literal, whatever URI form Spark reports.
+  const groups = fileColumn
+    ? files.map((file) => ({ values: file.partitionValues, files: [file] }))
+    : groupByPartitionValues(files);
+  for (const group of groups) {
     const part = `${name}__part${parts.length}`;
     const paths = group.files.map((file) => file.uri);
     await client.createFileView(part, { format: 'parquet', schema: dataSchema, paths });
     parts.push(part);
-    const projection = partitionProjection(sparkDialect, schema, partitionColumns, group.values);
+    const logged = fileColumn
+      ? `, ${sparkDialect.string(group.files[0]?.deltaPath ?? '')} AS ${quoteIdent(fileColumn)}`
+      : '';
+    const projection = partitionProjection(sparkDialect, schema, partitionColumns, group.values) + logged;
     selects.push(`SELECT ${projection} FROM ${quoteIdent(part)}`);
   }
   await client.sql(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${selects.join('\nUNION ALL\n')}`);
