@@ -181,6 +181,7 @@ export interface TriggerInput extends LocationFlags {
   /** The instant the run stands for (default now). */
   logicalDate?: Date;
   force?: boolean;
+  fullRefresh?: boolean;
   /** Pipeline modules to load besides the project's. */
   refs?: readonly string[];
 }
@@ -196,6 +197,7 @@ export async function triggerPipeline(
     ...(input.params && { params: input.params }),
     ...(input.logicalDate && { logicalDate: input.logicalDate }),
     ...(input.force !== undefined && { force: input.force }),
+    ...(input.fullRefresh !== undefined && { fullRefresh: input.fullRefresh }),
     now: new Date(),
     locations: ctx.project.requireLocations(pipeline, { ...ctx.locations, ...definedLocations(input) }),
   });

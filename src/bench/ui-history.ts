@@ -71,6 +71,7 @@ export async function seedHistory(store: KyselyMetadataStore, lake: string): Pro
           finished_at: run.finished,
           summary: null,
           force: 0,
+          full_refresh: 0,
           source_location: null,
           lake_location: lake,
           definition_hash: null,

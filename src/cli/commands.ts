@@ -31,6 +31,7 @@ interface RunFlags {
   memoryLimit?: string;
   db?: string;
   force?: boolean;
+  fullRefresh?: boolean;
   withRetries?: boolean;
   /** False with --no-wait: fail at once when another run holds the lake's lock. */
   wait?: boolean;
@@ -91,6 +92,7 @@ async function execute(flags: RunFlags, signal?: AbortSignal): Promise<RunSummar
         store,
         ...(alerter && { observer: alerter }),
         force: flags.force ?? false,
+        fullRefresh: flags.fullRefresh ?? false,
         retries: flags.withRetries ?? false,
         pipeline,
         ...(locations.source !== null && { source: await openSource(locations.source, settings) }),

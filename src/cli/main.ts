@@ -102,6 +102,8 @@ const LAKE_HELP =
 const SOURCE_HELP =
   "source files: a directory or s3://bucket/prefix (default: the project's, or the pipeline's)";
 const FORCE_HELP = 'run every task, even those whose inputs are unchanged since their last success';
+const FULL_REFRESH_HELP =
+  'rebuild incremental tables from all their input instead of merging only the rows that arrived';
 const PARAM_HELP = 'a run parameter the pipeline declares (NAME=VALUE), repeatable';
 const ALERTS_HELP = "alert rules and channels: a .json file or an .mjs module (default: the project file's)";
 
@@ -204,6 +206,7 @@ program
   .option('--memory-limit <size>', "DuckDB's memory limit, e.g. 1GB")
   .option('--db <url>', DB_HELP)
   .option('--force', FORCE_HELP, false)
+  .option('--full-refresh', FULL_REFRESH_HELP, false)
   .option(
     '--with-retries',
     "honour the tasks' retry policies (waiting their delays) instead of one try each",
@@ -263,6 +266,7 @@ withStoreOptions(
     .option('--param <name=value>', PARAM_HELP, collect, [])
     .option('--logical-date <date>', 'the date the run stands for (YYYY-MM-DD, default now)', isoDate)
     .option('--force', FORCE_HELP, false)
+    .option('--full-refresh', FULL_REFRESH_HELP, false)
     .option('--wait', 'wait for the run to end: exit 0 when it succeeds, 1 when it fails', false)
     .option('--poll-ms <ms>', 'with --wait: how often the run is looked at', positiveInteger, 500),
   'print the run record as JSON',

@@ -31,6 +31,7 @@ export interface TriggerFlags extends DefinitionFlags {
   param: string[];
   logicalDate?: string;
   force: boolean;
+  fullRefresh: boolean;
   wait: boolean;
   pollMs: number;
 }
@@ -41,6 +42,7 @@ export async function triggerCommand(name: string, flags: TriggerFlags): Promise
       params: parseParamPairs(flags.param),
       ...(flags.logicalDate && { logicalDate: toInstant(flags.logicalDate) }),
       force: flags.force,
+      fullRefresh: flags.fullRefresh,
       refs: flags.pipeline,
       ...(flags.lake && { lake: flags.lake }),
       ...(flags.source && { source: flags.source }),

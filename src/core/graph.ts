@@ -1,4 +1,5 @@
 import { ConfigError } from './errors.js';
+import type { Expectation } from './expectations.js';
 import type { Layer, PipelineDefinition, SqlContext, TableDefinition } from './pipeline.js';
 
 /** A table's address in the lake. */
@@ -42,12 +43,28 @@ export function tablesReferencedBy(sql: (context: SqlContext) => string): TableI
 
 /** The tables a table's SQL, refinement and expectations read. */
 export function referencedTables(table: TableDefinition): TableId[] {
+  return tablesRead(table, () => true);
+}
+
+/**
+ * The tables whose rows make a refined table's content: its SQL's, its refine input, and those its quarantine
+ * expectations read (warn and fail checks only judge a version).
+ */
+export function contentInputs(table: TableDefinition): TableId[] {
+  return tablesRead(table, (expectation) => expectation.action === 'quarantine');
+}
+
+function tablesRead(table: TableDefinition, counted: (expectation: Expectation) => boolean): TableId[] {
   const refs = tablesReferencedBy(table.sql);
   if (table.refine) refs.push(table.refine.input);
-  for (const expectation of table.expectations ?? []) {
+  for (const expectation of (table.expectations ?? []).filter(counted)) {
     if (expectation.type === 'references') refs.push(expectation.table);
     if (expectation.type === 'sql') refs.push(...tablesReferencedBy(expectation.predicate));
   }
+  return unique(refs);
+}
+
+function unique(refs: TableId[]): TableId[] {
   const seen = new Set<string>();
   return refs.filter((ref) => !seen.has(tableKey(ref)) && seen.add(tableKey(ref)));
 }

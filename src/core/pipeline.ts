@@ -107,6 +107,12 @@ export interface TableDefinition {
   /** Overrides of the pipeline's task defaults for this table's task. */
   policy?: TaskPolicy;
   /**
+   * Refine only the input rows committed since the last run and merge the result into the table by its `key`
+   * (a refined table with a key; its shape must make a record's rows from that record alone). A changed SQL, rules
+   * or macros, a rewritten input or `--full-refresh` rebuilds it from all the input.
+   */
+  incremental?: boolean;
+  /**
    * The engine that computes it whatever the run's default (its SQL must then be written for that engine): Spark
    * for the heavy tables, DuckDB for the small ones.
    */
@@ -299,6 +305,7 @@ const tableSchema = z.object({
   schemaDrift: z.enum(['warn', 'fail']).optional(),
   policy: taskPolicySchema.optional(),
   engine: z.enum(['duckdb', 'spark']).optional(),
+  incremental: z.boolean().optional(),
 });
 
 const paramSchema = z
@@ -372,6 +379,7 @@ export function definePipeline(definition: PipelineDefinition): PipelineDefiniti
       context: { field: 'sources' },
     });
   }
+  for (const table of definition.tables) checkIncremental(table);
   for (const [name, param] of Object.entries(definition.params ?? {})) checkParamDefault(name, param);
   if (definition.schedule) {
     const { cron, every, timezone } = definition.schedule;
@@ -399,5 +407,31 @@ function assertUniqueNames(definition: PipelineDefinition): void {
       throw new ConfigError(`${name} is declared twice`, { context: { field: name } });
     }
     seen.add(name);
+  }
+}
+
+/** An increment decides alike only for a refined table with a key whose quarantine checks look at one row. */
+function checkIncremental(table: TableDefinition): void {
+  if (!table.incremental) return;
+  const field = `tables.${table.name}.incremental`;
+  const refuse = (problem: string, hint: string): never => {
+    throw new ConfigError(`${table.layer}.${table.name} cannot be incremental: ${problem}`, {
+      context: { field },
+      hint,
+    });
+  };
+  if (!table.refine)
+    refuse('it has no refine rules', 'incremental applies to refined tables (refine: {...})');
+  if (!table.key?.length)
+    refuse(
+      'it has no key',
+      'give it the columns that identify a row (key: [...]): merges replace rows by key',
+    );
+  const windowed = table.expectations?.find((e) => e.type === 'unique' && e.action === 'quarantine');
+  if (windowed) {
+    refuse(
+      `its expectation ${windowed.name} quarantines by comparing rows with each other`,
+      "an increment sees only the new rows: make it action 'fail' or 'warn' (checked on the whole new version)",
+    );
   }
 }

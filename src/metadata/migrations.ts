@@ -307,6 +307,16 @@ export const MIGRATIONS: readonly Migration[] = [
       await db.schema.alterTable('medallion_runs').addColumn('engine', 'text').execute();
     },
   },
+  {
+    version: 9,
+    name: 'runs that rebuild incremental tables from all their input',
+    async up(db) {
+      await db.schema
+        .alterTable('medallion_runs')
+        .addColumn('full_refresh', 'integer', (column) => column.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -57,6 +57,8 @@ export interface RunRecord {
   state: RunState;
   /** Run every task even when its inputs are unchanged since its last success. */
   force: boolean;
+  /** Rebuild incremental tables from all their input instead of merging what arrived. */
+  fullRefresh: boolean;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -122,6 +124,7 @@ export type NewRun = Pick<
   'id' | 'pipeline' | 'logicalDate' | 'dataIntervalStart' | 'dataIntervalEnd' | 'trigger' | 'params'
 > & {
   force?: boolean;
+  fullRefresh?: boolean;
   locations?: RunLocations;
   definitionHash?: string;
   owner?: string;

@@ -40,6 +40,8 @@ export interface RunsTable {
   summary: string | null;
   /** 0 or 1: run every task even when its inputs are unchanged (migration 2). */
   force: number;
+  /** 0 or 1: rebuild incremental tables from all their input (migration 9). */
+  full_refresh: number;
   /** Where the run reads and writes (migration 5); null before. */
   source_location: string | null;
   lake_location: string | null;

@@ -74,6 +74,7 @@ export interface RunRequest extends RunPlacement {
   definitionHash?: string;
   params?: Record<string, unknown>;
   force?: boolean;
+  fullRefresh?: boolean;
   /** Honour the tasks' retry policies (default true); false: one try each. */
   retries?: boolean;
   now: Date;
@@ -90,6 +91,7 @@ export function newRun(pipeline: PipelineDefinition, request: RunRequest): NewRu
     trigger: request.trigger,
     params: resolveParams(pipeline.params, request.params ?? {}),
     force: request.force ?? false,
+    fullRefresh: request.fullRefresh ?? false,
     ...(request.locations && { locations: request.locations }),
     definitionHash: request.definitionHash ?? definitionHash(pipeline),
     ...(request.owner && { owner: request.owner }),
@@ -106,6 +108,7 @@ export interface TriggerOptions extends RunPlacement {
   /** The instant the run stands for (default: now). */
   logicalDate?: Date;
   force?: boolean;
+  fullRefresh?: boolean;
   retries?: boolean;
   now: Date;
 }
@@ -123,6 +126,7 @@ export async function triggerRun(
       interval: { start: at, end: at },
       ...(options.params && { params: options.params }),
       ...(options.force !== undefined && { force: options.force }),
+      ...(options.fullRefresh !== undefined && { fullRefresh: options.fullRefresh }),
       ...(options.retries !== undefined && { retries: options.retries }),
       ...(options.locations && { locations: options.locations }),
       ...(options.owner && { owner: options.owner }),

@@ -5,7 +5,7 @@ import { tableDefinitionOf } from '../core/task-plan.js';
 import type { Dialect } from '../engine/dialect.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import type { DeltaTable } from '../table/delta-table.js';
-import { sqlContext } from './table-task.js';
+import { sqlContext } from './sql-context.js';
 import type { RunInfo } from './run-context.js';
 
 /**
@@ -57,6 +57,28 @@ export async function taskFingerprint(
     default:
       return undefined;
   }
+}
+
+/**
+ * What an incremental table's content follows from besides its inputs' rows: its SQL and rules as this run would
+ * execute them, its quarantine checks and the engine's macros. A change makes the next refresh a full one.
+ */
+export function refinementDigest(context: RunInfo, definition: TableDefinition, dialect: Dialect): string {
+  const sqlContextOfRun = sqlContext(context, dialect);
+  const checks = (definition.expectations ?? [])
+    .filter((expectation) => expectation.action === 'quarantine')
+    .map((expectation) =>
+      expectation.type === 'sql'
+        ? { ...expectation, predicate: expectation.predicate(sqlContextOfRun) }
+        : expectation,
+    );
+  return digest([
+    'refinement',
+    dialect.kind,
+    definitionText(context, definition, dialect),
+    JSON.stringify(checks),
+    ...macrosFor(context.pipeline, dialect.kind),
+  ]);
 }
 
 /** The SQL as this run would execute it (logical date and parameters included), and the refinement rules. */

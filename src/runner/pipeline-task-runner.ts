@@ -230,6 +230,7 @@ export class PipelineTaskRunner implements TaskRunner {
       source,
       lake,
       retryRejected: this.options.retryRejected ?? false,
+      fullRefresh: job.run.fullRefresh,
     };
   }
 

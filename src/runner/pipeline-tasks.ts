@@ -7,7 +7,8 @@ import { ingest } from './ingest.js';
 import { checkQuality, type TableProfile } from './quality-check.js';
 import type { RunContext } from './run-context.js';
 import type { RunSummary, TableSummary } from './run-summary.js';
-import { buildTable, engineSqlContext, registerInputs } from './table-task.js';
+import { buildTable } from './table-task.js';
+import { engineSqlContext, registerInputs } from './sql-context.js';
 
 /** What a data task reports, merged into the run summary when the run ends. */
 export interface TaskData {

@@ -3,7 +3,7 @@ import { parseStats } from '../table/delta-protocol.js';
 import type { TableSnapshot } from '../table/delta-table.js';
 import { describeDrift, hasDrift, schemaDrift, type SchemaDrift } from '../table/schema-drift.js';
 import type { RunContext } from './run-context.js';
-import { registerInputs, viewName } from './table-task.js';
+import { registerInputs, viewName } from './sql-context.js';
 
 /** What quality_check measured on one table's current version. */
 export interface TableProfile {

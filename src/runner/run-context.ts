@@ -28,6 +28,8 @@ export interface RunContext {
   ingestEngine: DuckDbEngine;
   /** Load files that an earlier run rejected again. */
   retryRejected: boolean;
+  /** Rebuild incremental tables from all their input (the run's `--full-refresh`). */
+  fullRefresh: boolean;
   progress: ProgressListener;
   /** A line for the try's log only (`medallion logs`): the detail a person reading it later wants. */
   log(message: string): void;
@@ -54,6 +56,7 @@ export function standaloneContext(
     params: {},
     startedAt,
     retryRejected: false,
+    fullRefresh: false,
     progress: () => {},
     log: () => {},
   };

@@ -29,6 +29,8 @@ export interface RunOptions {
   params?: Record<string, unknown>;
   /** Run every task even when its inputs are unchanged since its last success. */
   force?: boolean;
+  /** Rebuild incremental tables from all their input. */
+  fullRefresh?: boolean;
   /**
    * Honour the tasks' retry policies, waiting their delays (default false: each task is tried once, as a
    * command run by hand should report a failure at once rather than wait minutes for a retry).
@@ -109,6 +111,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       ...(options.logicalDate && { logicalDate: new Date(`${options.logicalDate}T00:00:00Z`) }),
       ...(options.params && { params: options.params }),
       ...(options.force !== undefined && { force: options.force }),
+      ...(options.fullRefresh !== undefined && { fullRefresh: options.fullRefresh }),
       retries: options.retries ?? false,
       locations,
       owner: scheduler.worker,

@@ -3,7 +3,7 @@ import { latestAttempts } from '../core/run-state.js';
 import type { AttemptRecord, RunRecord, TaskInstanceRecord } from '../metadata/metadata-store.js';
 import type { TaskData } from './pipeline-tasks.js';
 import type { TableProfile } from './quality-check.js';
-import type { Accounting } from './table-task.js';
+import type { Accounting } from './refine.js';
 
 export type TaskStatus = 'success' | 'failed' | 'skipped' | 'upstream_failed' | 'cancelled';
 

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { MedallionError } from '../core/errors.js';
 import { describeDrift, hasDrift, schemaDrift } from '../table/schema-drift.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, StagedTable } from '../engine/engine.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import type { TxnAction } from '../table/delta-protocol.js';
 
@@ -26,10 +26,17 @@ export interface WriteOptions {
   exclusive?: boolean;
   /** Hears of each step: staged, audited, committed (a try's log). */
   log?: (message: string) => void;
+  /** More commitInfo fields (an incremental table's marks). */
+  info?: Record<string, string>;
 }
 
 /** The view of the staged files an audit reads. */
-const STAGED_VIEW = '__staged';
+export const STAGED_VIEW = '__staged';
+
+/** Removes staged files that will not be committed. */
+export async function discardStaged(staged: StagedTable): Promise<void> {
+  await Promise.all(staged.files.map((file) => rm(file.localPath, { force: true })));
+}
 
 export interface WriteResult {
   version: number;
@@ -74,7 +81,7 @@ export async function writeTable(
         log(`audited the staged version (${elapsed()})`);
       }
     } catch (error) {
-      await Promise.all(staged.files.map((file) => rm(file.localPath, { force: true })));
+      await discardStaged(staged);
       throw error;
     }
   }
@@ -87,7 +94,7 @@ export async function writeTable(
     readVersion: options.readVersion ?? before?.version ?? -1,
     ...(txns && { txns }),
     ...(options.exclusive && { exclusive: true }),
-    info: { runId: options.runId, task: options.task },
+    info: { runId: options.runId, task: options.task, ...options.info },
   });
   log(
     result.alreadyCommitted

@@ -51,6 +51,7 @@ export const RunSchema = z
     params: z.record(z.string(), z.unknown()),
     state: RunStateSchema,
     force: z.boolean(),
+    fullRefresh: z.boolean(),
     createdAt: isoTime,
     startedAt: nullableTime,
     finishedAt: nullableTime,

@@ -79,6 +79,14 @@ export class LakeLayout {
     return this.table(this.quarantineId(id));
   }
 
+  /**
+   * An incremental table's dedupe state: the record that ranks first per dedupe key, which the next increment's
+   * records compete with. medallion's bookkeeping, so in the system area.
+   */
+  winners(id: TableId): DeltaTable {
+    return new DeltaTable(this.system(), joinKey('winners', `${id.layer}_${id.table}`));
+  }
+
   /** The landing manifest: one row per event (landed, loaded, rejected) of each source file. */
   manifest(): DeltaTable {
     return new DeltaTable(this.landing(), '_manifest');

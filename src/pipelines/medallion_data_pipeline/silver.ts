@@ -7,6 +7,7 @@ export const marchesPublics: TableDefinition = {
   layer: 'silver',
   description: 'Contracts per titulaire, typed and deduplicated (latest publication wins)',
   key: ['contract_key', 'titulaire_id'],
+  incremental: true,
   expectations: [
     {
       name: 'titulaire_siret_valid',
@@ -102,6 +103,7 @@ export const etablissements: TableDefinition = {
   layer: 'silver',
   description: 'SIRENE establishments, typed, one row per SIRET',
   key: ['siret'],
+  incremental: true,
   expectations: [
     { name: 'siret_unique', type: 'unique', columns: ['siret'], action: 'fail' },
     {
@@ -167,6 +169,7 @@ export const codesNaf: TableDefinition = {
   layer: 'silver',
   description: 'NAF rév. 2 codes and labels',
   key: ['code_naf'],
+  incremental: true,
   sql: ({ ref }) => `
     SELECT
       _source_checksum || ':' || _row_number AS record_id,

@@ -75,6 +75,9 @@ const trigger = route('operate', {
         params: ParamValuesSchema.default({}),
         logicalDate: instant.optional(),
         force: z.boolean().default(false),
+        fullRefresh: z.boolean().default(false).openapi({
+          description: 'rebuild incremental tables from all their input instead of merging what arrived',
+        }),
         engine: z.enum(['duckdb', 'spark']).optional().openapi({
           description: "what computes the run's silver and gold tables (default: the project's)",
         }),
@@ -134,6 +137,7 @@ export function pipelineRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const run = await triggerPipeline(contextOf(deps, c), c.req.valid('param').name, {
       params: body.params,
       force: body.force,
+      fullRefresh: body.fullRefresh,
       ...(body.logicalDate && { logicalDate: toInstant(body.logicalDate) }),
       ...(body.engine && { engine: body.engine }),
     });
