@@ -33,6 +33,9 @@ export const AREA_DIRECTORIES: Record<LakeArea, string> = {
   system: '_medallion',
 };
 
+/** Where the dedupe states are, in the system area. */
+const WINNERS = 'winners';
+
 export function localLake(dir: string): LakeStores {
   const stores = new Map<LakeArea, ObjectStore>();
   return {
@@ -84,7 +87,15 @@ export class LakeLayout {
    * records compete with. medallion's bookkeeping, so in the system area.
    */
   winners(id: TableId): DeltaTable {
-    return new DeltaTable(this.system(), joinKey('winners', `${id.layer}_${id.table}`));
+    return new DeltaTable(this.system(), joinKey(WINNERS, `${id.layer}_${id.table}`));
+  }
+
+  /** Every dedupe state of the lake. */
+  async winnersTables(): Promise<DeltaTable[]> {
+    const store = this.system();
+    return (await store.listDelimited(`${WINNERS}/`)).prefixes.map(
+      (prefix) => new DeltaTable(store, prefix.slice(0, -1)),
+    );
   }
 
   /** The landing manifest: one row per event (landed, loaded, rejected) of each source file. */

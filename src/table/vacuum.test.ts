@@ -204,12 +204,13 @@ describe('vacuumTable', () => {
 });
 
 describe('vacuumLake', () => {
-  it('vacuums every table of each layer and the landing manifest, skipping directories without a log', async () => {
+  it('vacuums every table of each layer, the landing manifest and the dedupe states, skipping directories without a log', async () => {
     const lake = new LakeLayout(localLake(path.join(dir, 'whole-lake')));
     const tables = [
       lake.table({ layer: 'silver', table: 'orders' }),
       lake.table({ layer: 'gold', table: 'revenue' }),
       lake.manifest(),
+      lake.winners({ layer: 'silver', table: 'orders' }),
     ];
     for (const table of tables) {
       await write(table, 'SELECT 1 AS n', 'overwrite');
@@ -224,6 +225,7 @@ describe('vacuumLake', () => {
       { area: 'landing', table: '_manifest', deleted: 1, kept: 1 },
       { area: 'silver', table: 'orders', deleted: 1, kept: 1 },
       { area: 'gold', table: 'revenue', deleted: 1, kept: 1 },
+      { area: 'system', table: 'winners/silver_orders', deleted: 1, kept: 1 },
     ]);
     expect(await lake.stores.store('bronze').exists('loose/file.parquet')).toBe(true);
   });

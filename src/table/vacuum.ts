@@ -129,12 +129,12 @@ export interface TableVacuumResult extends VacuumResult {
   temporary: string[];
 }
 
-/** The table layers of a lake; landing holds one table, the manifest, and the system area none. */
+/** The table layers of a lake; landing holds one table, the manifest, and the system area the dedupe states. */
 const TABLE_AREAS = ['bronze', 'silver', 'gold', 'quarantine'] as const satisfies readonly LakeArea[];
 
 /**
  * Vacuums every Delta table of the lake: each directory one level down in bronze, silver, gold and quarantine
- * that has a `_delta_log`, and the landing manifest. Deletes every temp file of the lake untouched for
+ * that has a `_delta_log`, the landing manifest and the incremental tables' dedupe states. Deletes every temp file of the lake untouched for
  * STALE_TEMP_FILE_MS, reported with the table it is in (or the directory, outside tables).
  */
 export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Promise<TableVacuumResult[]> {
@@ -163,7 +163,7 @@ export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Prom
 
 async function tablesOf(lake: LakeLayout, area: LakeArea): Promise<DeltaTable[]> {
   if (area === 'landing') return [lake.manifest()];
-  return area === 'system' ? [] : lake.tablesIn(area);
+  return area === 'system' ? lake.winnersTables() : lake.tablesIn(area);
 }
 
 async function staleTempFiles(store: ObjectStore, now: Date): Promise<ObjectInfo[]> {
