@@ -121,9 +121,11 @@ async function tableTask(context: RunContext, task: Task): Promise<DataTaskRepor
   const accounting = report.accounting;
   if (accounting) table.accounting = accounting;
   if (report.expectations.length > 0) table.expectations = report.expectations;
+  if (report.refresh) table.refresh = report.refresh;
+  const how = report.refresh ? `${report.refresh.kind === 'full' ? 'rebuilt' : 'merged'}: ` : '';
   return {
     detail: accounting
-      ? `${report.rows} rows (${accounting.rowsIn} in, ${accounting.deduplicated} deduplicated, ${accounting.quarantined} quarantined)`
+      ? `${report.rows} rows (${how}${accounting.rowsIn} in, ${accounting.deduplicated} deduplicated, ${accounting.quarantined} quarantined${accounting.replaced ? `, ${accounting.replaced} replaced` : ''})`
       : `${report.rows} rows`,
     ...(accounting && { rowsIn: accounting.rowsIn, rowsQuarantined: accounting.quarantined }),
     rowsOut: report.rows,

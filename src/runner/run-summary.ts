@@ -28,6 +28,8 @@ export interface TableSummary {
   /** What the table's expectations found on the version this run published. */
   expectations?: ExpectationResult[];
   accounting?: Accounting;
+  /** An incremental table: merged from the new input rows, or rebuilt (and why). */
+  refresh?: { kind: 'full' | 'increment'; reason?: string };
 }
 
 export interface RunSummary {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,19 +18,10 @@ describe.skipIf(!server)('medallion_data_pipeline with its silver and gold table
   let dir: string;
   let duckdb: RunSummary;
   let spark: { code: number; stdout: string; stderr: string };
-
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-on-spark-'));
-    const source = path.join(dir, 'source');
-    await generateDemoData({ scale: 0.1, seed: 21, outDir: source });
-    duckdb = await runPipeline({
-      pipeline,
-      logicalDate: '2026-11-26',
-      source: new LocalDiskStore(source),
-      lake: localLake(path.join(dir, 'duckdb-lake')),
-    });
+  let source: string;
+  const runOnSpark = () =>
     // As a user runs it: the command, its engine chosen for this run, the Spark server from the environment.
-    spark = await medallion(
+    medallion(
       [
         'run',
         '--source',
@@ -46,6 +37,33 @@ describe.skipIf(!server)('medallion_data_pipeline with its silver and gold table
       { MEDALLION_SPARK_REMOTE: server!.remote, TMPDIR: dir },
       { cwd: dir },
     );
+  const runOnDuckDb = () =>
+    runPipeline({
+      pipeline,
+      logicalDate: '2026-11-26',
+      source: new LocalDiskStore(source),
+      lake: localLake(path.join(dir, 'duckdb-lake')),
+    });
+  const compareLakes = async () => {
+    const tables = pipeline.tables.map((table) => ({ layer: table.layer, table: table.name }));
+    const compared = await compareLakeTables(
+      path.join(dir, 'compare'),
+      tables,
+      localLake(path.join(dir, 'duckdb-lake')),
+      localLake(path.join(dir, 'spark-lake')),
+    );
+    for (const { table, rows, different } of compared) {
+      expect(different, table).toBe(0);
+      expect(rows, table).toBeGreaterThan(0);
+    }
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-on-spark-'));
+    source = path.join(dir, 'source');
+    await generateDemoData({ scale: 0.1, seed: 21, outDir: source });
+    duckdb = await runOnDuckDb();
+    spark = await runOnSpark();
   }, 600_000);
 
   afterAll(async () => {
@@ -63,16 +81,29 @@ describe.skipIf(!server)('medallion_data_pipeline with its silver and gold table
   });
 
   it('writes silver and gold tables equal, row for row, to those DuckDB writes (totals to the cent)', async () => {
-    const tables = pipeline.tables.map((table) => ({ layer: table.layer, table: table.name }));
-    const compared = await compareLakeTables(
-      path.join(dir, 'compare'),
-      tables,
-      localLake(path.join(dir, 'duckdb-lake')),
-      localLake(path.join(dir, 'spark-lake')),
+    await compareLakes();
+  });
+
+  it('merges a file of republished contracts into the incremental silver tables as DuckDB does', async () => {
+    // Every 7th contract published again later, with a revised amount: each replaces the first publication.
+    const { marches } = JSON.parse(
+      await readFile(path.join(source, 'aws-marchespublics-annee-2022.json'), 'utf8'),
+    ) as { marches: Record<string, unknown>[] };
+    const republished = marches
+      .filter((_, index) => index % 7 === 0)
+      .map((record) => ({ ...record, datePublicationDonnees: '2024-06-30', montant: '1234.56' }));
+    await writeFile(
+      path.join(source, 'aws-marchespublics-annee-2024.json'),
+      JSON.stringify({ marches: republished }),
     );
-    for (const { table, rows, different } of compared) {
-      expect(different, table).toBe(0);
-      expect(rows, table).toBeGreaterThan(0);
-    }
+    const again = await runOnDuckDb();
+    const onSpark = await runOnSpark();
+    expect(onSpark.code, onSpark.stderr).toBe(0);
+    const merged = (summary: RunSummary) =>
+      summary.tables.find((table) => table.table === 'marches_publics' && table.layer === 'silver');
+    expect(merged(again)?.refresh).toEqual({ kind: 'increment' });
+    expect(merged(JSON.parse(onSpark.stdout) as RunSummary)?.refresh).toEqual({ kind: 'increment' });
+    expect(merged(again)?.accounting?.replaced).toBeGreaterThan(0);
+    await compareLakes();
   });
 });

@@ -126,6 +126,12 @@ export function RunTables({ run }: { run: RunRecord }) {
             </th>
             <th className="number">Deduplicated</th>
             <th className="number">Quarantined</th>
+            <th className="number" title="an incremental table: earlier records a new one outranked">
+              Replaced
+            </th>
+            <th title="an incremental table: merged from the new input rows, or rebuilt from all of it">
+              Refresh
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -141,6 +147,10 @@ export function RunTables({ run }: { run: RunRecord }) {
               <td className="number">{figure(table.accounting?.recordsOut)}</td>
               <td className="number">{figure(table.accounting?.deduplicated)}</td>
               <td className="number">{figure(table.accounting?.quarantined)}</td>
+              <td className="number">{figure(table.accounting?.replaced)}</td>
+              <td title={table.refresh?.reason}>
+                {table.refresh ? (table.refresh.kind === 'full' ? 'rebuilt' : 'merged') : '—'}
+              </td>
             </tr>
           ))}
         </tbody>
