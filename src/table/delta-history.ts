@@ -5,6 +5,9 @@
  */
 import { parseStats, type AddAction, type DeltaAction } from './delta-protocol.js';
 
+/** The operation a restore commit names, as Delta's own RESTORE (Spark, delta-rs) names it. */
+export const RESTORE_OPERATION = 'RESTORE';
+
 /** What a commit says of itself (its commitInfo): when, what, and which run and task of medallion made it. */
 export interface CommitFacts {
   /** When the version was committed (ms since epoch; 0 when the commit does not say). */
@@ -14,6 +17,8 @@ export interface CommitFacts {
   mode: string | null;
   runId: string | null;
   task: string | null;
+  /** The version a RESTORE brought back. */
+  restoredVersion: number | null;
 }
 
 export interface VersionChange extends CommitFacts {
@@ -32,13 +37,16 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
 
 export function commitFacts(actions: readonly DeltaAction[]): CommitFacts {
   const info = actions.find((action) => 'commitInfo' in action)?.commitInfo;
+  // Another writer's commit may lack the parameters.
+  const parameters = info?.operationParameters as Record<string, unknown> | undefined;
+  const restored = info?.operation === RESTORE_OPERATION ? text(parameters?.version) : null;
   return {
     timestamp: info?.timestamp ?? 0,
     operation: text(info?.operation),
-    // Another writer's commit may lack the parameters.
-    mode: text((info?.operationParameters as Record<string, string> | undefined)?.mode),
+    mode: text(parameters?.mode),
     runId: text(info?.runId),
     task: text(info?.task),
+    restoredVersion: restored !== null && /^\d+$/.test(restored) ? Number(restored) : null,
   };
 }
 
@@ -77,4 +85,21 @@ export function versionChanges(
     for (const add of adds) rowsOf.set(add.path, parseStats(add)?.numRecords);
     return change;
   });
+}
+
+/**
+ * Time travel by time: the newest version committed at or before `instant` (ms since epoch), as Delta's
+ * `TIMESTAMP AS OF` picks it; undefined when every version given is newer. Commits whose clocks disagree are
+ * taken as they say: the newest version number among those at or before the instant wins.
+ */
+export function versionAt(
+  commits: readonly { version: number; timestamp: number }[],
+  instant: number,
+): number | undefined {
+  let found: number | undefined;
+  for (const commit of commits) {
+    if (commit.timestamp <= instant && (found === undefined || commit.version > found))
+      found = commit.version;
+  }
+  return found;
 }

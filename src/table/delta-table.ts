@@ -29,6 +29,7 @@ import {
   serializeActions,
   WRITER_VERSION,
   type AddAction,
+  type CommitInfoAction,
   type DeltaAction,
   type DeltaStructType,
   type FileStats,
@@ -48,6 +49,8 @@ export interface TableSnapshot {
   txns: Map<string, number>;
   /** When this version was committed (ms since epoch). */
   timestamp: number;
+  /** What the version's own commit says of itself; absent when the log keeps only its checkpoint. */
+  commitInfo?: CommitInfoAction;
 }
 
 /** Rows in a version, from its files' statistics (a file without them counts 0). */
@@ -90,8 +93,8 @@ export interface CommitRequest {
   operation?: string;
   /** Extra operationParameters (a restore's version, a merge's key). */
   parameters?: Record<string, string>;
-  /** Extra fields for commitInfo (run id, task…). */
-  info?: Record<string, string>;
+  /** Extra fields for commitInfo (run id, task, the facts a restore brings back…), any JSON value. */
+  info?: Record<string, unknown>;
 }
 
 export interface CommitResult {
@@ -148,6 +151,18 @@ export class DeltaTable {
         .filter((entry): entry is LogObject => entry.version !== undefined)
         .sort((a, b) => a.version - b.version);
     return { commits: named(parseCommitVersion), checkpoints: named(parseCheckpointVersion) };
+  }
+
+  /**
+   * The versions a reader can open and the snapshot of one of them (default the latest; undefined when there is
+   * no table or that version cannot be read), from one listing of the log: what showing a table to people needs.
+   */
+  async open(version?: number): Promise<{ versions: number[]; snapshot: TableSnapshot | undefined }> {
+    const listing = await this.logListing();
+    const versions = readableVersions(this.location, listing);
+    const wanted = version ?? versions.at(-1);
+    const readable = wanted !== undefined && versions.includes(wanted);
+    return { versions, snapshot: readable ? await this.snapshotOf(listing, wanted) : undefined };
   }
 
   async exists(): Promise<boolean> {
@@ -399,6 +414,7 @@ export function decodeDeltaPath(path: string): string {
 /** The state of `version` from its log files in order; `timestamp` until a commit says when it was made. */
 function replay(root: string, version: number, logs: DeltaAction[][], timestamp: number): TableSnapshot {
   let metadata: MetadataAction | undefined;
+  let commitInfo: CommitInfoAction | undefined;
   const files = new Map<string, AddAction>();
   const txns = new Map<string, number>();
   for (const actions of logs) {
@@ -407,7 +423,7 @@ function replay(root: string, version: number, logs: DeltaAction[][], timestamp:
       else if ('add' in action) files.set(action.add.path, action.add);
       else if ('remove' in action) files.delete(action.remove.path);
       else if ('txn' in action) txns.set(action.txn.appId, action.txn.version);
-      else if ('commitInfo' in action) timestamp = action.commitInfo.timestamp;
+      else if ('commitInfo' in action) commitInfo = action.commitInfo;
     }
   }
   if (!metadata) throw new Error(`${root}: the Delta log has no metaData action`);
@@ -418,6 +434,7 @@ function replay(root: string, version: number, logs: DeltaAction[][], timestamp:
     partitionColumns: metadata.partitionColumns,
     files: [...files.values()],
     txns,
-    timestamp,
+    timestamp: commitInfo?.timestamp ?? timestamp,
+    ...(commitInfo && { commitInfo }),
   };
 }
