@@ -5,13 +5,21 @@ import { tableDefinitionOf } from '../core/task-plan.js';
 import type { Dialect } from '../engine/dialect.js';
 import type { LakeLayout } from '../table/lake-layout.js';
 import type { DeltaTable } from '../table/delta-table.js';
+import { writtenVersion } from '../table/restore.js';
 import { sqlContext } from './sql-context.js';
 import type { RunInfo } from './run-context.js';
 
 /**
  * What a task's inputs look like, as one hash: the code or SQL that defines it, the versions of the tables it
  * reads and of the table it writes (a version written by anyone else makes it run again). Equal to the
- * fingerprint of its last success → the task is skipped. Ingest always runs (it must look for new files);
+ * fingerprint of its last success → the task is skipped.
+ *
+ * Its own table counts by the last version a writer made, not by restores on top of it (`writtenVersion`): a
+ * restore is a person's decision that the next run must keep, not a write to undo, so it leaves the fingerprint
+ * as the last success left it and the task is skipped until its inputs change. The tables that read the restored
+ * one see a new version among their inputs and are rebuilt. Reading this from the table's own log (rather than
+ * having the restore rewrite the stored fingerprint) holds whichever metadata database runs it, after a backup is
+ * brought back, and for a RESTORE another Delta engine committed. Ingest always runs (it must look for new files);
  * quality_check always runs (it reads statistics only). `dialect` is that of the engine running refined tables: their
  * SQL and macros differ per engine.
  */
@@ -34,7 +42,7 @@ export async function taskFingerprint(
         ...(await context.lake.landing().list(`${source.name}/`)).map(
           (object) => `${object.key}:${object.size}`,
         ),
-        await latestVersion(context.lake.table(task.output)),
+        await writtenVersion(context.lake.table(task.output)),
       ]);
     }
     case 'table': {
@@ -100,7 +108,7 @@ async function outputVersions(
   output: TableId,
   definition: TableDefinition,
 ): Promise<string> {
-  const own = await latestVersion(lake.table(output));
+  const own = await writtenVersion(lake.table(output));
   return definition.refine ? `${own}/${await latestVersion(lake.quarantine(output))}` : String(own);
 }
 
