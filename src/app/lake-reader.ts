@@ -5,8 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDbEngine } from '../engine/duckdb/engine.js';
+import { openLake, storeSettings, type ConnectionResolver } from '../project/locations.js';
+import type { Project } from '../project/project.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 
 export interface LakeReaderOptions {
@@ -73,4 +76,19 @@ export class LakeReader {
     if (engine) (await engine).close();
     if (scratch) await rm(await scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The reader of a project's lakes (`serve`, `medallion tables`): lakes opened with the environment's S3 settings
+ * and these named connections, its DuckDB sized and placed as the project's engine settings say.
+ */
+export function projectLakeReader(project: Project, connections: ConnectionResolver): LakeReader {
+  const engine = project.engine();
+  const settings = storeSettings(process.env, connections);
+  return new LakeReader({
+    openLake: (location) => openLake(location, settings),
+    scratchBase: engine.scratchDir ?? os.tmpdir(),
+    ...(engine.memoryLimit && { memoryLimit: engine.memoryLimit }),
+    ...(engine.threads && { threads: engine.threads }),
+  });
 }

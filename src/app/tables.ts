@@ -1,20 +1,25 @@
 /**
- * The lake's tables as people look at them (the Lake page of the UI, and `medallion tables` to come): which lakes
- * the project's pipelines write, their tables per layer, a table's schema, partitions and history, its rows at any
- * version (paginated and sorted), the difference between two versions, a version as CSV or Parquet. Read-only: the
- * only SQL run is a SELECT over registered versions (or a COPY of one into the reader's scratch directory), and the
- * column names in it are the table schema's, never text from a request.
+ * The lake's tables as people look at them (the Lake page of the UI, and `medallion tables`): which lakes the
+ * project's pipelines write, their tables per layer (and which are stale), a table's schema, partitions and
+ * history, its rows at any version or time (paginated and sorted); the difference between two versions
+ * (`table-diff.ts`), a version as CSV or Parquet (`table-export.ts`) and a restore (`table-restore.ts`) start from
+ * here too. Read-only: the only SQL run is a SELECT over registered versions, and the column names in it are the
+ * table schema's, never text from a request.
  */
-import { stat, rm } from 'node:fs/promises';
 import { ConfigError, NotFoundError } from '../core/errors.js';
-import { quoteIdent, sqlString } from '../engine/dialects/duckdb.js';
+import { staleInputs } from '../core/staleness.js';
+import { quoteIdent } from '../engine/dialects/duckdb.js';
 import type { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { SqlRow, SqlValue } from '../engine/engine.js';
-import { commitFacts, versionChanges, type CommitFacts, type VersionChange } from '../table/delta-history.js';
+import { commitFacts, versionAt, versionChanges, type VersionChange } from '../table/delta-history.js';
 import { parseStats, type DeltaStructField, type DeltaType } from '../table/delta-protocol.js';
 import { DeltaTable, snapshotRows, type TableSnapshot } from '../table/delta-table.js';
 import type { AppContext } from './context.js';
 import type { LakeReader } from './lake-reader.js';
+import { tableReads } from './table-lineage.js';
+
+/** What reading the lake needs of the application context: the project and the locations that stand in for its. */
+export type LakeContext = Pick<AppContext, 'project' | 'locations'>;
 
 /** The areas of a lake that hold Delta tables (landing: its manifest). */
 export const TABLE_LAYERS = ['landing', 'bronze', 'silver', 'gold', 'quarantine'] as const;
@@ -24,8 +29,6 @@ export type TableLayer = (typeof TABLE_LAYERS)[number];
 export const TABLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,199}$/;
 
 export const MAX_PREVIEW_ROWS = 500;
-/** Rows shown of each side of a difference. */
-export const DIFF_SAMPLE_ROWS = 20;
 
 export interface LakeInfo {
   /** Its position in the list: what a request may name it by. */
@@ -36,7 +39,7 @@ export interface LakeInfo {
 }
 
 /** The lakes of the project's pipelines (as the server's --lake, if any, overrides them), each once. */
-export async function listLakes(ctx: AppContext): Promise<LakeInfo[]> {
+export async function listLakes(ctx: LakeContext): Promise<LakeInfo[]> {
   const lakes = new Map<string, string[]>();
   for (const pipeline of await ctx.project.pipelines()) {
     const lake = ctx.project.locations(pipeline, ctx.locations)?.lake;
@@ -46,7 +49,7 @@ export async function listLakes(ctx: AppContext): Promise<LakeInfo[]> {
 }
 
 /** The lake a request names by its index or its location as `listLakes` gives them; the first when it names none. */
-export async function findLake(ctx: AppContext, ref: string | undefined): Promise<LakeInfo> {
+export async function findLake(ctx: LakeContext, ref: string | undefined): Promise<LakeInfo> {
   const lakes = await listLakes(ctx);
   const found =
     ref === undefined ? lakes[0] : lakes.find((lake) => String(lake.index) === ref || lake.location === ref);
@@ -119,7 +122,7 @@ export function typeName(type: DeltaType): string {
   }
 }
 
-function columnInfo(field: DeltaStructField): ColumnInfo {
+export function columnInfo(field: DeltaStructField): ColumnInfo {
   return {
     name: field.name,
     type: typeName(field.type),
@@ -128,8 +131,9 @@ function columnInfo(field: DeltaStructField): ColumnInfo {
   };
 }
 
-async function openTable(
-  ctx: AppContext,
+/** The table a request names, in its lake (names checked: never a way out of the layer). */
+export async function openTable(
+  ctx: LakeContext,
   reader: LakeReader,
   ref: TableRef,
 ): Promise<{ lake: LakeInfo; table: DeltaTable }> {
@@ -150,34 +154,77 @@ async function openTable(
   return { lake, table: new DeltaTable(layout.stores.store(ref.layer), ref.table) };
 }
 
-/** The version asked for (default the latest), or a NotFoundError saying which versions there are. */
-async function requireSnapshot(table: DeltaTable, ref: TableRef, version?: number): Promise<TableSnapshot> {
-  const versions = await table.versions();
-  const name = `${ref.layer}.${ref.table}`;
+/** Which version a request asks for: a number, or the newest committed at or before a time; else the latest. */
+export interface VersionChoice {
+  version?: number;
+  asOf?: Date;
+}
+
+/** `layer.table`, as commands and messages name a table. */
+export function tableName(ref: Pick<TableRef, 'layer' | 'table'>): string {
+  return `${ref.layer}.${ref.table}`;
+}
+
+/**
+ * The version asked for (default the latest) and every version a reader can open, from one listing of the log
+ * (time by time, a second); a NotFoundError saying which versions there are when it is not one of them.
+ */
+export async function openVersion(
+  table: DeltaTable,
+  ref: TableRef,
+  choice: VersionChoice = {},
+): Promise<{ snapshot: TableSnapshot; versions: number[] }> {
+  const name = tableName(ref);
+  if (choice.version !== undefined && choice.asOf !== undefined) {
+    throw new ConfigError(`give a version of ${name} or a time, not both`, { context: { field: 'asOf' } });
+  }
+  let { versions, snapshot } = await table.open(choice.version);
   if (versions.length === 0) {
     throw new NotFoundError(`no table ${name}`, {
       context: { field: 'table' },
-      hint: 'list the tables of the lake (GET /api/lake/tables)',
+      hint: 'the lake’s tables: `medallion tables` (GET /api/lake/tables)',
     });
   }
-  if (version !== undefined && !versions.includes(version)) {
-    throw new NotFoundError(`${name} has no version ${version}`, {
+  if (choice.asOf)
+    ({ versions, snapshot } = await table.open(await versionAsOf(table, name, versions, choice.asOf)));
+  if (!snapshot) {
+    throw new NotFoundError(`${name} has no version ${choice.version}`, {
       context: { field: 'version' },
       hint: `its versions: ${versions[0]} to ${versions.at(-1)}`,
     });
   }
-  const snapshot = await table.snapshot(version);
-  if (!snapshot) throw new NotFoundError(`no table ${name}`, { context: { field: 'table' } });
-  return snapshot;
+  return { snapshot, versions };
 }
 
-/** What the commit of the snapshot's version says of itself (nothing when the log no longer holds it). */
-async function factsOf(table: DeltaTable, snapshot: TableSnapshot): Promise<CommitFacts | undefined> {
-  const [commit] = await table.commits(snapshot.version, snapshot.version);
-  return commit && commitFacts(commit.actions);
+/** `openVersion`'s snapshot. */
+export async function requireSnapshot(
+  table: DeltaTable,
+  ref: TableRef,
+  choice: VersionChoice = {},
+): Promise<TableSnapshot> {
+  return (await openVersion(table, ref, choice)).snapshot;
 }
 
-function summary(layer: TableLayer, table: DeltaTable, snapshot: TableSnapshot, facts?: CommitFacts) {
+/** The newest readable version committed at or before `asOf`; a NotFoundError when the table did not exist then. */
+async function versionAsOf(table: DeltaTable, name: string, versions: number[], asOf: Date): Promise<number> {
+  const readable = new Set(versions);
+  const commits = (await table.commits(versions[0] ?? 0))
+    .filter((commit) => readable.has(commit.version))
+    .map((commit) => ({ version: commit.version, timestamp: commitFacts(commit.actions).timestamp }));
+  const found = versionAt(commits, asOf.getTime());
+  if (found !== undefined) return found;
+  const [first] = commits;
+  throw new NotFoundError(`${name} has no version as of ${asOf.toISOString()}`, {
+    context: { field: 'asOf' },
+    ...(first && {
+      hint: `its ${first.version === 0 ? 'first' : 'oldest readable'} version, ${first.version}, was committed at ${new Date(first.timestamp).toISOString()}`,
+    }),
+  });
+}
+
+function summary(layer: TableLayer, table: DeltaTable, snapshot: TableSnapshot): TableSummary {
+  // What the version's commit says of itself (nothing when the log keeps only its checkpoint).
+  const facts = commitFacts(snapshot.commitInfo ? [{ commitInfo: snapshot.commitInfo }] : []);
   return {
     layer,
     table: table.root,
@@ -186,57 +233,67 @@ function summary(layer: TableLayer, table: DeltaTable, snapshot: TableSnapshot, 
     bytes: snapshot.files.reduce((sum, file) => sum + file.size, 0),
     files: snapshot.files.length,
     committedAt: new Date(snapshot.timestamp).toISOString(),
-    operation: facts?.operation ?? null,
-    runId: facts?.runId ?? null,
-    task: facts?.task ?? null,
+    operation: facts.operation,
+    runId: facts.runId,
+    task: facts.task,
     partitionColumns: snapshot.partitionColumns,
-  } satisfies TableSummary;
+  };
+}
+
+export interface ListedTable extends TableSummary {
+  /** The tables it reads that have a commit newer than its own (see core/staleness.ts): stale when any. */
+  staleInputs: string[];
 }
 
 export interface TableListing {
   lake: LakeInfo;
   /** Layer by layer, each's tables by name. */
-  tables: TableSummary[];
+  tables: ListedTable[];
   /** Tables whose log cannot be read, and why. */
   unreadable: { layer: TableLayer; table: string; error: string }[];
 }
 
 /** Every table of the lake, layer by layer (directories without a Delta log are not tables). */
 export async function listTables(
-  ctx: AppContext,
+  ctx: LakeContext,
   reader: LakeReader,
   lakeRef?: string,
 ): Promise<TableListing> {
   const lake = await findLake(ctx, lakeRef);
   const layout = await reader.lake(lake.location);
-  const listing: TableListing = { lake, tables: [], unreadable: [] };
+  const found: TableSummary[] = [];
+  const unreadable: TableListing['unreadable'] = [];
   for (const layer of TABLE_LAYERS) {
-    const found = await Promise.all(
+    const inLayer = await Promise.all(
       (await layout.tablesIn(layer)).map(async (table) => {
         try {
           const snapshot = await table.snapshot();
-          return snapshot && summary(layer, table, snapshot, await factsOf(table, snapshot));
+          return snapshot && summary(layer, table, snapshot);
         } catch (error) {
-          listing.unreadable.push({ layer, table: table.root, error: (error as Error).message });
+          unreadable.push({ layer, table: table.root, error: (error as Error).message });
           return undefined;
         }
       }),
     );
-    listing.tables.push(...found.filter((table) => table !== undefined));
+    found.push(...inLayer.filter((table) => table !== undefined));
   }
-  return listing;
+  const stale = staleInputs(
+    new Map(found.map((table) => [tableName(table), Date.parse(table.committedAt)])),
+    await tableReads(ctx, lake),
+  );
+  const tables = found.map((table) => ({ ...table, staleInputs: stale.get(tableName(table)) ?? [] }));
+  return { lake, tables, unreadable };
 }
 
-/** A table at a version (default the latest): its schema, partitions, and what made that version. */
+/** A table at a version (default the latest; or as of a time): its schema, partitions, and what made that version. */
 export async function describeTable(
-  ctx: AppContext,
+  ctx: LakeContext,
   reader: LakeReader,
   ref: TableRef,
-  version?: number,
+  choice: VersionChoice = {},
 ): Promise<TableDetail> {
   const { lake, table } = await openTable(ctx, reader, ref);
-  const snapshot = await requireSnapshot(table, ref, version);
-  const versions = await table.versions();
+  const { snapshot, versions } = await openVersion(table, ref, choice);
   const partitions = new Map<string, PartitionInfo>();
   for (const file of snapshot.files) {
     const key = JSON.stringify(file.partitionValues);
@@ -247,7 +304,7 @@ export async function describeTable(
     partitions.set(key, partition);
   }
   return {
-    ...summary(ref.layer, table, snapshot, await factsOf(table, snapshot)),
+    ...summary(ref.layer, table, snapshot),
     lake,
     latestVersion: versions.at(-1) ?? snapshot.version,
     versions,
@@ -260,14 +317,13 @@ export type VersionEntry = Omit<VersionChange, 'timestamp'> & { committedAt: str
 
 /** The table's versions, newest first (at most `limit`): when, what, which run, rows added and removed. */
 export async function tableHistory(
-  ctx: AppContext,
+  ctx: LakeContext,
   reader: LakeReader,
   ref: TableRef,
   options: { limit?: number } = {},
 ): Promise<{ versions: VersionEntry[] }> {
   const { table } = await openTable(ctx, reader, ref);
-  const latest = await requireSnapshot(table, ref);
-  const readable = await table.versions();
+  const { snapshot: latest, versions: readable } = await openVersion(table, ref);
   const from = Math.max(0, latest.version - (options.limit ?? 100) + 1);
   // The files of the version before the first shown: those its first commit may remove.
   const before = from > 0 && readable.includes(from - 1) ? await table.snapshot(from - 1) : undefined;
@@ -283,8 +339,7 @@ export async function tableHistory(
 export type Row = Record<string, SqlValue>;
 export type SortOrder = 'asc' | 'desc';
 
-export interface RowsQuery {
-  version?: number;
+export interface RowsQuery extends VersionChoice {
   offset?: number;
   limit?: number;
   /** A column of the table's schema (a sortable one). */
@@ -308,7 +363,7 @@ export interface RowsPage {
  * Values as JSON carries them without loss: DuckDB gives BIGINTs as text, which become numbers where they are
  * exact (larger ones stay text); dates and timestamps are ISO text already.
  */
-function jsonRows(rows: SqlRow[], fields: readonly DeltaStructField[]): Row[] {
+export function jsonRows(rows: SqlRow[], fields: readonly DeltaStructField[]): Row[] {
   const longs = fields.filter((field) => field.type === 'long').map((field) => field.name);
   for (const row of rows) {
     for (const name of longs) {
@@ -353,13 +408,13 @@ function wholeNumber(value: number, field: string, min: number, max: number): nu
 }
 
 /** Registers the version as the view `name` of the session. */
-function register(session: DuckDbEngine, name: string, table: DeltaTable, snapshot: TableSnapshot) {
+export function register(session: DuckDbEngine, name: string, table: DeltaTable, snapshot: TableSnapshot) {
   return session.registerSnapshot(name, snapshot, table.store, table.root);
 }
 
-/** A page of the rows of a version (default the latest), in the order asked. */
+/** A page of the rows of a version (default the latest; or as of a time), in the order asked. */
 export async function previewRows(
-  ctx: AppContext,
+  ctx: LakeContext,
   reader: LakeReader,
   ref: TableRef,
   query: RowsQuery = {},
@@ -368,7 +423,7 @@ export async function previewRows(
   const limit = wholeNumber(query.limit ?? 50, 'limit', 1, MAX_PREVIEW_ROWS);
   const order = query.order ?? 'asc';
   const { table } = await openTable(ctx, reader, ref);
-  const snapshot = await requireSnapshot(table, ref, query.version);
+  const snapshot = await requireSnapshot(table, ref, query);
   const fields = snapshot.schema.fields;
   const sorted = orderBy(fields, query.sort, order);
   return reader.session(async (session) => {
@@ -385,117 +440,4 @@ export async function previewRows(
       order,
     };
   });
-}
-
-export interface VersionDiff {
-  from: number;
-  to: number;
-  /** The columns compared: those both versions have. */
-  columns: ColumnInfo[];
-  /** Columns only `to` has (added) or only `from` had (removed). */
-  schemaChanges: { added: string[]; removed: string[] };
-  added: { rows: number; sample: Row[] };
-  removed: { rows: number; sample: Row[] };
-}
-
-const COUNT_COLUMN = '__medallion_rows';
-
-/** Rows of `left` that `right` lacks (as many times as they are missing): how many, and the first few. */
-async function exceptAll(
-  session: DuckDbEngine,
-  left: string,
-  right: string,
-  fields: readonly DeltaStructField[],
-): Promise<{ rows: number; sample: Row[] }> {
-  const columns = fields.map((field) => quoteIdent(field.name)).join(', ');
-  const found = await session.all(
-    `SELECT *, count(*) OVER () AS ${quoteIdent(COUNT_COLUMN)} FROM ` +
-      `(SELECT ${columns} FROM ${left} EXCEPT ALL SELECT ${columns} FROM ${right}) LIMIT ${DIFF_SAMPLE_ROWS}`,
-  );
-  const rows = Number(found[0]?.[COUNT_COLUMN] ?? 0);
-  for (const row of found) delete row[COUNT_COLUMN];
-  return { rows, sample: jsonRows(found, fields) };
-}
-
-/** What changed from one version to another: rows added and removed (counted, and a sample of each). */
-export async function diffVersions(
-  ctx: AppContext,
-  reader: LakeReader,
-  ref: TableRef,
-  versions: { from: number; to: number },
-): Promise<VersionDiff> {
-  const { table } = await openTable(ctx, reader, ref);
-  const from = await requireSnapshot(table, ref, versions.from);
-  const to = await requireSnapshot(table, ref, versions.to);
-  const before = new Set(from.schema.fields.map((field) => field.name));
-  const after = new Set(to.schema.fields.map((field) => field.name));
-  const common = to.schema.fields.filter((field) => before.has(field.name));
-  if (common.length === 0) {
-    throw new ConfigError(`versions ${from.version} and ${to.version} have no column in common`, {
-      context: { field: 'from' },
-    });
-  }
-  return reader.session(async (session) => {
-    await register(session, 'from_version', table, from);
-    await register(session, 'to_version', table, to);
-    return {
-      from: from.version,
-      to: to.version,
-      columns: common.map(columnInfo),
-      schemaChanges: {
-        added: [...after].filter((name) => !before.has(name)),
-        removed: [...before].filter((name) => !after.has(name)),
-      },
-      added: await exceptAll(session, '"to_version"', '"from_version"', common),
-      removed: await exceptAll(session, '"from_version"', '"to_version"', common),
-    };
-  });
-}
-
-export const EXPORT_FORMATS = ['csv', 'parquet'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-
-export interface ExportedVersion {
-  /** The file, in the reader's scratch directory: `remove` it once sent. */
-  path: string;
-  /** What to call it: `gold.top_100_companies.v3.csv`. */
-  fileName: string;
-  contentType: string;
-  bytes: number;
-  remove(): Promise<void>;
-}
-
-const COPY_OPTIONS: Record<ExportFormat, { options: string; contentType: string }> = {
-  csv: { options: 'FORMAT csv, HEADER true', contentType: 'text/csv; charset=utf-8' },
-  parquet: { options: 'FORMAT parquet, COMPRESSION zstd', contentType: 'application/vnd.apache.parquet' },
-};
-
-/** A version (default the latest) written as one CSV or Parquet file, to be sent and then removed. */
-export async function exportVersion(
-  ctx: AppContext,
-  reader: LakeReader,
-  ref: TableRef,
-  options: { version?: number; format: ExportFormat },
-): Promise<ExportedVersion> {
-  const { table } = await openTable(ctx, reader, ref);
-  const snapshot = await requireSnapshot(table, ref, options.version);
-  const copy = COPY_OPTIONS[options.format];
-  const file = await reader.scratchFile(`.${options.format}`);
-  const remove = () => rm(file, { force: true });
-  try {
-    await reader.session(async (session) => {
-      await register(session, 'version', table, snapshot);
-      await session.run(`COPY (SELECT * FROM "version") TO ${sqlString(file)} (${copy.options})`);
-    });
-    return {
-      path: file,
-      fileName: `${ref.layer}.${ref.table}.v${snapshot.version}.${options.format}`,
-      contentType: copy.contentType,
-      bytes: (await stat(file)).size,
-      remove,
-    };
-  } catch (error) {
-    await remove();
-    throw error;
-  }
 }

@@ -10,14 +10,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LakeReader } from '../app/lake-reader.js';
 import type { ObjectListing } from '../app/lake-objects.js';
-import type {
-  LakeInfo,
-  RowsPage,
-  TableDetail,
-  TableListing,
-  VersionDiff,
-  VersionEntry,
-} from '../app/tables.js';
+import type { VersionDiff } from '../app/table-diff.js';
+import type { LakeInfo, RowsPage, TableDetail, TableListing, VersionEntry } from '../app/tables.js';
 import { addUser, createToken } from '../app/users.js';
 import { Authenticator } from '../auth/authenticator.js';
 import { openLake, storeSettings, type StoreSettings } from '../project/locations.js';
@@ -44,6 +38,8 @@ interface ProjectApi {
   /** Where the reader makes its scratch directory. */
   scratch: string;
   get(url: string): Promise<Response>;
+  /** A POST with a JSON body, as the viewer or as an operator. */
+  post(url: string, body: unknown, as: 'viewer' | 'operator'): Promise<Response>;
   /** The JSON of a 200 answer. */
   read<T>(url: string): Promise<T>;
   /** The status and error of an answer that is not 200. */
@@ -56,7 +52,12 @@ async function projectApi(dir: string, config: object, settings: StoreSettings):
   await writeFile(path.join(dir, 'medallion.config.json'), JSON.stringify(config));
   const store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
   await addUser(store, { name: 'vera', role: 'viewer', password: 'a password for vera' });
+  await addUser(store, { name: 'otto', role: 'operator', password: 'a password for otto' });
   const { token } = await createToken(store, { user: 'vera', name: 'test' });
+  const tokens = {
+    viewer: token,
+    operator: (await createToken(store, { user: 'otto', name: 'test' })).token,
+  };
   const scratch = path.join(dir, 'scratch');
   const reader = new LakeReader({
     openLake: (location) => openLake(location, settings),
@@ -80,6 +81,12 @@ async function projectApi(dir: string, config: object, settings: StoreSettings):
     store,
     scratch,
     get,
+    post: async (url, body, as) =>
+      api.request(`http://medallion.test${url}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[as]}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
     async read<T>(url: string) {
       const response = await get(url);
       expect(response.status, `${url}: ${await response.clone().text()}`).toBe(200);
@@ -343,6 +350,68 @@ describe('the object browser', () => {
     const listing = await read<ObjectListing>('/api/lake/objects?area=landing&prefix=links/');
     expect(listing.entries.map((entry) => entry.name)).toEqual(['inside.txt']);
     expect((await refused('/api/lake/objects/download?area=landing&key=links/outside.db')).status).toBe(404);
+  });
+});
+
+describe('time travel and restore', () => {
+  const NAF = '/api/lake/tables/silver/codes_naf';
+  const codes = async (query: string) =>
+    (await read<RowsPage>(`${NAF}/rows?limit=500&sort=code_naf${query}`)).rows.map((row) => row.code_naf);
+
+  it('reads a version as of a time: the newest committed at or before it; refuses a time before the table, or with a version', async () => {
+    const [second, first] = (await read<{ versions: VersionEntry[] }>(`${NAF}/history`)).versions;
+    const asOf = (entry: VersionEntry | undefined) => encodeURIComponent(entry?.committedAt ?? '');
+    expect((await read<RowsPage>(`${NAF}/rows?asOf=${asOf(first)}&limit=1`)).version).toBe(0);
+    const between = new Date(Date.parse(second?.committedAt ?? '') - 1).toISOString();
+    expect((await read<TableDetail>(`${NAF}?asOf=${encodeURIComponent(between)}`)).version).toBe(0);
+    expect((await read<TableDetail>(`${NAF}?asOf=${asOf(second)}`)).version).toBe(1);
+    expect(await refused(`${NAF}?asOf=2000-01-01`)).toMatchObject({
+      status: 404,
+      error: 'silver.codes_naf has no version as of 2000-01-01T00:00:00.000Z',
+    });
+    expect(await refused(`${NAF}/rows?version=0&asOf=${asOf(second)}`)).toMatchObject({
+      status: 400,
+      error: 'give a version of silver.codes_naf or a time, not both',
+    });
+    expect((await refused(`${NAF}/rows?asOf=yesterday`)).status).toBe(400);
+  });
+
+  it('restores a table for operators only, as a new version holding the old rows; the tables that read it become stale', async () => {
+    const restore = (body: unknown, as: 'viewer' | 'operator' = 'operator', url = `${NAF}/restore`) =>
+      local.post(url, body, as);
+    expect((await restore({ version: 0 }, 'viewer')).status).toBe(403);
+    const missing = await restore({ version: 99 });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: 'silver.codes_naf has no version 99' });
+    expect((await restore({ version: -1 })).status).toBe(400);
+    expect((await restore({})).status).toBe(400);
+    const manifest = await restore({ version: 0 }, 'operator', '/api/lake/tables/landing/_manifest/restore');
+    expect(manifest.status).toBe(400);
+    expect((await manifest.json()) as { error: string }).toMatchObject({
+      error: 'landing._manifest cannot be restored: only bronze, silver, gold tables can',
+    });
+    expect((await read<TableDetail>(NAF)).version).toBe(1);
+
+    const answer = await restore({ version: 0 });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toMatchObject({
+      layer: 'silver',
+      table: 'codes_naf',
+      restoredVersion: 0,
+      version: 2,
+      staleReaders: ['silver.etablissements', 'gold.active_companies_with_contracts_2022'],
+    });
+    expect(await codes('')).toEqual(await codes('&version=0'));
+    expect(await codes('')).not.toContain(NEW_CODES[0]);
+    const [latest] = (await read<{ versions: VersionEntry[] }>(`${NAF}/history`)).versions;
+    expect(latest).toMatchObject({ version: 2, operation: 'RESTORE', restoredVersion: 0, runId: null });
+
+    const listing = await read<TableListing>('/api/lake/tables');
+    const stale = listing.tables.filter((entry) => entry.staleInputs.length > 0);
+    expect(stale.map((entry) => [`${entry.layer}.${entry.table}`, entry.staleInputs])).toEqual([
+      ['silver.etablissements', ['silver.codes_naf']],
+      ['gold.active_companies_with_contracts_2022', ['silver.codes_naf']],
+    ]);
   });
 });
 

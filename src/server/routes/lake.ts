@@ -1,20 +1,20 @@
 /**
- * The lake: the project's lakes, their tables (schema, partitions, history, rows at any version, the difference
- * between two versions, a version as CSV or Parquet) and their objects a folder at a time. Reading, for any role.
- * Objects and files are sent as attachments of a neutral type: nothing from the lake is ever rendered as a page.
+ * The lake: the project's lakes, their tables (schema, partitions, history, rows at any version or time, the
+ * difference between two versions, a version as CSV or Parquet) and their objects a folder at a time, for any
+ * role; a table restored to an older version, for operators. Objects and files are sent as attachments of a
+ * neutral type: nothing from the lake is ever rendered as a page.
  */
 import { createReadStream } from 'node:fs';
-import os from 'node:os';
 import { Readable } from 'node:stream';
 import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import { storeConnections } from '../../app/connections.js';
-import { LakeReader } from '../../app/lake-reader.js';
+import { projectLakeReader, type LakeReader } from '../../app/lake-reader.js';
 import { listObjects, OBJECT_AREAS, openObject } from '../../app/lake-objects.js';
+import { diffVersions } from '../../app/table-diff.js';
+import { EXPORT_FORMATS, exportVersion } from '../../app/table-export.js';
+import { restoreTable } from '../../app/table-restore.js';
 import {
   describeTable,
-  diffVersions,
-  EXPORT_FORMATS,
-  exportVersion,
   listLakes,
   listTables,
   MAX_PREVIEW_ROWS,
@@ -23,11 +23,10 @@ import {
   TABLE_NAME,
   tableHistory,
 } from '../../app/tables.js';
-import { openLake, storeSettings } from '../../project/locations.js';
 import type { MetadataStore } from '../../metadata/metadata-store.js';
 import type { Project } from '../../project/project.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
-import { ERRORS, json, NOT_FOUND, route } from '../route.js';
+import { ERRORS, json, jsonBody, NOT_FOUND, route } from '../route.js';
 
 const isoTime = z.string().openapi({ example: '2026-11-29T17:35:20.000Z' });
 const whole = z.number().int();
@@ -79,6 +78,7 @@ const VersionSchema = z
     mode: z.string().nullable(),
     runId: z.string().nullable(),
     task: z.string().nullable(),
+    restoredVersion: whole.nullable().openapi({ description: 'the version a RESTORE brought back' }),
     rowsAdded: z.number().nullable(),
     rowsRemoved: z.number().nullable(),
     filesAdded: whole,
@@ -155,7 +155,22 @@ const TableParams = z.object({
 const version = z.coerce.number().int().min(0);
 const VersionQuery = LakeQuery.extend({
   version: version.optional().openapi({ description: 'default: the latest' }),
+  asOf: z.iso.datetime({ offset: true }).or(z.iso.date()).optional().openapi({
+    description:
+      'instead of a version: the newest committed at or before this instant (a date: midnight UTC at its start)',
+    example: '2026-11-29T12:00:00Z',
+  }),
 });
+
+/** `?version=` and `?asOf=` as the app takes them. */
+function versionChoice(query: { version?: number | undefined; asOf?: string | undefined }) {
+  return {
+    ...(query.version !== undefined && { version: query.version }),
+    ...(query.asOf !== undefined && {
+      asOf: new Date(/^\d{4}-\d{2}-\d{2}$/.test(query.asOf) ? `${query.asOf}T00:00:00Z` : query.asOf),
+    }),
+  };
+}
 
 const tableRoute = <const Q extends z.ZodObject, const R extends RouteConfig['responses'][number]>(
   path: string,
@@ -191,7 +206,14 @@ const tables = route('read', {
     200: json(
       z.object({
         lake: LakeSchema,
-        tables: z.array(TableSummarySchema),
+        tables: z.array(
+          TableSummarySchema.extend({
+            staleInputs: z.array(z.string()).openapi({
+              description:
+                'the tables it reads that have a commit newer than its own: stale (the next run rebuilds it) when any',
+            }),
+          }),
+        ),
         unreadable: z.array(z.object({ layer: z.enum(TABLE_LAYERS), table: z.string(), error: z.string() })),
       }),
       'the tables',
@@ -245,6 +267,38 @@ const download = tableRoute(
     description: 'the file',
   },
 );
+
+const restore = route('operate', {
+  method: 'post',
+  path: '/api/lake/tables/{layer}/{table}/restore',
+  summary:
+    'Restore a bronze, silver or gold table to an older version: a new commit of that state; the tables that read it are stale until the next run rebuilds them',
+  tags: ['lake'],
+  request: {
+    params: TableParams,
+    query: LakeQuery,
+    body: jsonBody(z.object({ version }), 'the version to bring back'),
+  },
+  responses: {
+    ...ERRORS,
+    200: json(
+      z
+        .object({
+          layer: z.enum(TABLE_LAYERS),
+          table: z.string(),
+          restoredVersion: whole,
+          version: whole,
+          rows: z.number(),
+          files: whole,
+          committedAt: isoTime,
+          staleReaders: z.array(z.string()),
+        })
+        .openapi('RestoredTable'),
+      'the new version',
+    ),
+    ...NOT_FOUND,
+  },
+});
 
 const area = z.enum(OBJECT_AREAS, `expected one of ${OBJECT_AREAS.join(', ')}`);
 
@@ -304,14 +358,7 @@ function send(body: Readable, headers: { type: string; name: string; bytes: numb
 
 /** The reader `serve` uses: lakes opened with the environment's settings and the store's named connections. */
 export function lakeReaderFor(deps: { store: MetadataStore; project: Project }): LakeReader {
-  const engine = deps.project.engine();
-  const settings = storeSettings(process.env, storeConnections(deps.store));
-  return new LakeReader({
-    openLake: (location) => openLake(location, settings),
-    scratchBase: engine.scratchDir ?? os.tmpdir(),
-    ...(engine.memoryLimit && { memoryLimit: engine.memoryLimit }),
-    ...(engine.threads && { threads: engine.threads }),
-  });
+  return projectLakeReader(deps.project, storeConnections(deps.store));
 }
 
 export function lakeRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
@@ -329,7 +376,10 @@ export function lakeRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   );
   app.openapi(table, async (c) => {
     const query = c.req.valid('query');
-    return c.json(await describeTable(contextOf(deps, c), reader(), ref(c, query.lake), query.version), 200);
+    return c.json(
+      await describeTable(contextOf(deps, c), reader(), ref(c, query.lake), versionChoice(query)),
+      200,
+    );
   });
   app.openapi(history, async (c) => {
     const query = c.req.valid('query');
@@ -339,19 +389,31 @@ export function lakeRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     );
   });
   app.openapi(rows, async (c) => {
-    const { lake, ...query } = c.req.valid('query');
-    return c.json(await previewRows(contextOf(deps, c), reader(), ref(c, lake), query), 200);
+    const { lake, version, asOf, ...query } = c.req.valid('query');
+    const choice = versionChoice({ version, asOf });
+    return c.json(
+      await previewRows(contextOf(deps, c), reader(), ref(c, lake), { ...query, ...choice }),
+      200,
+    );
   });
   app.openapi(diff, async (c) => {
     const { lake, from, to } = c.req.valid('query');
     return c.json(await diffVersions(contextOf(deps, c), reader(), ref(c, lake), { from, to }), 200);
   });
   app.openapi(download, async (c) => {
-    const { lake, ...options } = c.req.valid('query');
-    const file = await exportVersion(contextOf(deps, c), reader(), ref(c, lake), options);
+    const { lake, format, ...choice } = c.req.valid('query');
+    const file = await exportVersion(contextOf(deps, c), reader(), ref(c, lake), {
+      format,
+      ...versionChoice(choice),
+    });
     const body = createReadStream(file.path);
     body.once('close', () => void file.remove());
     return send(body, { type: file.contentType, name: file.fileName, bytes: file.bytes }) as never;
+  });
+  app.openapi(restore, async (c) => {
+    const { lake } = c.req.valid('query');
+    const { version } = c.req.valid('json');
+    return c.json(await restoreTable(contextOf(deps, c), reader(), ref(c, lake), version), 200);
   });
 
   app.openapi(objects, async (c) =>

@@ -1,7 +1,8 @@
 /** The difference between two versions of a table: rows added and removed, counted, and a sample of each. */
 import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
-import type { TableDetail, VersionDiff } from '../../../app/tables.js';
+import type { VersionDiff } from '../../../app/table-diff.js';
+import type { TableDetail } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
 import { plural } from '../../components/format.js';
 import { NotYet } from './format.js';
