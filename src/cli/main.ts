@@ -67,6 +67,7 @@ type Modules = {
   connections: typeof import('./connections-command.js');
   users: typeof import('./user-commands.js');
   fleet: typeof import('./fleet-command.js');
+  tables: typeof import('./tables-command.js');
 };
 
 const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
@@ -80,6 +81,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   connections: () => import('./connections-command.js'),
   users: () => import('./user-commands.js'),
   fleet: () => import('./fleet-command.js'),
+  tables: () => import('./tables-command.js'),
 };
 
 /** An action that loads its module when the command runs. */
@@ -179,10 +181,12 @@ function engineOption(): Option {
   ).choices(['duckdb', 'spark']);
 }
 
+const VERSION = '0.1.0';
+
 const program = new Command()
   .name('medallion')
   .description('Lakehouse pipelines: landing → bronze → silver → gold Delta tables, in one program')
-  .version('0.1.0')
+  .addHelpText('after', '\n`medallion --version` (or -V) prints the version.')
   .option(
     '--config <file>',
     'the project file (default: $MEDALLION_CONFIG, or medallion.config.json here or above)',
@@ -420,6 +424,85 @@ program
   .option('--json', 'print the result per table, with the keys, as JSON', false)
   .action(lazily('vacuum', (m) => m.vacuumCommand));
 
+/** A table version: a whole number from 0. */
+function tableVersion(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a table version, a whole number from 0');
+  return Number(value);
+}
+
+const TABLE_ARG = 'the table, as layer.table (e.g. gold.top_100_companies)';
+
+/** What every `tables` command takes: which lake, which database (for named connections), JSON or not. */
+function withTablesOptions(command: Command, json: string): Command {
+  return command
+    .option('--lake <location>', "the lake (default: the project's one lake)")
+    .option('--db <url>', `${DB_HELP} (for named connections)`)
+    .option('--json', json, false);
+}
+
+const tables = program
+  .command('tables')
+  .description(
+    'the lake’s tables: list them, their history, rows at a version or time, differences, restore',
+  );
+
+withTablesOptions(
+  tables
+    .command('list', { isDefault: true })
+    .description(
+      'every table (also `medallion tables`): layer, version, rows, size, last commit, run; stale ones marked',
+    ),
+  'print the tables as JSON',
+).action(lazily('tables', (m) => m.tablesCommand));
+
+withTablesOptions(
+  tables
+    .command('history')
+    .description("a table's versions, newest first: time, operation, run, rows added and removed")
+    .argument('<table>', TABLE_ARG)
+    .option('--limit <n>', 'at most this many versions', positiveInteger, 20),
+  'print the versions as JSON',
+).action(lazily('tables', (m) => m.historyCommand));
+
+withTablesOptions(
+  tables
+    .command('show')
+    .description("a table's schema and first rows, at its latest version, an older one, or as of a time")
+    .argument('<table>', TABLE_ARG)
+    .option('--version <n>', 'this version (default: the latest)', tableVersion)
+    .addOption(
+      new Option(
+        '--as-of <time>',
+        'the newest version committed at or before: YYYY-MM-DD (midnight UTC) or an ISO instant',
+      )
+        .argParser(dateOrInstant)
+        .conflicts('version'),
+    )
+    .option('--limit <n>', 'rows shown (at most 500)', positiveInteger, 20),
+  'print the table and its rows as JSON',
+).action(lazily('tables', (m) => m.showCommand));
+
+withTablesOptions(
+  tables
+    .command('diff')
+    .description('the rows one version added and removed against another: counts and a sample of each')
+    .argument('<table>', TABLE_ARG)
+    .requiredOption('--from <n>', 'the version compared from', tableVersion)
+    .requiredOption('--to <n>', 'the version compared to', tableVersion),
+  'print the difference as JSON',
+).action(lazily('tables', (m) => m.diffCommand));
+
+withTablesOptions(
+  tables
+    .command('restore')
+    .description(
+      'bring an older version back as a new commit; the tables that read it are rebuilt by the next run',
+    )
+    .argument('<table>', TABLE_ARG)
+    .requiredOption('--version <n>', 'the version to bring back', tableVersion),
+  'print the new version as JSON',
+).action(lazily('tables', (m) => m.restoreCommand));
+
 const connections = program
   .command('connections')
   .description(
@@ -585,6 +668,13 @@ function oneLineUsageErrors(command: Command, path: string): void {
   for (const sub of command.commands) oneLineUsageErrors(sub, `${path} ${sub.name()}`);
 }
 oneLineUsageErrors(program, 'medallion');
+
+// `--version` is answered here rather than by commander, whose program option would take a subcommand's own
+// `--version N` (`tables show T --version 3`) for itself wherever it stands.
+if (['--version', '-V'].includes(process.argv[2] ?? '') && process.argv.length === 3) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
 
 // `medallion run | head`: a reader that goes away is not the run's failure.
 for (const stream of [process.stdout, process.stderr]) {
