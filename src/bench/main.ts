@@ -30,6 +30,8 @@ import { spliceCautions } from './splice.js';
 import { benchWorkers, type WorkersReport } from './workers.js';
 import { benchEngines, type EnginesReport } from './engines.js';
 import { renderEngines, spliceEngines } from './engines-report.js';
+import { benchTableOpen, type TableOpenReport } from './table-open.js';
+import { spliceTableOpen, tableOpenProblems } from './table-open-report.js';
 import { testSparkServer } from '../testing/spark.js';
 import { renderWorkers, spliceWorkers, workersProblems, workersTargetRows } from './workers-report.js';
 import {
@@ -245,6 +247,15 @@ async function enginesOnly(options: BenchOptions, command: string, date: Date): 
   return 'skipped' in report ? 1 : 0;
 }
 
+/** --tables-only: the 1,000-commit table alone, its section, target row and caution lines replaced. */
+async function tablesOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
+  const report = await benchTableOpen(log);
+  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n\n## Targets\n');
+  await writeFile(options.out, spliceTableOpen(existing, report, command, date.toISOString()));
+  log(`updated the tables section of ${path.resolve(options.out)}`);
+  return tableOpenProblems(report).length > 0 ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -259,6 +270,7 @@ async function main(): Promise<number> {
   if (options.ui === 'only') return uiOnly(options, command, date);
   if (options.workers === 'only') return workersOnly(options, command, date);
   if (options.engines === 'only') return enginesOnly(options, command, date);
+  if (options.tables === 'only') return tablesOnly(options, command, date);
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -282,6 +294,9 @@ async function main(): Promise<number> {
   };
   let workers: WorkersReport = {
     skipped: options.workers === 'off' ? 'skipped (--no-workers)' : 'not measured (the run stopped before)',
+  };
+  let tables: TableOpenReport = {
+    skipped: options.tables === 'off' ? 'skipped (--no-tables)' : 'not measured (the run stopped before)',
   };
   let ui: UiReport = {
     skipped: options.ui === 'off' ? 'skipped (--no-ui)' : 'not measured (the run stopped before)',
@@ -310,6 +325,7 @@ async function main(): Promise<number> {
       for (const problem of schedulingProblems(scheduling)) log(`scheduling: ❌ ${problem}`);
     }
     startup = await benchStartup(log);
+    if (options.tables === 'on') tables = await benchTableOpen(log);
     if (options.ui === 'on') {
       ui = await benchUi(log);
       for (const problem of uiProblems(ui)) log(`web UI: ❌ ${problem}`);
@@ -336,9 +352,14 @@ async function main(): Promise<number> {
   });
   await writeFile(
     options.out,
-    spliceEngines(
-      withWorkers(report, workers, command, date),
-      renderEngines(engines, command, date.toISOString()),
+    spliceTableOpen(
+      spliceEngines(
+        withWorkers(report, workers, command, date),
+        renderEngines(engines, command, date.toISOString()),
+      ),
+      tables,
+      command,
+      date.toISOString(),
     ),
   );
   log(`wrote ${path.resolve(options.out)}`);
@@ -348,7 +369,8 @@ async function main(): Promise<number> {
     schedulingProblems(scheduling).length > 0 ||
     startupProblems(startup).length > 0 ||
     uiProblems(ui).length > 0 ||
-    workersProblems(workers).length > 0;
+    workersProblems(workers).length > 0 ||
+    tableOpenProblems(tables).length > 0;
   return troubled ? 1 : 0;
 }
 

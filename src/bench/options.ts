@@ -26,6 +26,8 @@ export interface BenchOptions {
   workers: 'on' | 'off' | 'only';
   /** The example pipeline on DuckDB and on Spark (engines.ts): 'on', 'off' (--no-engines) or 'only' (--engines-only). */
   engines: 'on' | 'off' | 'only';
+  /** A 1,000-commit table opened with and without checkpoints (table-open.ts): 'on', 'off' (--no-tables) or 'only' (--tables-only). */
+  tables: 'on' | 'off' | 'only';
   /** Runs of each workers case. */
   workersRepeats: number;
   /** Slots of each worker process in the no-op runs: every worker count is run with each; the first is judged. */
@@ -72,7 +74,10 @@ export const USAGE = `usage: npm run bench -- [options]
                        count runs with each; the targets are judged on the first)
   --no-engines         skip the engine comparison (the example pipeline on DuckDB and on the Spark cluster of
                        scripts/services/spark.sh, at each of --scales; skipped when no Spark server is found)
-  --engines-only       measure only the engine comparison and replace its section`;
+  --engines-only       measure only the engine comparison and replace its section
+  --no-tables          skip the tables part (a table of 1,000 commits opened by \`tables show\`, with checkpoints
+                       and without; about a minute)
+  --tables-only        measure only the tables part and replace its section (and its target row)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -100,6 +105,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'workers-slots': { type: 'string', default: '8' },
       'no-engines': { type: 'boolean', default: false },
       'engines-only': { type: 'boolean', default: false },
+      'no-tables': { type: 'boolean', default: false },
+      'tables-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -124,9 +131,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error('--workers-only and --no-workers contradict each other');
   if (values['engines-only'] && values['no-engines'])
     throw new Error('--engines-only and --no-engines contradict each other');
-  const only = (['scheduling-only', 'ui-only', 'workers-only', 'engines-only'] as const).filter(
-    (flag) => values[flag],
-  );
+  if (values['tables-only'] && values['no-tables'])
+    throw new Error('--tables-only and --no-tables contradict each other');
+  const only = (
+    ['scheduling-only', 'ui-only', 'workers-only', 'engines-only', 'tables-only'] as const
+  ).filter((flag) => values[flag]);
   if (only.length > 1) throw new Error(`--${only.join(' and --')} contradict each other`);
   const positiveInteger = (flag: string, text: string): number => {
     const value = Number(text);
@@ -147,6 +156,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     ui: values['ui-only'] ? 'only' : values['no-ui'] ? 'off' : 'on',
     workers: values['workers-only'] ? 'only' : values['no-workers'] ? 'off' : 'on',
     engines: values['engines-only'] ? 'only' : values['no-engines'] ? 'off' : 'on',
+    tables: values['tables-only'] ? 'only' : values['no-tables'] ? 'off' : 'on',
     workersRepeats: positiveInteger('--workers-repeats', values['workers-repeats']),
     workersSlots: [
       ...new Set(
