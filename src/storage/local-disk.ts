@@ -201,12 +201,13 @@ export class LocalDiskStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      // Side by side: a Delta log of a thousand commits is a thousand stats, which one after another cost
-      // more than the rest of opening the table.
+      // Side by side, each key made from its directory's: a Delta log of a thousand commits is a thousand stats
+      // (and as many path resolutions), which one after another cost more than the rest of opening the table.
+      const dirKey = this.keyOf(dir);
       await Promise.all(
         entries.map(async (entry) => {
           const full = path.join(dir, entry.name);
-          const key = this.keyOf(full);
+          const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
           const found = await localEntry(full, entry, place);
           if (found.kind === 'directory') {
             await walk(full, inside(place, found.real));
