@@ -119,6 +119,23 @@ describe.skipIf(skipWithoutChromium())('the Lake page', () => {
     await page.close();
   });
 
+  it('restores a table to an older version from its history, and marks the tables that read it stale', async () => {
+    const { page, watched } = await open('?layer=silver&table=codes_naf&tab=history');
+    const history = page.getByRole('table', { name: 'History' });
+    await history.getByRole('button', { name: 'Restore version 0' }).click();
+    await history.getByRole('button', { name: 'Restore version 0 as a new version' }).click();
+    await history.getByRole('status').filter({ hasText: 'restored as version 2' }).waitFor();
+    await history.getByRole('cell', { name: 'RESTORE of version 0', exact: true }).waitFor();
+    expect(await history.getByRole('button', { name: 'Restore version 2' }).count()).toBe(0);
+
+    await page.goto(`${served.url}/lake?layer=silver`);
+    const tables = page.getByRole('table', { name: 'Tables' });
+    await tables.getByRole('row').filter({ hasText: 'etablissements' }).getByText('stale').waitFor();
+    expect(await tables.getByRole('row').filter({ hasText: 'codes_naf' }).getByText('stale').count()).toBe(0);
+    expectCleanPage(watched);
+    await page.close();
+  });
+
   it('browses the objects of landing folder by folder and downloads a file', async () => {
     const { page, watched } = await open();
     await page

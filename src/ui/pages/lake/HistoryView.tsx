@@ -1,15 +1,22 @@
-/** A table's versions, newest first: when, what, which run, rows added and removed. */
+/** A table's versions, newest first: when, what, which run, rows added and removed; a restore for operators. */
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import type { VersionEntry } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
+import { can, useMe } from '../../auth.js';
 import { when } from '../../components/states.js';
 import { count } from '../../components/format.js';
 import { NotYet } from './format.js';
+import { RestoreButton } from './RestoreButton.js';
 import { apiPath, tablePath, useLakeState } from './state.js';
+
+/** The layers whose tables can be restored (the landing manifest and quarantine tables follow their runs). */
+const RESTORABLE = ['bronze', 'silver', 'gold'];
 
 export function HistoryView({ layer, table }: { layer: string; table: string }) {
   const { state, link } = useLakeState();
+  const { data: me } = useMe();
+  const mayRestore = can(me, 'operate') && RESTORABLE.includes(layer);
   const history = useQuery({
     queryKey: ['lake', 'history', state.lake, layer, table],
     queryFn: () =>
@@ -19,6 +26,7 @@ export function HistoryView({ layer, table }: { layer: string; table: string }) 
     refetchInterval: 10_000,
   });
   if (history.error || !history.data) return <NotYet query={history} what="history" />;
+  const latest = history.data.versions[0]?.version;
   return (
     <table className="list" aria-label="History">
       <thead>
@@ -32,6 +40,7 @@ export function HistoryView({ layer, table }: { layer: string; table: string }) 
           <th className="number">Rows removed</th>
           <th className="number">Files</th>
           <th />
+          {mayRestore && <th />}
         </tr>
       </thead>
       <tbody>
@@ -42,7 +51,9 @@ export function HistoryView({ layer, table }: { layer: string; table: string }) 
             </td>
             <td className="nowrap">{when(entry.committedAt)}</td>
             <td>
-              {entry.operation ?? '—'}
+              {entry.restoredVersion === null
+                ? (entry.operation ?? '—')
+                : `RESTORE of version ${entry.restoredVersion}`}
               {entry.mode && <span className="muted"> ({entry.mode})</span>}
             </td>
             <td>{entry.runId ? <Link to={`/runs/${entry.runId}`}>{entry.runId}</Link> : '—'}</td>
@@ -62,6 +73,13 @@ export function HistoryView({ layer, table }: { layer: string; table: string }) 
                 </Link>
               )}
             </td>
+            {mayRestore && (
+              <td>
+                {entry.version !== latest && (
+                  <RestoreButton layer={layer} table={table} version={entry.version} />
+                )}
+              </td>
+            )}
           </tr>
         ))}
       </tbody>

@@ -1,4 +1,7 @@
-/** The tables of the lake (or of one layer): version, rows, size, last commit and the run that made it. */
+/**
+ * The tables of the lake (or of one layer): version, rows, size, last commit and the run that made it, marked stale
+ * when a table they read changed since.
+ */
 import { Link } from 'react-router';
 import type { TableListing } from '../../../app/tables.js';
 import { when } from '../../components/states.js';
@@ -32,6 +35,17 @@ export function TableList({ listing, layer }: { listing: TableListing; layer?: s
               <tr key={`${table.layer}.${table.table}`}>
                 <td>
                   <Link to={link({ layer: table.layer, table: table.table })}>{table.table}</Link>
+                  {table.staleInputs.length > 0 && (
+                    <>
+                      {' '}
+                      <span
+                        className="state state-stale"
+                        title={`${table.staleInputs.join(', ')} changed since: the next run rebuilds it`}
+                      >
+                        stale
+                      </span>
+                    </>
+                  )}
                 </td>
                 {layer === undefined && <td>{table.layer}</td>}
                 <td className="number">{table.version}</td>
