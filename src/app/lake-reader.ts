@@ -5,8 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { DuckDbEngine } from '../engine/duckdb/engine.js';
+import { DuckDbEngine, type EngineOptions } from '../engine/duckdb/engine.js';
+import { QuerySandbox } from '../engine/duckdb/sandbox.js';
+import { openLake, type StoreSettings } from '../project/locations.js';
+import type { Project } from '../project/project.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 
 export interface LakeReaderOptions {
@@ -39,11 +43,7 @@ export class LakeReader {
   /** Runs `work` on a DuckDB session of its own: its views are gone when it ends. */
   async session<T>(work: (session: DuckDbEngine) => Promise<T>): Promise<T> {
     this.engine ??= this.scratchDir().then((scratchDir) =>
-      DuckDbEngine.create({
-        scratchDir,
-        ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
-        ...(this.options.threads && { threads: this.options.threads }),
-      }),
+      DuckDbEngine.create(this.engineOptions(scratchDir)),
     );
     const session = await (await this.engine).connect();
     try {
@@ -51,6 +51,19 @@ export class LakeReader {
     } finally {
       session.close();
     }
+  }
+
+  /** A database of its own for SQL people write, under a scratch directory of its own; `close` it when done. */
+  async sandbox(): Promise<QuerySandbox> {
+    return QuerySandbox.create(this.engineOptions(await this.scratchFile('')));
+  }
+
+  private engineOptions(scratchDir: string): EngineOptions {
+    return {
+      scratchDir,
+      ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
+      ...(this.options.threads && { threads: this.options.threads }),
+    };
   }
 
   /** A path in the scratch directory no one else uses, ending with `suffix`. */
@@ -73,4 +86,15 @@ export class LakeReader {
     if (engine) (await engine).close();
     if (scratch) await rm(await scratch, { recursive: true, force: true });
   }
+}
+
+/** A reader of the project's lakes: opened with these settings, DuckDB's memory, threads and scratch as the project says. */
+export function projectLakeReader(project: Project, settings: StoreSettings): LakeReader {
+  const engine = project.engine();
+  return new LakeReader({
+    openLake: (location) => openLake(location, settings),
+    scratchBase: engine.scratchDir ?? os.tmpdir(),
+    ...(engine.memoryLimit && { memoryLimit: engine.memoryLimit }),
+    ...(engine.threads && { threads: engine.threads }),
+  });
 }

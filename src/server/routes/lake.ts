@@ -4,11 +4,10 @@
  * Objects and files are sent as attachments of a neutral type: nothing from the lake is ever rendered as a page.
  */
 import { createReadStream } from 'node:fs';
-import os from 'node:os';
 import { Readable } from 'node:stream';
 import { OpenAPIHono, z, type RouteConfig } from '@hono/zod-openapi';
 import { storeConnections } from '../../app/connections.js';
-import { LakeReader } from '../../app/lake-reader.js';
+import { projectLakeReader, type LakeReader } from '../../app/lake-reader.js';
 import { listObjects, OBJECT_AREAS, openObject } from '../../app/lake-objects.js';
 import {
   describeTable,
@@ -23,7 +22,7 @@ import {
   TABLE_NAME,
   tableHistory,
 } from '../../app/tables.js';
-import { openLake, storeSettings } from '../../project/locations.js';
+import { storeSettings } from '../../project/locations.js';
 import type { MetadataStore } from '../../metadata/metadata-store.js';
 import type { Project } from '../../project/project.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
@@ -304,14 +303,7 @@ function send(body: Readable, headers: { type: string; name: string; bytes: numb
 
 /** The reader `serve` uses: lakes opened with the environment's settings and the store's named connections. */
 export function lakeReaderFor(deps: { store: MetadataStore; project: Project }): LakeReader {
-  const engine = deps.project.engine();
-  const settings = storeSettings(process.env, storeConnections(deps.store));
-  return new LakeReader({
-    openLake: (location) => openLake(location, settings),
-    scratchBase: engine.scratchDir ?? os.tmpdir(),
-    ...(engine.memoryLimit && { memoryLimit: engine.memoryLimit }),
-    ...(engine.threads && { threads: engine.threads }),
-  });
+  return projectLakeReader(deps.project, storeSettings(process.env, storeConnections(deps.store)));
 }
 
 export function lakeRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
