@@ -180,7 +180,9 @@ async function prepared<T>(
     if (parsed.statements === 0) {
       throw new ConfigError('the query is empty', { context: { field: 'sql' }, hint: HOW_TO_NAME });
     }
-    if (parsed.statements > 1) throw refused(`${parsed.statements} statements: one SELECT at a time`);
+    if (parsed.statements > 1) {
+      throw refused(`${parsed.statements} statements: one SELECT at a time`, 'run each on its own');
+    }
     if (parsed.select === undefined) throw notASelect(request.sql);
     const refs = lakeTables(parsed.select);
     const layout = await reader.lake(request.lake);
