@@ -9,9 +9,10 @@ import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { expect } from 'vitest';
 import { generateDemoData, NAF_FILE } from '../demo-data/generate.js';
 import pipeline from '../pipelines/medallion_data_pipeline/pipeline.js';
+import type { Layer } from '../core/pipeline.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import type { LakeStores } from '../table/lake-layout.js';
+import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 
 /** Activity codes the second run brings (silver.codes_naf version 1 has them, version 0 not). */
 export const NEW_NAF_CODES = ['99.98Z', '99.99Z'];
@@ -59,4 +60,15 @@ export async function parquetColumn(file: string, column: string): Promise<Json[
     connection.closeSync();
     instance.closeSync();
   }
+}
+
+/** Each table (`layer.table`) with its latest version, as a query says what it read: `gold.x v3`. */
+export async function latestVersions(lake: LakeStores, names: readonly string[]): Promise<string[]> {
+  const layout = new LakeLayout(lake);
+  return Promise.all(
+    names.map(async (name) => {
+      const [layer, table] = name.split('.') as [Layer, string];
+      return `${name} v${(await layout.table({ layer, table }).snapshot())?.version}`;
+    }),
+  );
 }
