@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDbEngine, type EngineOptions } from '../engine/duckdb/engine.js';
 import { QuerySandbox } from '../engine/duckdb/sandbox.js';
-import { openLake, type StoreSettings } from '../project/locations.js';
+import { openLake, storeSettings, type ConnectionResolver } from '../project/locations.js';
 import type { Project } from '../project/project.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
 
@@ -88,9 +88,13 @@ export class LakeReader {
   }
 }
 
-/** A reader of the project's lakes: opened with these settings, DuckDB's memory, threads and scratch as the project says. */
-export function projectLakeReader(project: Project, settings: StoreSettings): LakeReader {
+/**
+ * The reader of a project's lakes (`serve`, `medallion tables`): lakes opened with the environment's S3 settings
+ * and these named connections, its DuckDB sized and placed as the project's engine settings say.
+ */
+export function projectLakeReader(project: Project, connections: ConnectionResolver): LakeReader {
   const engine = project.engine();
+  const settings = storeSettings(process.env, connections);
   return new LakeReader({
     openLake: (location) => openLake(location, settings),
     scratchBase: engine.scratchDir ?? os.tmpdir(),

@@ -62,15 +62,15 @@ export async function withApp(flags: StoreFlags, work: (ctx: AppContext) => Prom
 }
 
 /** The lake a command works on: `--lake`, else the one lake of the project's pipelines. */
-export async function chosenLake(project: Project, flag: string | undefined, verb: string): Promise<string> {
-  if (flag) return project.lakeFromFlag(flag);
+export async function projectLake(project: Project, lakeFlag: string | undefined): Promise<string> {
+  if (lakeFlag) return project.lakeFromFlag(lakeFlag);
   const lakes = new Set(
     (await project.pipelines()).flatMap((pipeline) => project.locations(pipeline)?.lake ?? []),
   );
   const [only, ...others] = lakes;
   if (only !== undefined && others.length === 0) return only;
   throw new ConfigError(
-    lakes.size === 0 ? `no lake to ${verb}` : `the project has ${lakes.size} lakes: say which`,
+    lakes.size === 0 ? 'no lake is given' : `the project has ${lakes.size} lakes: say which`,
     {
       context: { field: '--lake' },
       hint: lakes.size === 0 ? 'pass --lake DIR (or s3://…)' : `--lake one of ${[...lakes].join(', ')}`,

@@ -15,11 +15,10 @@ import {
   type TableRead,
 } from '../app/query.js';
 import { ConfigError } from '../core/errors.js';
-import { storeSettings } from '../project/locations.js';
 import { databaseConnections } from './connections-command.js';
 import { fail } from './exit.js';
 import { toInstant } from './output.js';
-import { chosenLake, openProject } from './project-context.js';
+import { openProject, projectLake } from './project-context.js';
 import { formatNumber, table } from './render.js';
 
 export interface QueryFlags {
@@ -105,9 +104,9 @@ export async function queryCommand(sql: string, flags: QueryFlags): Promise<void
   try {
     checkFlags(flags);
     const project = await openProject();
-    const lake = await chosenLake(project, flags.lake, 'query');
+    const lake = await projectLake(project, flags.lake);
     const connections = databaseConnections(project, { ...flags, lake });
-    const reader = projectLakeReader(project, storeSettings(process.env, connections));
+    const reader = projectLakeReader(project, connections);
     const request = { lake, sql, ...(flags.asOf !== undefined && { asOf: toInstant(flags.asOf) }) };
     try {
       if (flags.format === 'table') {

@@ -3,7 +3,7 @@ import { parseDuration } from '../core/schedule.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { vacuumLake } from '../table/vacuum.js';
 import { fail } from './exit.js';
-import { chosenLake, openProject } from './project-context.js';
+import { openProject, projectLake } from './project-context.js';
 import { databaseConnections } from './connections-command.js';
 import { openLake, storeSettings } from '../project/locations.js';
 import { formatNumber, table } from './render.js';
@@ -39,7 +39,7 @@ export async function vacuumCommand(flags: VacuumFlags): Promise<void> {
     const retainMs = retentionMs(flags);
     const now = new Date();
     const project = await openProject();
-    const location = await chosenLake(project, flags.lake, 'vacuum');
+    const location = await projectLake(project, flags.lake);
     const settings = storeSettings(process.env, databaseConnections(project, { ...flags, lake: location }));
     const lake = new LakeLayout(await openLake(location, settings));
     const results = await vacuumLake(lake, { retainMs, now, ...(flags.dryRun && { dryRun: true }) });

@@ -22,7 +22,6 @@ import {
   TABLE_NAME,
   tableHistory,
 } from '../../app/tables.js';
-import { storeSettings } from '../../project/locations.js';
 import type { MetadataStore } from '../../metadata/metadata-store.js';
 import type { Project } from '../../project/project.js';
 import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
@@ -303,7 +302,7 @@ function send(body: Readable, headers: { type: string; name: string; bytes: numb
 
 /** The reader `serve` uses: lakes opened with the environment's settings and the store's named connections. */
 export function lakeReaderFor(deps: { store: MetadataStore; project: Project }): LakeReader {
-  return projectLakeReader(deps.project, storeSettings(process.env, storeConnections(deps.store)));
+  return projectLakeReader(deps.project, storeConnections(deps.store));
 }
 
 export function lakeRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
