@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDbEngine } from '../engine/duckdb/engine.js';
+import { DuckDbEngine, type EngineOptions } from '../engine/duckdb/engine.js';
+import { QuerySandbox } from '../engine/duckdb/sandbox.js';
 import { openLake, storeSettings, type ConnectionResolver } from '../project/locations.js';
 import type { Project } from '../project/project.js';
 import { LakeLayout, type LakeStores } from '../table/lake-layout.js';
@@ -42,11 +43,7 @@ export class LakeReader {
   /** Runs `work` on a DuckDB session of its own: its views are gone when it ends. */
   async session<T>(work: (session: DuckDbEngine) => Promise<T>): Promise<T> {
     this.engine ??= this.scratchDir().then((scratchDir) =>
-      DuckDbEngine.create({
-        scratchDir,
-        ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
-        ...(this.options.threads && { threads: this.options.threads }),
-      }),
+      DuckDbEngine.create(this.engineOptions(scratchDir)),
     );
     const session = await (await this.engine).connect();
     try {
@@ -54,6 +51,19 @@ export class LakeReader {
     } finally {
       session.close();
     }
+  }
+
+  /** A database of its own for SQL people write, under a scratch directory of its own; `close` it when done. */
+  async sandbox(): Promise<QuerySandbox> {
+    return QuerySandbox.create(this.engineOptions(await this.scratchFile('')));
+  }
+
+  private engineOptions(scratchDir: string): EngineOptions {
+    return {
+      scratchDir,
+      ...(this.options.memoryLimit && { memoryLimit: this.options.memoryLimit }),
+      ...(this.options.threads && { threads: this.options.threads }),
+    };
   }
 
   /** A path in the scratch directory no one else uses, ending with `suffix`. */

@@ -64,6 +64,7 @@ type Modules = {
   quality: typeof import('./quality-command.js');
   serve: typeof import('./serve-command.js');
   vacuum: typeof import('./vacuum-command.js');
+  query: typeof import('./query-command.js');
   connections: typeof import('./connections-command.js');
   users: typeof import('./user-commands.js');
   fleet: typeof import('./fleet-command.js');
@@ -78,6 +79,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   quality: () => import('./quality-command.js'),
   serve: () => import('./serve-command.js'),
   vacuum: () => import('./vacuum-command.js'),
+  query: () => import('./query-command.js'),
   connections: () => import('./connections-command.js'),
   users: () => import('./user-commands.js'),
   fleet: () => import('./fleet-command.js'),
@@ -502,6 +504,31 @@ withTablesOptions(
     .requiredOption('--version <n>', 'the version to bring back', tableVersion),
   'print the new version as JSON',
 ).action(lazily('tables', (m) => m.restoreCommand));
+program
+  .command('query')
+  .description(
+    "run one read-only SELECT over the lake's tables, named layer.table (e.g. gold.top_100_companies), now or as of a past time",
+  )
+  .argument('<sql>', 'one SELECT statement (WITH, DESCRIBE and SUMMARIZE too)')
+  .option(
+    '--as-of <time>',
+    'read each table as it was then (its latest version committed by then): YYYY-MM-DD (UTC) or an ISO instant',
+    dateOrInstant,
+  )
+  .addOption(
+    new Option('--format <format>', 'table (for people), csv, json (an array of objects) or parquet')
+      .choices(['table', 'csv', 'json', 'parquet'])
+      .default('table'),
+  )
+  .option('--out <file>', 'write the csv, json or parquet result to this file (parquet needs it), not stdout')
+  .option(
+    '--limit <n>',
+    'with --format table: rows shown (default 100); the others are counted',
+    positiveInteger,
+  )
+  .option('--lake <location>', "the lake (default: the project's one lake)")
+  .option('--db <url>', `${DB_HELP} (for named connections)`)
+  .action(lazily('query', (m) => m.queryCommand));
 
 const connections = program
   .command('connections')

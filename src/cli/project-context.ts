@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import type { AppContext } from '../app/context.js';
+import { ConfigError } from '../core/errors.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { Project } from '../project/project.js';
@@ -58,4 +59,21 @@ export function cliActor(): string {
 /** withStore, with the application context the app functions take. */
 export async function withApp(flags: StoreFlags, work: (ctx: AppContext) => Promise<void>): Promise<void> {
   await withStore(flags, (store, project) => work({ store, project, actor: cliActor() }));
+}
+
+/** The lake a command works on: `--lake`, else the one lake of the project's pipelines. */
+export async function projectLake(project: Project, lakeFlag: string | undefined): Promise<string> {
+  if (lakeFlag) return project.lakeFromFlag(lakeFlag);
+  const lakes = new Set(
+    (await project.pipelines()).flatMap((pipeline) => project.locations(pipeline)?.lake ?? []),
+  );
+  const [only, ...others] = lakes;
+  if (only !== undefined && others.length === 0) return only;
+  throw new ConfigError(
+    lakes.size === 0 ? 'no lake is given' : `the project has ${lakes.size} lakes: say which`,
+    {
+      context: { field: '--lake' },
+      hint: lakes.size === 0 ? 'pass --lake DIR (or s3://…)' : `--lake one of ${[...lakes].join(', ')}`,
+    },
+  );
 }

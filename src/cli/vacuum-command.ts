@@ -1,10 +1,9 @@
 import { ConfigError } from '../core/errors.js';
-import type { Project } from '../project/project.js';
 import { parseDuration } from '../core/schedule.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { vacuumLake } from '../table/vacuum.js';
 import { fail } from './exit.js';
-import { openProject } from './project-context.js';
+import { openProject, projectLake } from './project-context.js';
 import { databaseConnections } from './connections-command.js';
 import { openLake, storeSettings } from '../project/locations.js';
 import { formatNumber, table } from './render.js';
@@ -34,30 +33,13 @@ export function retentionMs(flags: Pick<VacuumFlags, 'retain' | 'forceShortReten
   return retainMs;
 }
 
-/** --lake, else the one lake of the project's pipelines. */
-async function lakeToVacuum(project: Project, flags: VacuumFlags): Promise<string> {
-  if (flags.lake) return project.lakeFromFlag(flags.lake);
-  const lakes = new Set(
-    (await project.pipelines()).flatMap((pipeline) => project.locations(pipeline)?.lake ?? []),
-  );
-  const [only, ...others] = lakes;
-  if (only !== undefined && others.length === 0) return only;
-  throw new ConfigError(
-    lakes.size === 0 ? 'no lake to vacuum' : `the project has ${lakes.size} lakes: say which`,
-    {
-      context: { field: '--lake' },
-      hint: lakes.size === 0 ? 'pass --lake DIR (or s3://…)' : `--lake one of ${[...lakes].join(', ')}`,
-    },
-  );
-}
-
 /** `medallion vacuum`: deletes the data files of old table versions no longer within the retention window. */
 export async function vacuumCommand(flags: VacuumFlags): Promise<void> {
   try {
     const retainMs = retentionMs(flags);
     const now = new Date();
     const project = await openProject();
-    const location = await lakeToVacuum(project, flags);
+    const location = await projectLake(project, flags.lake);
     const settings = storeSettings(process.env, databaseConnections(project, { ...flags, lake: location }));
     const lake = new LakeLayout(await openLake(location, settings));
     const results = await vacuumLake(lake, { retainMs, now, ...(flags.dryRun && { dryRun: true }) });

@@ -17,6 +17,7 @@ import { lakeRoutes } from './routes/lake.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { pipelineRoutes } from './routes/pipelines.js';
 import { qualityRoutes } from './routes/quality.js';
+import { queryRoutes } from './routes/query.js';
 import { runRoutes } from './routes/runs.js';
 import { sessionRoutes } from './routes/session.js';
 import { uiRoutes } from './routes/ui.js';
@@ -75,6 +76,7 @@ export function createApi(
   app.route('/', runRoutes(deps));
   app.route('/', adminRoutes(deps));
   app.route('/', lakeRoutes(deps));
+  app.route('/', queryRoutes(deps));
   app.route('/', qualityRoutes(deps));
   app.route('/', monitoringRoutes(deps));
 

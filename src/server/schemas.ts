@@ -13,6 +13,14 @@ export const ErrorSchema = z
   .openapi('Error');
 
 const isoTime = z.string().openapi({ example: '2026-11-29T17:35:20.000Z' });
+
+/** A time a request gives: a date (YYYY-MM-DD, midnight UTC) or an ISO 8601 instant with its offset. */
+export const InstantSchema = z.iso.datetime({ offset: true }).or(z.iso.date());
+
+/** An InstantSchema value as the time it stands for. */
+export function toInstant(value: string): Date {
+  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+}
 const nullableTime = isoTime.nullable();
 
 /** Where a run reads, writes and computes (its engine), as it recorded them. */

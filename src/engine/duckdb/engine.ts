@@ -1,10 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBConnection, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
+import {
+  DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBExtractedStatements,
+  type DuckDBType,
+} from '@duckdb/node-api';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { joinKey } from '../../storage/object-store.js';
 import type { TableSnapshot } from '../../table/delta-table.js';
-import { decodeDeltaPath } from '../../table/delta-table.js';
 import {
   traced,
   type Engine,
@@ -15,7 +18,7 @@ import {
   type StatementTracer,
 } from '../engine.js';
 import { duckdbDialect, quoteIdent } from '../dialects/duckdb.js';
-import { filesSql, loggedFilesSql } from './snapshot-sql.js';
+import { filesSql, localDataFiles, loggedFilesSql } from './snapshot-sql.js';
 import { stageWith } from './staging.js';
 import { deltaTypeOf, writableColumn } from './types.js';
 
@@ -122,13 +125,7 @@ export class DuckDbEngine implements Engine {
     root: string,
     options: SnapshotViewOptions = {},
   ): Promise<void> {
-    const files = await Promise.all(
-      snapshot.files.map(async (file) => ({
-        localPath: await store.localPath(joinKey(root, decodeDeltaPath(file.path))),
-        partitionValues: file.partitionValues,
-        deltaPath: file.path,
-      })),
-    );
+    const files = await localDataFiles(snapshot, store, root);
     const { schema, partitionColumns } = snapshot;
     const read = options.fileColumn
       ? loggedFilesSql(schema, partitionColumns, files, options.fileColumn)
@@ -140,6 +137,11 @@ export class DuckDbEngine implements Engine {
       `-- ${name} := ${root} version ${snapshot.version} (${files.length} file${files.length === 1 ? '' : 's'})`,
       () => this.connection.run(sql),
     );
+  }
+
+  /** DuckDB's own split of `sql` into statements, each of which can be prepared (and so classified) alone. */
+  extractStatements(sql: string): Promise<DuckDBExtractedStatements> {
+    return this.connection.extractStatements(sql);
   }
 
   async materialize(name: string, query: string): Promise<void> {

@@ -1,6 +1,8 @@
 /** The DuckDB SQL that reads a set of Delta data files (a table version, or files staged for one) from local disk. */
 import path from 'node:path';
+import { joinKey, type ObjectStore } from '../../storage/object-store.js';
 import type { DeltaStructType } from '../../table/delta-protocol.js';
+import { decodeDeltaPath, type TableSnapshot } from '../../table/delta-table.js';
 import { duckdbDialect, duckdbSqlType, quoteIdent, sqlString } from '../dialects/duckdb.js';
 import { emptyRelation, groupByPartitionValues, partitionProjection } from '../partitioned-files.js';
 
@@ -13,6 +15,21 @@ export interface LocalDataFile {
 /** A table's data file: its local copy, and its path as the Delta log names it. */
 export interface LoggedDataFile extends LocalDataFile {
   deltaPath: string;
+}
+
+/** The data files of a table version on local disk (downloaded first when the store is remote). */
+export function localDataFiles(
+  snapshot: TableSnapshot,
+  store: ObjectStore,
+  root: string,
+): Promise<LoggedDataFile[]> {
+  return Promise.all(
+    snapshot.files.map(async (file) => ({
+      localPath: await store.localPath(joinKey(root, decodeDeltaPath(file.path))),
+      partitionValues: file.partitionValues,
+      deltaPath: file.path,
+    })),
+  );
 }
 
 /**

@@ -6,14 +6,14 @@ import { contextOf, type ApiDeps, type ApiEnv } from '../env.js';
 import { ERRORS, json, jsonBody, NOT_FOUND, route } from '../route.js';
 import {
   GridSchema,
+  InstantSchema as instant,
   ParamValuesSchema,
   PipelineDetailSchema,
   PipelineOverviewSchema,
   PipelineParam as Pipeline,
   RunSchema,
+  toInstant,
 } from '../schemas.js';
-
-const instant = z.iso.datetime({ offset: true }).or(z.iso.date());
 
 const list = route('read', {
   method: 'get',
@@ -111,11 +111,6 @@ const backfill = route('operate', {
     ...NOT_FOUND,
   },
 });
-
-/** `YYYY-MM-DD` → midnight UTC; an instant as given. */
-function toInstant(value: string): Date {
-  return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
-}
 
 export function pipelineRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
   const app = new OpenAPIHono<ApiEnv>();
