@@ -11,7 +11,8 @@ import { staleInputs } from '../core/staleness.js';
 import { quoteIdent } from '../engine/dialects/duckdb.js';
 import type { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { SqlRow, SqlValue } from '../engine/engine.js';
-import { commitFacts, versionAt, versionChanges, type VersionChange } from '../table/delta-history.js';
+import { commitFacts, versionChanges, type VersionChange } from '../table/delta-history.js';
+import { commitTime, versionAsOf as versionAsOfTime } from '../table/time-travel.js';
 import { parseStats, type DeltaStructField, type DeltaType } from '../table/delta-protocol.js';
 import { DeltaTable, snapshotRows, type TableSnapshot } from '../table/delta-table.js';
 import type { AppContext } from './context.js';
@@ -207,17 +208,13 @@ export async function requireSnapshot(
 
 /** The newest readable version committed at or before `asOf`; a NotFoundError when the table did not exist then. */
 async function versionAsOf(table: DeltaTable, name: string, versions: number[], asOf: Date): Promise<number> {
-  const readable = new Set(versions);
-  const commits = (await table.commits(versions[0] ?? 0))
-    .filter((commit) => readable.has(commit.version))
-    .map((commit) => ({ version: commit.version, timestamp: commitFacts(commit.actions).timestamp }));
-  const found = versionAt(commits, asOf.getTime());
+  const found = await versionAsOfTime(table, asOf);
   if (found !== undefined) return found;
-  const [first] = commits;
+  const [first] = versions;
   throw new NotFoundError(`${name} has no version as of ${asOf.toISOString()}`, {
     context: { field: 'asOf' },
-    ...(first && {
-      hint: `its ${first.version === 0 ? 'first' : 'oldest readable'} version, ${first.version}, was committed at ${new Date(first.timestamp).toISOString()}`,
+    ...(first !== undefined && {
+      hint: `its ${first === 0 ? 'first' : 'oldest readable'} version, ${first}, was committed at ${new Date(await commitTime(table, first)).toISOString()}`,
     }),
   });
 }

@@ -86,20 +86,3 @@ export function versionChanges(
     return change;
   });
 }
-
-/**
- * Time travel by time: the newest version committed at or before `instant` (ms since epoch), as Delta's
- * `TIMESTAMP AS OF` picks it; undefined when every version given is newer. Commits whose clocks disagree are
- * taken as they say: the newest version number among those at or before the instant wins.
- */
-export function versionAt(
-  commits: readonly { version: number; timestamp: number }[],
-  instant: number,
-): number | undefined {
-  let found: number | undefined;
-  for (const commit of commits) {
-    if (commit.timestamp <= instant && (found === undefined || commit.version > found))
-      found = commit.version;
-  }
-  return found;
-}

@@ -6,7 +6,7 @@ import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
 import { skipWithoutDeltaRs } from '../testing/delta-rs.js';
 import { commitQuery, compareWithDeltaRs } from '../testing/delta-tables.js';
-import { commitFacts, versionAt } from './delta-history.js';
+import { commitFacts } from './delta-history.js';
 import { DeltaTable } from './delta-table.js';
 import { commitInfoOf, missingFiles, restoreRequest, writtenVersion } from './restore.js';
 
@@ -128,22 +128,5 @@ describe('the version a writer last made', () => {
     expect(await writtenVersion(table)).toBe(1);
     await commitQuery(engine, table, 'SELECT 3 AS id', 'overwrite');
     expect(await writtenVersion(table)).toBe(8);
-  });
-});
-
-describe('time travel by time', () => {
-  const commits = [
-    { version: 0, timestamp: 1_000 },
-    { version: 1, timestamp: 2_000 },
-    { version: 2, timestamp: 2_000 },
-    { version: 3, timestamp: 5_000 },
-  ];
-
-  it('picks the newest version committed at or before the instant, none before the first', () => {
-    expect(versionAt(commits, 999)).toBeUndefined();
-    expect(versionAt(commits, 1_000)).toBe(0);
-    expect(versionAt(commits, 2_000)).toBe(2);
-    expect(versionAt(commits, 4_999)).toBe(2);
-    expect(versionAt(commits, 10_000)).toBe(3);
   });
 });
