@@ -15,6 +15,7 @@ export class BackupDamagedError extends MedallionError {}
 
 export class BackupObjects {
   private held: Promise<Set<string>> | undefined;
+  private readonly storing = new Map<string, Promise<void>>();
 
   constructor(readonly location: ObjectStore) {}
 
@@ -30,12 +31,26 @@ export class BackupObjects {
     return this.held;
   }
 
-  /** Stores the local file under its checksum unless the location holds it already; true when it copied. */
+  /**
+   * Stores the local file under its checksum unless the location holds it already (or another call is storing
+   * the same bytes now); true when this call copied it.
+   */
   async add(localPath: string, sha256: string): Promise<boolean> {
     const held = await this.heldObjects();
-    if (held.has(sha256)) return false;
-    await this.location.putFile(localPath, objectKey(sha256));
-    held.add(sha256);
+    const storing = this.storing.get(sha256);
+    if (held.has(sha256) || storing) {
+      await storing;
+      return false;
+    }
+    const stored = this.location.putFile(localPath, objectKey(sha256)).then(() => {
+      held.add(sha256);
+    });
+    this.storing.set(sha256, stored);
+    try {
+      await stored;
+    } finally {
+      this.storing.delete(sha256);
+    }
     return true;
   }
 

@@ -48,6 +48,16 @@ function previousBackup(copy: LakeCopy): Manifest {
 
 const noProgress = (): void => undefined;
 
+/** backUpLake without progress: every object, but `skip`, checked against what `previous` recorded. */
+function backUp(
+  lake: LakeStores,
+  objects: BackupObjects,
+  previous?: Manifest,
+  skip: ReadonlySet<string> = new Set(),
+): Promise<LakeCopy> {
+  return backUpLake(lake, objects, new KnownChecksums(previous), { skip, onProgress: noProgress });
+}
+
 describe('a lake copied into a backup location and back', () => {
   it('lists the system area once when it lives in the landing bucket, as in a lake with a bucket per area', async () => {
     const dir = await tempDir();
@@ -60,10 +70,7 @@ describe('a lake copied into a backup location and back', () => {
     await lake.store('silver').put('orders/_delta_log/00000000000000000000.json', '{}\n');
     const objects = new BackupObjects(new LocalDiskStore(path.join(dir, 'backup')));
 
-    const copy = await backUpLake(lake, objects, new KnownChecksums(undefined), {
-      skip: new Set(),
-      onProgress: noProgress,
-    });
+    const copy = await backUp(lake, objects);
     expect(copy.objects.map((object) => `${object.area}:${object.key}`).sort()).toEqual([
       'landing:contracts/1/a.json',
       'silver:orders/_delta_log/00000000000000000000.json',
@@ -80,10 +87,7 @@ describe('a lake copied into a backup location and back', () => {
     await local.store('system').put('metadata.db', 'a SQLite database');
     const skip = new Set([path.join(dir, 'lake', '_medallion', 'metadata.db')]);
     const objects = new BackupObjects(new LocalDiskStore(path.join(dir, 'backup')));
-    const first = await backUpLake(local, objects, new KnownChecksums(undefined), {
-      skip,
-      onProgress: noProgress,
-    });
+    const first = await backUp(local, objects, undefined, skip);
     expect(first.objects.map((object) => object.key)).not.toContain('metadata.db');
     expect(first.copied.objects).toBe(3);
 
@@ -91,14 +95,24 @@ describe('a lake copied into a backup location and back', () => {
     const rewritten = path.join(dir, 'lake', 'gold', 'a', 'part-1.parquet');
     await utimes(rewritten, new Date(), new Date(Date.now() + 5_000));
     const counted = countingReads(local);
-    const second = await backUpLake(counted.lake, objects, new KnownChecksums(previousBackup(first)), {
-      skip,
-      onProgress: noProgress,
-    });
+    const second = await backUp(counted.lake, objects, previousBackup(first), skip);
     expect(counted.read.sort()).toEqual(['a/part-1.parquet', 'a/part-2.parquet']);
     // part-1 has a new time but its bytes are held already: only part-2 is copied.
     expect(second.copied).toEqual({ objects: 1, bytes: 'new bytes'.length });
     expect(second.objects).toHaveLength(4);
+  });
+
+  it('stores files of the same bytes once, even when copied at the same time', async () => {
+    const dir = await tempDir();
+    const lake = localLake(path.join(dir, 'lake'));
+    for (const table of ['silver_a', 'silver_b', 'gold_c', 'gold_d']) {
+      await lake.store('quarantine').put(`${table}/part-0.parquet`, 'an empty quarantine');
+    }
+    const backup = new LocalDiskStore(path.join(dir, 'backup'));
+    const copy = await backUp(lake, new BackupObjects(backup));
+    expect(copy.objects).toHaveLength(4);
+    expect(copy.copied).toEqual({ objects: 1, bytes: 'an empty quarantine'.length });
+    expect(await backup.list('objects/')).toHaveLength(1);
   });
 
   it('writes back only what the lake lacks or holds with other bytes, and leaves what the backup does not name', async () => {
@@ -107,10 +121,7 @@ describe('a lake copied into a backup location and back', () => {
     await lake.store('silver').put('t/part-0.parquet', 'zero');
     await lake.store('silver').put('t/part-1.parquet', 'one');
     const objects = new BackupObjects(new LocalDiskStore(path.join(dir, 'backup')));
-    const copy = await backUpLake(lake, objects, new KnownChecksums(undefined), {
-      skip: new Set(),
-      onProgress: noProgress,
-    });
+    const copy = await backUp(lake, objects);
 
     await rm(path.join(dir, 'lake', 'silver', 't', 'part-0.parquet'));
     await writeFile(path.join(dir, 'lake', 'silver', 't', 'part-1.parquet'), 'One'); // same size, other bytes

@@ -100,7 +100,8 @@ async function loseSilver(lake: LakeStores): Promise<void> {
 
 /**
  * The procedure: back up, lose the database and the silver layer, restore; the history and every table version
- * are back, a restore into the database it brought back is refused, and the next run skips its table tasks.
+ * are back, a restore into the database it brought back is refused (but with --force), and the next run skips its
+ * table tasks.
  */
 async function loseAndRestore(project: Project): Promise<BackupReport> {
   const backup = JSON.parse(
@@ -112,7 +113,6 @@ async function loseAndRestore(project: Project): Promise<BackupReport> {
 
   await project.loseDatabase();
   await loseSilver(await project.lake());
-  expect(await history(project.db)).toEqual([]);
   expect((await tableVersions(await project.lake()))['silver.marches_publics'] ?? []).toEqual([]);
 
   const restored = await medallion(['restore', '--from', project.backupTo], project.env, {
@@ -128,6 +128,11 @@ async function loseAndRestore(project: Project): Promise<BackupReport> {
   expect(again.code).toBe(2);
   expect(again.stderr).toMatch(/the metadata database is not empty: medallion_pipelines holds 1 row/);
   expect(again.stderr).toContain('--force');
+  const forced = await medallion(['restore', '--from', project.backupTo, '--force'], project.env, {
+    cwd: project.dir,
+  });
+  expect(forced.code, forced.stderr).toBe(0);
+  expect(await history(project.db)).toEqual(before.history);
 
   const next = await run(project);
   expect(next.status).toBe('success');
@@ -206,6 +211,13 @@ describe('backup and restore on SQLite with a local lake', () => {
     expect(listed.trim().split('\n')).toHaveLength(3);
   });
 
+  it('refuses a backup location inside the lake', async () => {
+    const inside = path.join(dir, 'lake', 'backups');
+    const refused = await medallion(['backup', '--to', inside], {}, { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`--to: ${inside} is inside the lake ${path.join(dir, 'lake')}`);
+  });
+
   it('refuses a damaged backup file before restoring anything, naming the file and what it holds', async () => {
     const { lakes } = JSON.parse(
       await cli(project, ['restore', '--from', project.backupTo, '--check', '--json']),
@@ -237,14 +249,8 @@ describe('backup and restore without a project file, the database in the lake', 
       const work = path.join(dir, 'work');
       const lake = path.join(work, 'lake');
       await mkdir(work);
-      const flags = [
-        '--pipeline',
-        path.join(shop, 'pipeline.mjs'),
-        '--source',
-        path.join(shop, 'source'),
-        '--lake',
-        lake,
-      ];
+      const [module, source] = [path.join(shop, 'pipeline.mjs'), path.join(shop, 'source')];
+      const flags = ['--pipeline', module, '--source', source, '--lake', lake];
       const project = { dir: work, env: {}, db: `sqlite:${path.join(lake, '_medallion', 'metadata.db')}` };
       const backupTo = path.join(dir, 'backups');
       expect((JSON.parse(await cli(project, ['run', ...flags, '--json'])) as RunSummary).status).toBe(

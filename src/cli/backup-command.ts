@@ -10,6 +10,7 @@ import { StoreNotEmptyError } from '../metadata/metadata-store.js';
 import { parseMetadataUrl } from '../metadata/open.js';
 import { openBackupLocation, openLake, storeSettings } from '../project/locations.js';
 import type { Project } from '../project/project.js';
+import type { LakeStores } from '../table/lake-layout.js';
 import { databaseConnections } from './connections-command.js';
 import { fail } from './exit.js';
 import { note, print, when } from './output.js';
@@ -42,6 +43,20 @@ async function lakesToBackUp(project: Project, flags: BackupFlags): Promise<stri
     context: { field: '--lake' },
     hint: 'run inside a project whose pipelines name a lake, or pass --lake DIR (or s3://…)',
   });
+}
+
+/** A backup location inside a lake would be copied into itself by every backup. */
+function refuseBackupInsideLake(to: string, lakes: readonly LakeStores[]): void {
+  const target = path.resolve(to);
+  const lake = lakes.find(
+    (stores) => target === stores.location || target.startsWith(stores.location + path.sep),
+  );
+  if (lake) {
+    throw new ConfigError(`${to} is inside the lake ${lake.location}`, {
+      context: { field: '--to' },
+      hint: 'keep backups outside every lake (and preferably on another disk or server)',
+    });
+  }
 }
 
 /** A SQLite database's files, which a lake may hold (without a project file): read as a snapshot, never copied. */
@@ -109,6 +124,7 @@ export async function backupCommand(flags: BackupFlags): Promise<void> {
     const settings = storeSettings(process.env, storeConnections(store));
     const lakes = [];
     for (const lake of await lakesToBackUp(project, flags)) lakes.push(await openLake(lake, settings));
+    refuseBackupInsideLake(flags.to, lakes);
     const location = await openBackupLocation(flags.to, settings, { create: true });
     const manifest = await backUp({
       store,

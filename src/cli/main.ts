@@ -429,21 +429,21 @@ program
   .option('--json', 'print the result per table, with the keys, as JSON', false)
   .action(lazily('vacuum', (m) => m.vacuumCommand));
 
-program
-  .command('backup')
-  .description(
-    'copy the metadata database (a consistent snapshot) and every file of the lakes to a backup location; only files it does not hold yet are copied',
-  )
-  .requiredOption('--to <location>', 'where backups are kept: a directory or s3://[NAME@]bucket/prefix')
-  .option(
-    '--lake <location>',
-    "back up this lake, repeatable (default: every lake of the project's pipelines)",
-    collect,
-    [],
-  )
-  .option('--db <url>', DB_HELP)
-  .option('--json', 'print what was backed up as JSON', false)
-  .action(lazily('backup', (m) => m.backupCommand));
+withStoreOptions(
+  program
+    .command('backup')
+    .description(
+      'copy the metadata database (a consistent snapshot) and every file of the lakes to a backup location; only files it does not hold yet are copied',
+    )
+    .requiredOption('--to <location>', 'where backups are kept: a directory or s3://[NAME@]bucket/prefix')
+    .option(
+      '--lake <location>',
+      "back up this lake, repeatable (default: every lake of the project's pipelines)",
+      collect,
+      [],
+    ),
+  'print what was backed up as JSON',
+).action(lazily('backup', (m) => m.backupCommand));
 
 withStoreOptions(
   program
