@@ -10,7 +10,6 @@ import { StoreNotEmptyError } from '../metadata/metadata-store.js';
 import { parseMetadataUrl } from '../metadata/open.js';
 import { openBackupLocation, openLake, storeSettings } from '../project/locations.js';
 import type { Project } from '../project/project.js';
-import type { LakeStores } from '../table/lake-layout.js';
 import { databaseConnections } from './connections-command.js';
 import { fail } from './exit.js';
 import { note, print, when } from './output.js';
@@ -46,13 +45,11 @@ async function lakesToBackUp(project: Project, flags: BackupFlags): Promise<stri
 }
 
 /** A backup location inside a lake would be copied into itself by every backup. */
-function refuseBackupInsideLake(to: string, lakes: readonly LakeStores[]): void {
+function refuseBackupInsideLake(to: string, lakes: readonly string[]): void {
   const target = path.resolve(to);
-  const lake = lakes.find(
-    (stores) => target === stores.location || target.startsWith(stores.location + path.sep),
-  );
+  const lake = lakes.find((location) => target === location || target.startsWith(location + path.sep));
   if (lake) {
-    throw new ConfigError(`${to} is inside the lake ${lake.location}`, {
+    throw new ConfigError(`${to} is inside the lake ${lake}`, {
       context: { field: '--to' },
       hint: 'keep backups outside every lake (and preferably on another disk or server)',
     });
@@ -122,9 +119,10 @@ export async function backupCommand(flags: BackupFlags): Promise<void> {
   const first = flags.lake[0];
   await withStore({ db: flags.db, lake: first }, async (store, project) => {
     const settings = storeSettings(process.env, storeConnections(store));
+    const locations = await lakesToBackUp(project, flags);
+    refuseBackupInsideLake(flags.to, locations);
     const lakes = [];
-    for (const lake of await lakesToBackUp(project, flags)) lakes.push(await openLake(lake, settings));
-    refuseBackupInsideLake(flags.to, lakes);
+    for (const lake of locations) lakes.push(await openLake(lake, settings));
     const location = await openBackupLocation(flags.to, settings, { create: true });
     const manifest = await backUp({
       store,
