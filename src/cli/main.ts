@@ -44,6 +44,13 @@ function dateOrInstant(value: string): string {
   return value;
 }
 
+/** A backup's id: when it was made, as `medallion backup` names it. */
+function backupId(value: string): string {
+  if (!/^\d{8}T\d{9}Z$/.test(value))
+    throw new InvalidArgumentError('expected a backup id such as 20240501T060000000Z');
+  return value;
+}
+
 function port(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
@@ -69,6 +76,7 @@ type Modules = {
   users: typeof import('./user-commands.js');
   fleet: typeof import('./fleet-command.js');
   tables: typeof import('./tables-command.js');
+  backup: typeof import('./backup-command.js');
 };
 
 const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
@@ -84,6 +92,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   users: () => import('./user-commands.js'),
   fleet: () => import('./fleet-command.js'),
   tables: () => import('./tables-command.js'),
+  backup: () => import('./backup-command.js'),
 };
 
 /** An action that loads its module when the command runs. */
@@ -529,6 +538,47 @@ program
   .option('--lake <location>', "the lake (default: the project's one lake)")
   .option('--db <url>', `${DB_HELP} (for named connections)`)
   .action(lazily('query', (m) => m.queryCommand));
+withStoreOptions(
+  program
+    .command('backup')
+    .description(
+      'copy the metadata database (a consistent snapshot) and every file of the lakes to a backup location; only files it does not hold yet are copied',
+    )
+    .requiredOption('--to <location>', 'where backups are kept: a directory or s3://[NAME@]bucket/prefix')
+    .option(
+      '--lake <location>',
+      "back up this lake, repeatable (default: every lake of the project's pipelines)",
+      collect,
+      [],
+    ),
+  'print what was backed up as JSON',
+).action(lazily('backup', (m) => m.backupCommand));
+
+withStoreOptions(
+  program
+    .command('restore')
+    .description(
+      'bring a backup back: the metadata database (into an empty one) and every lake file missing or changed, each checked against its checksum first',
+    )
+    .requiredOption('--from <location>', 'the backup location `medallion backup --to` wrote')
+    .option('--backup <id>', 'which backup, e.g. 20240501T060000000Z (default: the latest)', backupId)
+    .option(
+      '--force',
+      'replace what the metadata database holds instead of refusing a database that is not empty',
+      false,
+    )
+    .addOption(
+      new Option('--check', 'only check every file of the backup against its checksum')
+        .default(false)
+        .conflicts('force'),
+    )
+    .addOption(
+      new Option('--list', 'only list the backups at the location')
+        .default(false)
+        .conflicts(['force', 'check', 'backup']),
+    ),
+  'print what was restored, checked or listed as JSON',
+).action(lazily('backup', (m) => m.restoreCommand));
 
 const connections = program
   .command('connections')

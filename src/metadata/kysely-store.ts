@@ -15,6 +15,7 @@ import * as logs from './kysely/logs.js';
 import * as pipelines from './kysely/pipelines.js';
 import * as processes from './kysely/processes.js';
 import * as runs from './kysely/runs.js';
+import * as snapshot from './kysely/snapshot.js';
 import { LOCK_MIGRATE, StoreCore, type Dialect } from './kysely/store-core.js';
 import * as tasks from './kysely/tasks.js';
 import { sql } from 'kysely';
@@ -51,6 +52,7 @@ import type {
   RunStop,
   RunTransitionFields,
   RunTrigger,
+  SnapshotTable,
   StartRunResult,
   TaskInstanceRecord,
   TaskTransitionFields,
@@ -394,5 +396,16 @@ export class KyselyMetadataStore implements MetadataStore {
   }
   clearLoginFailures(key: string): Promise<void> {
     return accounts.clearLoginFailures(this.core, key);
+  }
+
+  readSnapshot(take: (table: SnapshotTable) => Promise<void>): Promise<{ migration: number }> {
+    return snapshot.readSnapshot(this.core, take);
+  }
+  loadSnapshot(
+    migration: number,
+    tables: AsyncIterable<SnapshotTable>,
+    options?: { replace?: boolean },
+  ): Promise<void> {
+    return snapshot.loadSnapshot(this.core, migration, tables, options);
   }
 }

@@ -18,6 +18,7 @@ import { openMetadataStore } from './open.js';
 import { describeAccountsConformance } from './accounts.conformance.js';
 import { describeQueueConformance } from './queue.conformance.js';
 import { describeRunControlConformance } from './run-control.conformance.js';
+import { describeSnapshotConformance } from './snapshot.conformance.js';
 
 export interface ConformanceTarget {
   /** A URL for openMetadataStore naming a fresh, empty database (or schema) no other test uses. */
@@ -913,5 +914,6 @@ export function describeMetadataStoreConformance(name: string, target: Conforman
     describeRunControlConformance(async () => (await freshStore()).store);
     describeQueueConformance(freshStore, another);
     describeAccountsConformance(async () => (await freshStore()).store);
+    describeSnapshotConformance(freshStore, another);
   });
 }

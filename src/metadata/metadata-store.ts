@@ -6,6 +6,7 @@
  * Every timestamp is an ISO-8601 string in UTC (`Date.prototype.toISOString()` form); the store normalises
  * what it is given, so string order is time order.
  */
+import { MedallionError } from '../core/errors.js';
 import type { RunState, TaskState } from '../core/run-state.js';
 import type { Subscription, WakeListener } from './wakeups.js';
 import type {
@@ -38,7 +39,9 @@ import type {
   RunStop,
   RunTransitionFields,
   RunTrigger,
+  SnapshotTable,
   StartRunResult,
+  TableRows,
   TaskInstanceRecord,
   TaskTransitionFields,
 } from './records.js';
@@ -261,4 +264,32 @@ export interface MetadataStore {
   /** Failed logins under the key since the instant. */
   countLoginFailures(key: string, since: string): Promise<number>;
   clearLoginFailures(key: string): Promise<void>;
+
+  /**
+   * Reads every table (but the migrations' own) in one consistent snapshot — one read transaction, REPEATABLE
+   * READ on PostgreSQL — and hands each to `take` in turn, its rows a page at a time, parents before children:
+   * the order loadSnapshot inserts them in. Returns the migration version the rows are at.
+   */
+  readSnapshot(take: (table: SnapshotTable) => Promise<void>): Promise<{ migration: number }>;
+  /**
+   * Inserts the tables of a snapshot read at `migration`, in one transaction, in readSnapshot's order. Refuses
+   * (and changes nothing) when the database is at another migration version, when a table is unknown or out of
+   * order, and — unless `replace`, which deletes every row first — when any table holds rows
+   * (StoreNotEmptyError).
+   */
+  loadSnapshot(
+    migration: number,
+    tables: AsyncIterable<SnapshotTable>,
+    options?: { replace?: boolean },
+  ): Promise<void>;
+}
+
+/** loadSnapshot into a database that holds rows, without `replace`. */
+export class StoreNotEmptyError extends MedallionError {
+  constructor(readonly held: readonly TableRows[]) {
+    super(
+      `the metadata database is not empty: ${held.map(({ table, rows }) => `${table} holds ${rows} row(s)`).join(', ')}`,
+      { hint: 'load into an empty database, or replace what it holds' },
+    );
+  }
 }

@@ -358,3 +358,21 @@ export type NewApiToken = Pick<
   ApiTokenRecord,
   'id' | 'userId' | 'name' | 'secretHash' | 'createdAt' | 'expiresAt'
 >;
+
+/**
+ * A row as a snapshot of the metadata store holds it: its columns' text, numbers and nulls, which every
+ * table keeps alike on SQLite and PostgreSQL (see schema.ts), so a snapshot of one loads into the other.
+ */
+export type SnapshotRow = Record<string, string | number | null>;
+
+/** One table of a snapshot: its name and its rows, a page at a time. */
+export interface SnapshotTable {
+  table: string;
+  pages: AsyncIterable<SnapshotRow[]>;
+}
+
+/** A table that holds rows, and how many. */
+export interface TableRows {
+  table: string;
+  rows: number;
+}

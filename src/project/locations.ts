@@ -135,6 +135,31 @@ export async function openSource(location: string, settings: StoreSettings): Pro
 }
 
 /**
+ * Where backups are kept: a directory, or `s3://[NAME@]bucket/prefix`. `create`: the directory or bucket is
+ * made when missing (a backup); otherwise it must exist (a restore).
+ */
+export async function openBackupLocation(
+  location: string,
+  settings: StoreSettings,
+  options: { create: boolean },
+): Promise<ObjectStore> {
+  if (!isS3Url(location)) {
+    if (options.create) await mkdir(location, { recursive: true });
+    else if (!(await stat(location).catch(() => undefined))?.isDirectory()) {
+      throw new ConfigError(`${location} is not a directory`, {
+        context: { field: '--from' },
+        hint: 'pass the directory or s3:// URL that `medallion backup --to` wrote',
+      });
+    }
+    return new LocalDiskStore(location);
+  }
+  const { bucket, prefix, connection } = parseS3Url(location);
+  const store = s3Store(bucket, prefix, await s3Connection(connection, settings), settings);
+  await (options.create ? store.ensureBucket() : store.verify());
+  return store;
+}
+
+/**
  * A lake on S3 is one bucket per area by default (the seed's `landing`, `bronze`, `silver`, `gold`,
  * plus `quarantine`): `s3://` alone, or a bucket template such as `s3://acme-{layer}`; medallion's
  * bookkeeping goes under `_medallion/` in the landing bucket. `s3://bucket/prefix` keeps every area

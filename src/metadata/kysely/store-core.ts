@@ -51,6 +51,28 @@ export class StoreCore {
       return result;
     });
   }
+
+  /**
+   * Runs `work` in one read-only transaction that sees a single consistent state of the database, whatever
+   * other processes commit meanwhile: REPEATABLE READ on PostgreSQL; on SQLite (WAL) a deferred transaction,
+   * whose snapshot is taken by its first read.
+   */
+  async readConsistently<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return this.db.connection().execute(async (connection) => {
+      await sql
+        .raw(this.dialect === 'sqlite' ? 'begin' : 'begin isolation level repeatable read read only')
+        .execute(connection);
+      try {
+        return await work(connection);
+      } finally {
+        // Nothing was written: ending it either way releases the snapshot.
+        await sql
+          .raw('rollback')
+          .execute(connection)
+          .catch(() => undefined);
+      }
+    });
+  }
 }
 
 export function parseJsonObject(text: string): Record<string, unknown> {
