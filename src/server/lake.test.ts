@@ -230,9 +230,17 @@ describe('versions', () => {
     });
     const silver = await read<{ versions: VersionEntry[] }>('/api/lake/tables/silver/codes_naf/history');
     const [second, first] = silver.versions;
-    expect(second).toMatchObject({ version: 1, mode: 'Overwrite', runId: runs[1], task: 'silver.codes_naf' });
-    expect(second?.rowsRemoved).toBe(first?.rowsAdded);
-    expect(second?.rowsAdded).toBe((first?.rowsAdded ?? 0) + 2);
+    // An incremental table: the second run merged its two new codes, rewriting no file (none held their keys).
+    expect(first).toMatchObject({ version: 0, operation: 'WRITE', mode: 'Overwrite', runId: runs[0] });
+    expect(second).toMatchObject({
+      version: 1,
+      operation: 'MERGE',
+      mode: null,
+      runId: runs[1],
+      task: 'silver.codes_naf',
+      rowsAdded: 2,
+      rowsRemoved: 0,
+    });
     const latest = await read<{ versions: VersionEntry[] }>(
       '/api/lake/tables/silver/codes_naf/history?limit=1',
     );
