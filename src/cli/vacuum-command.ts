@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { Project } from '../project/project.js';
+import { checkRetentionMinimum } from '../core/retention.js';
 import { parseDuration } from '../core/schedule.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { vacuumLake } from '../table/vacuum.js';
@@ -18,32 +19,27 @@ export interface VacuumFlags {
   json: boolean;
 }
 
-const HOUR = 3_600_000;
-
 /** `--retain` in ms; under an hour only with `--force-short-retention`. */
 export function retentionMs(flags: Pick<VacuumFlags, 'retain' | 'forceShortRetention'>): number {
-  const retainMs = parseDuration(flags.retain, '--retain');
-  if (retainMs < HOUR && !flags.forceShortRetention) {
-    throw new ConfigError(`${flags.retain} is shorter than the 1h minimum retention`, {
-      context: { field: '--retain' },
-      hint:
-        'a short retention deletes files that readers of older versions (time travel, a query still running, ' +
-        'a writer about to commit) may need; pass --force-short-retention if that is what you want',
-    });
-  }
-  return retainMs;
+  const retain = { text: flags.retain, ms: parseDuration(flags.retain, '--retain') };
+  checkRetentionMinimum(retain, {
+    field: '--retain',
+    force: flags.forceShortRetention,
+    forceName: '--force-short-retention',
+  });
+  return retain.ms;
 }
 
 /** --lake, else the one lake of the project's pipelines. */
-async function lakeToVacuum(project: Project, flags: VacuumFlags): Promise<string> {
-  if (flags.lake) return project.lakeFromFlag(flags.lake);
+export async function projectLake(project: Project, lakeFlag: string | undefined): Promise<string> {
+  if (lakeFlag) return project.lakeFromFlag(lakeFlag);
   const lakes = new Set(
     (await project.pipelines()).flatMap((pipeline) => project.locations(pipeline)?.lake ?? []),
   );
   const [only, ...others] = lakes;
   if (only !== undefined && others.length === 0) return only;
   throw new ConfigError(
-    lakes.size === 0 ? 'no lake to vacuum' : `the project has ${lakes.size} lakes: say which`,
+    lakes.size === 0 ? 'no lake is given' : `the project has ${lakes.size} lakes: say which`,
     {
       context: { field: '--lake' },
       hint: lakes.size === 0 ? 'pass --lake DIR (or s3://…)' : `--lake one of ${[...lakes].join(', ')}`,
@@ -57,7 +53,7 @@ export async function vacuumCommand(flags: VacuumFlags): Promise<void> {
     const retainMs = retentionMs(flags);
     const now = new Date();
     const project = await openProject();
-    const location = await lakeToVacuum(project, flags);
+    const location = await projectLake(project, flags.lake);
     const settings = storeSettings(process.env, databaseConnections(project, { ...flags, lake: location }));
     const lake = new LakeLayout(await openLake(location, settings));
     const results = await vacuumLake(lake, { retainMs, now, ...(flags.dryRun && { dryRun: true }) });

@@ -15,7 +15,7 @@ export const ErrorSchema = z
 const isoTime = z.string().openapi({ example: '2026-11-29T17:35:20.000Z' });
 const nullableTime = isoTime.nullable();
 
-/** Where a run reads, writes and computes (its engine), as it recorded them. */
+/** Where a run reads, writes and computes (its engine), and its retention, as it recorded them. */
 const RunLocationsSchema = z.object({
   source: z.string().nullable(),
   lake: z.string(),
@@ -23,6 +23,16 @@ const RunLocationsSchema = z.object({
     .object({
       kind: z.enum(['duckdb', 'spark']),
       spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
+    })
+    .optional(),
+  /** The retention its retention task applies, as the project file declared it (durations such as `30d`). */
+  retention: z
+    .object({
+      landing: z.string().optional(),
+      versions: z.string().optional(),
+      quarantine: z.string().optional(),
+      leftovers: z.string().optional(),
+      forceShortRetention: z.boolean().optional(),
     })
     .optional(),
 });
