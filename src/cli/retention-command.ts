@@ -2,7 +2,7 @@ import type { PipelineDefinition } from '../core/pipeline.js';
 import { retentionPolicy } from '../core/retention.js';
 import type { Project } from '../project/project.js';
 import { openLake, storeSettings } from '../project/locations.js';
-import { applyRetention } from '../runner/retention.js';
+import { applyRetention, describePolicy } from '../runner/retention.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { databaseConnections } from './connections-command.js';
 import { fail } from './exit.js';
@@ -53,15 +53,14 @@ export async function retentionCommand(flags: RetentionFlags): Promise<void> {
       process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       return;
     }
-    const { landing, versions, quarantine, leftovers } = report.policy;
     const verb = flags.dryRun ? 'would delete' : 'deleted';
     process.stdout.write(
       [
-        `${lake.location}: landing copies ${landing ? `kept ${landing}` : 'kept'}, versions ${versions}, quarantine ` +
-          `${quarantine}, leftovers ${leftovers}; ${verb} ${formatNumber(report.files)} file(s), ${formatNumber(report.bytes)} bytes`,
+        `${lake.location}: ${describePolicy(report.policy)}; ${verb} ${formatNumber(report.files)} file(s), ` +
+          `${formatNumber(report.bytes)} bytes`,
         table(
           ['layer', verb, 'bytes', 'data files', 'temp files', 'landing copies', 'unrecorded copies'],
-          report.layers.map((layer) => [
+          report.perLayer.map((layer) => [
             layer.layer,
             formatNumber(layer.files),
             formatNumber(layer.bytes),

@@ -90,7 +90,7 @@ async function keysIn(lake: LakeLayout, area: LakeArea): Promise<Set<string>> {
 }
 
 function layer(result: RetentionResult, area: LakeArea) {
-  return result.report.layers.find((entry) => entry.layer === area)!;
+  return result.report.perLayer.find((entry) => entry.layer === area)!;
 }
 
 describe.each(backends)('retention on $name', ({ open }) => {

@@ -36,7 +36,7 @@ export interface RetentionReport {
   /** The durations applied, as declared (landing null: landed copies are kept). */
   policy: { landing: string | null; versions: string; quarantine: string; leftovers: string };
   /** Every area, in the lake's order. */
-  layers: LayerRetention[];
+  perLayer: LayerRetention[];
   files: number;
   bytes: number;
 }
@@ -82,7 +82,7 @@ export async function applyRetention(
       quarantine: policy.quarantine.text,
       leftovers: policy.leftovers.text,
     },
-    layers,
+    perLayer: layers,
     files: sum(layers.map((layer) => layer.files)),
     bytes: sum(layers.map((layer) => layer.bytes)),
   };
@@ -121,20 +121,27 @@ function size(objects: readonly ObjectInfo[]): number {
   return sum(objects.map((object) => object.size));
 }
 
-/** One log line per area that lost files, then the total: what a retention try's log says. */
+/** The policy applied, in one line: `retention: landing 30d, versions 7d, quarantine 7d, leftovers 1d`. */
+export function describePolicy({
+  landing,
+  versions,
+  quarantine,
+  leftovers,
+}: RetentionReport['policy']): string {
+  return `retention: landing ${landing ?? 'kept'}, versions ${versions}, quarantine ${quarantine}, leftovers ${leftovers}`;
+}
+
+/** The policy, one log line per area that lost files, then the total: what a retention try's log says. */
 export function describeRetention(report: RetentionReport): string[] {
   const verb = report.dryRun ? 'would delete' : 'deleted';
-  const { landing, versions, quarantine, leftovers } = report.policy;
-  const lines = [
-    `retention: landing ${landing ?? 'kept'}, versions ${versions}, quarantine ${quarantine}, leftovers ${leftovers}`,
-  ];
-  for (const layer of report.layers) {
+  const lines = [describePolicy(report.policy)];
+  for (const layer of report.perLayer) {
     if (layer.files === 0) continue;
     const kinds = [
       [layer.dataFiles, 'data file(s) no retained version needs'],
       [layer.tempFiles, 'temp file(s) of unfinished writes'],
-      [layer.landedCopies, 'loaded landing copies'],
-      [layer.unrecordedCopies, 'unrecorded landing copies'],
+      [layer.landedCopies, 'landed copy(ies) of loaded files'],
+      [layer.unrecordedCopies, 'landed copy(ies) no manifest entry names'],
     ] as const;
     const detail = kinds.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`);
     lines.push(`${layer.layer}: ${verb} ${layer.files} file(s), ${layer.bytes} bytes (${detail.join(', ')})`);

@@ -67,13 +67,13 @@ describe('the data_quality_checks pipeline', () => {
       const [attempt] = await store.listAttempts(summary.runId, 'retention');
       expect((attempt?.startedAt ?? '') >= (health?.finishedAt ?? '~')).toBe(true);
       const report = (attempt?.output as { data: RetentionReport }).data;
-      const layer = (name: string) => report.layers.find((entry) => entry.layer === name);
+      const layer = (name: string) => report.perLayer.find((entry) => entry.layer === name);
       expect(report.policy).toEqual({ landing: '1s', versions: '1s', quarantine: '1s', leftovers: '1s' });
       expect(layer('landing')).toMatchObject({ landedCopies: 3, unrecordedCopies: 0 });
       expect(layer('silver')?.dataFiles).toBeGreaterThan(0);
       expect(layer('gold')?.dataFiles).toBeGreaterThan(0);
       expect(layer('bronze')?.files).toBe(0); // appended: every file is in the current version
-      expect(report.files).toBe(report.layers.reduce((sum, entry) => sum + entry.files, 0));
+      expect(report.files).toBe(report.perLayer.reduce((sum, entry) => sum + entry.files, 0));
       const lines = (await store.readLog(summary.runId, 'retention', 1)).lines;
       const logged = (text: string) => lines.some((line) => line.includes(text));
       expect(logged('retention: landing 1s, versions 1s, quarantine 1s, leftovers 1s')).toBe(true);
