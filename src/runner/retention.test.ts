@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ describe.each(backends)('retention on $name', ({ open }) => {
   });
   afterAll(() => engine?.close());
 
-  it('keeps every version in the window reading the same rows, removes what only older versions and crashed tries needed, and never a copy bronze has not loaded; the next run lands nothing twice', async () => {
+  it('keeps every version in the window reading the same rows, removes what only older versions and crashed tries needed, and never a copy bronze has not loaded or rejected; the next run lands nothing twice', async () => {
     // The versions' window starts here: a third run (forced) writes versions after it, so the second run's stay
     // what a reader at its start saw.
     await sleep(1100);
@@ -123,6 +123,12 @@ describe.each(backends)('retention on $name', ({ open }) => {
     await sleep(1100);
     const third = await runPipeline({ pipeline: dataPipeline, source, lake: lake.stores, force: true });
     expect(third.status).toBe('success');
+
+    // A truncated contracts file: bronze rejects it, and its copy is what a fixed rerun (--retry-rejected) reads.
+    const json = await readFile(path.join(source.location, CONTRACTS_FILE), 'utf8');
+    await writeFile(path.join(source.location, 'aws-marchespublics-annee-2021.json'), json.slice(0, 5000));
+    const rejecting = await runPipeline({ pipeline: dataPipeline, source, lake: lake.stores });
+    expect(rejecting.tasks.find((task) => task.status === 'failed')?.id).toBe('bronze.marches_publics');
 
     // A new contracts file lands, but bronze has not read it yet.
     await generateDemoData({ scale: 0.01, seed: 9, outDir: path.join(dir, 'more') });
@@ -166,12 +172,18 @@ describe.each(backends)('retention on $name', ({ open }) => {
     expect({ ...applied.report, dryRun: true }).toEqual(dry.report);
     expect(applied.deleted).toEqual(dry.deleted);
 
-    // Landing: the three loaded copies and the unrecorded one; the copy bronze has not read stays.
+    // Landing: the three loaded copies and the unrecorded one; the copies bronze has not read or rejected stay.
     expect(layer(applied, 'landing')).toMatchObject({ landedCopies: 3, unrecordedCopies: 1 });
     const files = await currentFiles(context);
-    expect(files.map((file) => file.status).sort()).toEqual(['expired', 'expired', 'expired', 'landed']);
+    expect(files.map((file) => file.status).sort()).toEqual([
+      'expired',
+      'expired',
+      'expired',
+      'landed',
+      'rejected',
+    ]);
     const landing = await keysIn(lake, 'landing');
-    for (const file of files) expect(landing.has(file.landingKey)).toBe(file.status === 'landed');
+    for (const file of files) expect(landing.has(file.landingKey)).toBe(file.status !== 'expired');
     expect(landing.has(crashed.copy)).toBe(false);
     expect(landing.has(young.copy)).toBe(true);
 
@@ -218,13 +230,19 @@ describe.each(backends)('retention on $name', ({ open }) => {
     const next = await runPipeline({ pipeline: dataPipeline, source, lake: lake.stores });
     expect(next.status).toBe('success');
     expect(next.ingest.landed).toEqual([]);
-    expect(next.ingest.skipped).toHaveLength(4);
+    expect(next.ingest.skipped).toHaveLength(5);
     const contracts = next.tables.find(
       (table) => table.layer === 'bronze' && table.table === 'marches_publics',
     );
     expect(contracts?.rowsWritten).toBeGreaterThan(0);
     const loaded = await currentFiles(context);
-    expect(loaded.map((file) => file.status).sort()).toEqual(['expired', 'expired', 'expired', 'loaded']);
+    expect(loaded.map((file) => file.status).sort()).toEqual([
+      'expired',
+      'expired',
+      'expired',
+      'loaded',
+      'rejected',
+    ]);
     for (const table of await lake.tablesIn('bronze')) {
       await engine.registerSnapshot('bronze_rows', (await table.snapshot())!, table.store, table.root);
       const counts = await engine.one<{ n: string; once: string; files: string }>(
@@ -234,7 +252,9 @@ describe.each(backends)('retention on $name', ({ open }) => {
       );
       expect(counts.n, table.root).toBe(counts.once);
       const fed = dataPipeline.sources.find((candidate) => candidate.bronzeTable === table.root)?.name;
-      const checksums = loaded.filter((file) => file.source === fed).map((file) => file.checksum);
+      const checksums = loaded
+        .filter((file) => file.source === fed && file.status !== 'rejected')
+        .map((file) => file.checksum);
       expect(counts.files, table.root).toBe(checksums.sort().join(','));
     }
   });
