@@ -3,11 +3,11 @@
  * see LakeLayout.quarantine) with its rows counted by reason and a few sample rows, the newest first. Read with
  * DuckDB over the tables' current versions; only SELECT statements run.
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { openLake, storeSettings } from '../project/locations.js';
-import { DuckDbEngine } from '../engine/duckdb/engine.js';
+import type { DuckDbEngine } from '../engine/duckdb/engine.js';
+import { withScratchEngine } from '../engine/duckdb/scratch-engine.js';
 import { quoteIdent, sqlString } from '../engine/dialects/duckdb.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import { LakeLayout } from '../table/lake-layout.js';
@@ -56,21 +56,15 @@ export async function quarantineSummary(
   const lake = location === null ? undefined : await openExistingLake(ctx, location);
   if (!lake) return { pipeline: pipeline.name, lake: location, tables: [] };
   const tables = await lake.tablesIn('quarantine');
-  const base = ctx.project.engine().scratchDir ?? os.tmpdir();
-  const scratchDir = await mkdtemp(path.join(base, 'medallion-quarantine-'));
   // A summary must not take the server's memory: a small engine of its own, gone when it is done.
-  const engine = await DuckDbEngine.create({ scratchDir, memoryLimit: '256MB', threads: 2 });
-  try {
+  return withScratchEngine(ctx.project.engine().scratchDir ?? os.tmpdir(), 'quarantine', async (engine) => {
     const summaries: QuarantineTable[] = [];
     for (const table of tables) {
       const summary = await summarize(engine, table, input.reason);
       if (summary) summaries.push(summary);
     }
     return { pipeline: pipeline.name, lake: location, tables: summaries };
-  } finally {
-    engine.close();
-    await rm(scratchDir, { recursive: true, force: true });
-  }
+  });
 }
 
 /** The lake, unless it is a directory that does not exist yet (nothing ran): reading creates nothing there. */

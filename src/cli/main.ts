@@ -72,6 +72,7 @@ type Modules = {
   serve: typeof import('./serve-command.js');
   vacuum: typeof import('./vacuum-command.js');
   query: typeof import('./query-command.js');
+  retention: typeof import('./retention-command.js');
   connections: typeof import('./connections-command.js');
   users: typeof import('./user-commands.js');
   fleet: typeof import('./fleet-command.js');
@@ -88,6 +89,7 @@ const loaders: { [K in keyof Modules]: () => Promise<Modules[K]> } = {
   serve: () => import('./serve-command.js'),
   vacuum: () => import('./vacuum-command.js'),
   query: () => import('./query-command.js'),
+  retention: () => import('./retention-command.js'),
   connections: () => import('./connections-command.js'),
   users: () => import('./user-commands.js'),
   fleet: () => import('./fleet-command.js'),
@@ -579,6 +581,20 @@ withStoreOptions(
     ),
   'print what was restored, checked or listed as JSON',
 ).action(lazily('backup', (m) => m.restoreCommand));
+program
+  .command('retention')
+  .description(
+    "apply the project file's retention to a lake, as data_quality_checks' retention task does: loaded landing copies, old versions' data files, files of crashed tries",
+  )
+  .option(
+    '--pipeline <name>',
+    "whose retention (its entry's over the file's): default data_quality_checks, else the file's",
+  )
+  .option('--lake <location>', "the lake (default: that pipeline's, or the project's one lake)")
+  .option('--db <url>', `${DB_HELP} (for named connections)`)
+  .option('--dry-run', 'count and list what would be deleted, delete nothing', false)
+  .option('--json', 'print the result per layer, with the keys, as JSON', false)
+  .action(lazily('retention', (m) => m.retentionCommand));
 
 const connections = program
   .command('connections')

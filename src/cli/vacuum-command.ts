@@ -1,4 +1,4 @@
-import { ConfigError } from '../core/errors.js';
+import { checkRetentionMinimum } from '../core/retention.js';
 import { parseDuration } from '../core/schedule.js';
 import { LakeLayout } from '../table/lake-layout.js';
 import { vacuumLake } from '../table/vacuum.js';
@@ -17,20 +17,15 @@ export interface VacuumFlags {
   json: boolean;
 }
 
-const HOUR = 3_600_000;
-
 /** `--retain` in ms; under an hour only with `--force-short-retention`. */
 export function retentionMs(flags: Pick<VacuumFlags, 'retain' | 'forceShortRetention'>): number {
-  const retainMs = parseDuration(flags.retain, '--retain');
-  if (retainMs < HOUR && !flags.forceShortRetention) {
-    throw new ConfigError(`${flags.retain} is shorter than the 1h minimum retention`, {
-      context: { field: '--retain' },
-      hint:
-        'a short retention deletes files that readers of older versions (time travel, a query still running, ' +
-        'a writer about to commit) may need; pass --force-short-retention if that is what you want',
-    });
-  }
-  return retainMs;
+  const retain = { text: flags.retain, ms: parseDuration(flags.retain, '--retain') };
+  checkRetentionMinimum(retain, {
+    field: '--retain',
+    force: flags.forceShortRetention,
+    forceName: '--force-short-retention',
+  });
+  return retain.ms;
 }
 
 /** `medallion vacuum`: deletes the data files of old table versions no longer within the retention window. */

@@ -5,6 +5,7 @@ import { expectationSchema, type Expectation } from './expectations.js';
 import { checkParamDefault } from './params.js';
 import { validateSchedule } from './schedule.js';
 import { queueNameSchema } from './queues.js';
+import type { RetentionPolicy } from './retention.js';
 
 /**
  * The pipeline definition API: what a user writes. A pipeline declares its sources (files that
@@ -178,6 +179,8 @@ export interface TaskContext {
   log(message: string): void;
   /** The lake, for tasks that inspect or maintain it. */
   lake: LakeLayout;
+  /** The retention the run recorded (the project file's, defaults filled in), for a task that applies it. */
+  retention: RetentionPolicy;
 }
 
 /** What a custom task reports: a one-line description for the run summary, and optional figures. */

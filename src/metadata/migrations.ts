@@ -317,6 +317,13 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 10,
+    name: "the retention each run's retention task applies",
+    async up(db) {
+      await db.schema.alterTable('medallion_runs').addColumn('retention', 'text').execute();
+    },
+  },
 ];
 
 /**

@@ -1,5 +1,6 @@
 /** The records the metadata store keeps and returns (see metadata-store.ts for the port itself). */
 import type { EngineKind } from '../core/pipeline.js';
+import type { RetentionSettings } from '../core/retention.js';
 import type { Role } from '../core/roles.js';
 import type { RunState, StopState, TaskState } from '../core/run-state.js';
 
@@ -28,6 +29,8 @@ export interface RunLocations {
   lake: string;
   /** The engine its refined tables run on; absent: DuckDB, in the process that runs each task. */
   engine?: RunEngine;
+  /** The retention its retention task applies (as the project file declared it); absent: the defaults. */
+  retention?: RetentionSettings;
 }
 
 /** Where a run's refined tables are computed: every process executing its tasks uses this, not its own flags. */

@@ -45,10 +45,11 @@ export function describeRunControlConformance(freshStore: () => Promise<Metadata
     stores.splice(0);
   });
 
-  it('records where a run reads and writes, the definition it was planned from and its owner', async () => {
+  it('records where a run reads and writes, its retention, the definition it was planned from and its owner', async () => {
     const store = await fresh();
     await store.createRun(run('r1', { owner: 'host:1:abc' }));
-    await store.createRun(run('r2', { locations: { source: null, lake: 's3://minio@{layer}' } }));
+    const retention = { landing: '30d', versions: '2h' };
+    await store.createRun(run('r2', { locations: { source: null, lake: 's3://minio@{layer}', retention } }));
     await store.createRun({ ...run('r3'), locations: undefined, definitionHash: undefined });
     expect(await store.getRun('r1')).toMatchObject({
       locations: { source: '/data/source', lake: '/data/lake' },
@@ -56,7 +57,11 @@ export function describeRunControlConformance(freshStore: () => Promise<Metadata
       owner: 'host:1:abc',
       stop: null,
     });
-    expect((await store.getRun('r2'))?.locations).toEqual({ source: null, lake: 's3://minio@{layer}' });
+    expect((await store.getRun('r2'))?.locations).toEqual({
+      source: null,
+      lake: 's3://minio@{layer}',
+      retention,
+    });
     expect(await store.getRun('r3')).toMatchObject({ locations: null, definitionHash: null, owner: null });
   });
 

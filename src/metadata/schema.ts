@@ -48,6 +48,8 @@ export interface RunsTable {
   definition_hash: string | null;
   /** JSON RunEngine: the engine its refined tables run on (migration 8); null: DuckDB. */
   engine: Generated<string | null>;
+  /** JSON RetentionSettings: what its retention task applies (migration 10); null: the defaults. */
+  retention: Generated<string | null>;
   /** The process that drives the run alone (migration 5). */
   owner: string | null;
   /** A request to stop the run (migration 5). */

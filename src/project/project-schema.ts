@@ -1,6 +1,7 @@
 /** The project file's schema (see project-file.ts): every key, with what it accepts. */
 import { z } from 'zod';
 import { queueNameSchema } from '../core/queues.js';
+import { retentionSchema } from '../core/retention.js';
 
 const location = z.string().trim().min(1, 'a directory (relative to this file) or an s3:// URL');
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower_snake_case: letters, digits and _');
@@ -35,6 +36,8 @@ const pipelineEntry = z
     source: location.optional(),
     lake: location.optional(),
     engine: z.object(engineChoice).strict().optional(),
+    /** What the retention task of this pipeline's runs deletes, key by key over the file's `retention`. */
+    retention: retentionSchema.optional(),
   })
   .strict();
 
@@ -56,6 +59,8 @@ export const projectSchema = z
       })
       .strict()
       .optional(),
+    /** How long each part of the lake keeps what its current state no longer needs (see core/retention.ts). */
+    retention: retentionSchema.optional(),
     /** An alert configuration file (relative to this file), or the configuration itself. */
     alerts: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
     scheduler: z

@@ -135,6 +135,46 @@ describe('the project file', () => {
     expect(refused.message).not.toContain('s3cret');
   });
 
+  it("records with a pipeline's runs its retention: its entry's, key by key over the file's; a short or bad duration is refused naming the key", async () => {
+    const dir = await tree('retention', {
+      'medallion.config.json': {
+        lake: 'lake',
+        retention: { landing: '30d', versions: '14d' },
+        pipelines: {
+          data_quality_checks: { retention: { versions: '30m', forceShortRetention: true } },
+          medallion_data_pipeline: {},
+        },
+      },
+    });
+    const project = await open(dir);
+    const [checks, data] = await project.pipelines(['data_quality_checks', 'medallion_data_pipeline']);
+    expect(project.locations(checks!)?.retention).toEqual({
+      landing: '30d',
+      versions: '30m',
+      forceShortRetention: true,
+    });
+    expect(project.locations(data!)?.retention).toEqual({ landing: '30d', versions: '14d' });
+    expect(
+      (await open(await tree('no-retention', { 'medallion.config.json': { lake: 'lake' } }))).retention(),
+    ).toBe(undefined);
+
+    const refused = async (retention: unknown) =>
+      refusal(
+        open(
+          await tree(`retention-${JSON.stringify(retention).replace(/\W/g, '')}`, {
+            'medallion.config.json': { lake: 'lake', pipelines: { data_quality_checks: { retention } } },
+          }),
+        ),
+      );
+    const short = await refused({ landing: '30d', versions: '10m' });
+    expect(short.context?.field).toBe('pipelines.data_quality_checks.retention.versions');
+    expect(short.message).toMatch(/10m is shorter than the 1h minimum retention.*forceShortRetention: true/s);
+    const bad = await refused({ quarantine: '2 weeks' });
+    expect(bad.context?.field).toBe('pipelines.data_quality_checks.retention.quarantine');
+    expect(bad.message).toMatch(/a duration: a whole number and a unit/);
+    expect((await refused({ landing: '30d', tables: '7d' })).message).toMatch(/unknown key tables/);
+  });
+
   it('keeps runs in its database: --db, then MEDALLION_DB, then the file (relative to it), then .medallion beside it', async () => {
     const withDb = await tree('database', { 'medallion.config.json': { database: 'sqlite:state/m.db' } });
     const project = await open(withDb);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import type { EngineKind, PipelineDefinition } from '../core/pipeline.js';
+import { mergeRetention, type RetentionSettings } from '../core/retention.js';
 import type { RunEngine, RunLocations } from '../metadata/metadata-store.js';
 import { findProjectFile, loadProjectFile, type ProjectFile } from './project-file.js';
 import { loadPipelineModule, SHIPPED_PIPELINES, shippedPipeline } from './pipelines.js';
@@ -138,11 +139,22 @@ export class Project {
     const lake = pick(flags.lake, entry?.lake, content?.lake);
     if (!lake) return undefined;
     const engine = this.runEngine(pipeline, flags.engine);
-    if (pipeline.sources.length === 0) return { source: null, lake, ...(engine && { engine }) };
+    const retention = this.retention(pipeline.name);
+    const settings = { ...(engine && { engine }), ...(retention && { retention }) };
+    if (pipeline.sources.length === 0) return { source: null, lake, ...settings };
     const source =
       pick(flags.source, entry?.source, content?.source) ??
       (pipeline.defaultSource && this.fromFlag(pipeline.defaultSource));
-    return { source: source ?? null, lake, ...(engine && { engine }) };
+    return { source: source ?? null, lake, ...settings };
+  }
+
+  /**
+   * The retention the pipeline's runs apply: its entry's, key by key over the file's (the file's alone without a
+   * pipeline); undefined: the defaults.
+   */
+  retention(pipeline?: string): RetentionSettings | undefined {
+    const own = pipeline === undefined ? undefined : this.file?.content.pipelines?.[pipeline]?.retention;
+    return mergeRetention(this.file?.content.retention, own);
   }
 
   /**

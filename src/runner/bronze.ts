@@ -24,6 +24,9 @@ interface StagedFile {
 
 type Failure = { entry: ManifestEntry; error: unknown };
 
+/** The prefix of the transaction id a bronze commit records per landed file it appends (then its checksum). */
+export const LANDED_FILE_TXN = 'medallion-landing-';
+
 /** Appends the records of newly landed files to the source's bronze table: all files or none. */
 export async function loadBronze(
   context: RunContext,
@@ -62,7 +65,7 @@ export async function loadBronze(
       readVersion: snapshot?.version ?? -1,
       // One transaction id per landed file: a retried load of the same file is not appended twice.
       txns: staged.map((file) => ({
-        appId: `medallion-landing-${file.prepared.entry.checksum}`,
+        appId: `${LANDED_FILE_TXN}${file.prepared.entry.checksum}`,
         version: 0,
       })),
       info: { runId: context.runId, task },
@@ -180,7 +183,7 @@ async function quarantineRejects(
       runId: context.runId,
       task,
       // As for the rows: a retried load of the same file does not quarantine its rejects twice.
-      txns: files.map((file) => ({ appId: `medallion-landing-${file.prepared.entry.checksum}`, version: 0 })),
+      txns: files.map((file) => ({ appId: `${LANDED_FILE_TXN}${file.prepared.entry.checksum}`, version: 0 })),
     },
   );
 }

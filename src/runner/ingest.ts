@@ -66,6 +66,9 @@ async function landFile(
   return local.sha256;
 }
 
+/** The directory of one landing in `<source>/<ingestion id>/<file>`: the run's UTC start, then 12 hex digits. */
+export const INGESTION_ID = /^\d{8}T\d{6}Z-[0-9a-f]{12}$/;
+
 /** Files landed at once: transfers overlap, and small files are bound by round trips, not bandwidth. */
 const INGEST_CONCURRENCY = 16;
 const SMALL_FILE_BYTES = 4 * 1024 * 1024;

@@ -4,10 +4,15 @@ import { writeTable } from './table-writer.js';
 
 /**
  * The landing manifest records what happened to each source file, as events appended to a
- * Delta table: `landed` (bytes copied to landing), then `loaded` (rows in bronze) or `rejected`.
- * A file's state is its latest event; its identity is (source, checksum).
+ * Delta table: `landed` (bytes copied to landing), then `loaded` (rows in bronze) or `rejected`,
+ * and `expired` once retention deleted the landed copy of a loaded file (the file stays known:
+ * the same bytes are not ingested again). A file's state is its latest event; its identity is
+ * (source, checksum).
  */
-export type FileStatus = 'landed' | 'loaded' | 'rejected';
+export type FileStatus = 'landed' | 'loaded' | 'rejected' | 'expired';
+
+/** What reading and appending to the manifest needs of a run: its lake and DuckDB. */
+export type ManifestAccess = Pick<RunContext, 'lake' | 'ingestEngine'>;
 
 export interface ManifestEntry {
   source: string;
@@ -44,13 +49,13 @@ function literal(value: string | number | null, type: string): string {
 }
 
 /** Every file's latest event. */
-export async function currentFiles(context: RunContext): Promise<ManifestEntry[]> {
+export async function currentFiles(context: ManifestAccess): Promise<ManifestEntry[]> {
   return (await readManifest(context)).files;
 }
 
 /** Every file's latest event, and the manifest's version they were read from (-1: no manifest yet). */
 export async function readManifest(
-  context: RunContext,
+  context: ManifestAccess,
 ): Promise<{ version: number; files: ManifestEntry[] }> {
   const table = context.lake.manifest();
   const snapshot = await table.snapshot();
@@ -77,7 +82,7 @@ export async function readManifest(
  * fails with a CommitConflictError when another run appended since (so that no file is recorded landed twice).
  */
 export async function appendToManifest(
-  context: RunContext,
+  context: ManifestAccess & Pick<RunContext, 'runId'>,
   entries: readonly ManifestEntry[],
   readVersion?: number,
 ): Promise<void> {

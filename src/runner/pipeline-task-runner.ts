@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigError, describeError } from '../core/errors.js';
 import { macrosFor, type ParamValue, type PipelineDefinition } from '../core/pipeline.js';
 import type { ProgressListener } from '../core/progress.js';
+import { retentionPolicy } from '../core/retention.js';
 import { planTasks } from '../core/task-plan.js';
 import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { Engine, StatementTracer } from '../engine/engine.js';
@@ -203,6 +204,7 @@ export class PipelineTaskRunner implements TaskRunner {
     const definition = job.pipeline.tasks?.find((task) => task.name === job.task.id);
     if (!definition) throw new Error(`no custom task ${job.task.id} in ${job.pipeline.name}`);
     const { lake } = await this.stores(job.pipeline, job.run);
+    const retention = retentionPolicy(job.run.locations?.retention);
     const outcome = await definition.run({
       pipeline: job.pipeline.name,
       runId: job.run.id,
@@ -214,6 +216,7 @@ export class PipelineTaskRunner implements TaskRunner {
       signal: attempt.signal,
       log: attempt.log,
       lake,
+      retention,
     });
     return { ...outcome, detail: outcome?.detail ?? 'done' };
   }

@@ -23,7 +23,7 @@ export function toInstant(value: string): Date {
 }
 const nullableTime = isoTime.nullable();
 
-/** Where a run reads, writes and computes (its engine), as it recorded them. */
+/** Where a run reads, writes and computes (its engine), and its retention, as it recorded them. */
 const RunLocationsSchema = z.object({
   source: z.string().nullable(),
   lake: z.string(),
@@ -31,6 +31,16 @@ const RunLocationsSchema = z.object({
     .object({
       kind: z.enum(['duckdb', 'spark']),
       spark: z.object({ remote: z.string(), uiUrl: z.string().optional() }).optional(),
+    })
+    .optional(),
+  /** The retention its retention task applies, as the project file declared it (durations such as `30d`). */
+  retention: z
+    .object({
+      landing: z.string().optional(),
+      versions: z.string().optional(),
+      quarantine: z.string().optional(),
+      leftovers: z.string().optional(),
+      forceShortRetention: z.boolean().optional(),
     })
     .optional(),
 });

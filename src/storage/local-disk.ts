@@ -9,6 +9,7 @@ import {
   rename,
   rm,
   stat,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
@@ -123,6 +124,9 @@ export class LocalDiskStore implements ObjectStore {
     await mkdir(path.dirname(target), { recursive: true });
     if (options.move) {
       try {
+        // Dated now, as S3 dates an upload: a file staged long ago must not look like an old leftover to vacuum.
+        const now = new Date();
+        await utimes(localPath, now, now);
         await rename(localPath, target);
         return;
       } catch (error) {

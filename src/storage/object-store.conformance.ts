@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -195,15 +195,21 @@ export function describeObjectStoreConformance(name: string, target: Conformance
       expect((await s.list(key))[0]?.size).toBe(20 * 1024 * 1024 + 12_345);
     });
 
-    it('moves a file into the store when putFile is asked to move', async () => {
+    it('moves a file into the store when putFile is asked to move, dated when it was put (not when written)', async () => {
       const s = ready();
       const key = `${area()}moved.txt`;
       const local = path.join(scratch, 'to-move.txt');
       await writeRandomFile(local, 1000);
       const bytes = await readFile(local);
+      // A file staged long before its commit: vacuum must not take it for an old leftover once it is put.
+      const longAgo = new Date(Date.now() - 86_400_000);
+      await utimes(local, longAgo, longAgo);
+      const before = Date.now();
       await s.putFile(local, key, { move: true });
       await expect(stat(local)).rejects.toThrow();
       expect((await s.get(key)).equals(bytes)).toBe(true);
+      // S3 dates objects to the second.
+      expect((await s.list(key))[0]?.lastModified.getTime()).toBeGreaterThanOrEqual(before - 1000);
     });
 
     it('lets exactly one of two concurrent putIfAbsent writers win, the other gets ObjectExistsError', async () => {

@@ -144,6 +144,26 @@ describe('vacuumTable', () => {
     expect(await count(table)).toBe(3);
   });
 
+  it('with a safety window shorter than the retention, deletes a file no version references once older than it, and keeps the versions in the window whole', async () => {
+    const table = await overwrittenThrice('gold/crashed');
+    const cutoff = await timestamp(table, 1);
+    const staged = await engine.stage('(SELECT 7 AS id, 1 AS part)', []);
+    const crashed = `${table.root}/${staged.files[0]!.relativePath}`;
+    await store.putFile(staged.files[0]!.localPath, crashed);
+    const options = { ...windowFrom(cutoff), safetyMs: 60_000 };
+
+    // Written just now: a writer may be about to commit it.
+    await utimes(path.join(store.location, crashed), options.now, options.now);
+    const first = await vacuumTable(table, options);
+    expect(first.deleted).toEqual(keysOf(table, (await table.snapshot(0))!.files));
+    expect(await dataKeys(table)).toContain(crashed);
+    // Written after the versions' window started, but an hour before now: no writer is still at it.
+    const hourAgo = new Date(cutoff + DAY - 3_600_000);
+    await utimes(path.join(store.location, crashed), hourAgo, hourAgo);
+    expect((await vacuumTable(table, options)).deleted).toEqual([crashed]);
+    for (const version of [1, 2]) expect(await count(table, version)).toBe(version + 1);
+  });
+
   it('never touches the log, hidden entries or files that are not Parquet, but vacuums partitions named _…', async () => {
     const table = new DeltaTable(store, 'silver/hidden');
     for (const rows of [1, 2])
@@ -228,6 +248,25 @@ describe('vacuumLake', () => {
       { area: 'system', table: 'winners/silver_orders', deleted: 1, kept: 1 },
     ]);
     expect(await lake.stores.store('bronze').exists('loose/file.parquet')).toBe(true);
+  });
+
+  it('keeps the versions of an area with a longer retention of its own (the quarantine) readable', async () => {
+    const lake = new LakeLayout(localLake(path.join(dir, 'area-lake')));
+    const tables = [
+      lake.table({ layer: 'silver', table: 'orders' }),
+      lake.quarantine({ layer: 'silver', table: 'orders' }),
+    ];
+    for (const table of tables) {
+      await write(table, 'SELECT 1 AS n', 'overwrite');
+      await write(table, 'SELECT 2 AS n', 'overwrite');
+    }
+    const now = new Date(Date.now() + 2 * DAY);
+    const results = await vacuumLake(lake, { now, retainMs: DAY, retainMsByArea: { quarantine: 30 * DAY } });
+    expect(results.map(({ area, deleted, kept }) => ({ area, deleted: deleted.length, kept }))).toEqual([
+      { area: 'silver', deleted: 1, kept: 1 },
+      { area: 'quarantine', deleted: 0, kept: 2 },
+    ]);
+    expect(await count(tables[1]!, 0)).toBe(1);
   });
 
   it('deletes the temp files writers left, in tables and outside them, once stale, and reports them', async () => {

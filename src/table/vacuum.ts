@@ -12,6 +12,13 @@ import type { LakeArea, LakeLayout } from './lake-layout.js';
 export interface VacuumOptions {
   /** How far back versions stay readable (time travel), in ms. */
   retainMs: number;
+  /** vacuumLake: the areas whose versions stay readable for another time than `retainMs` (the quarantine's). */
+  retainMsByArea?: Partial<Record<LakeArea, number>>;
+  /**
+   * Files written less than this long ago are never deleted, whatever versions reference them: a writer may be
+   * about to commit them (default `retainMs`).
+   */
+  safetyMs?: number;
   now: Date;
   /** List what would be deleted, delete nothing. */
   dryRun?: boolean;
@@ -42,11 +49,13 @@ const ABSOLUTE_PATH = /^([a-z][a-z0-9+.-]*:|\/)/i;
  * Deletes the Parquet files under the table root that (a) no retained version references — the current version,
  * every version committed after `now − retainMs`, and the latest one committed at or before it, so that time
  * travel to any instant within the window still works — and (b) were themselves last modified before
- * `now − retainMs`, so that files a writer has uploaded but not yet committed are left alone. The log and hidden
+ * `now − safetyMs`, so that files a writer has uploaded but not yet committed are left alone. Files no version
+ * ever referenced (those of a try that crashed before its commit) go by the same rule. The log and hidden
  * entries (`_…`, `.…`, partition directories excepted) are never touched.
  */
 export async function vacuumTable(table: DeltaTable, options: VacuumOptions): Promise<VacuumResult> {
   const cutoff = options.now.getTime() - options.retainMs;
+  const writtenBefore = options.now.getTime() - (options.safetyMs ?? options.retainMs);
   const referenced = await retainedFiles(table, cutoff);
   if (!referenced) return { deleted: [], bytes: 0, kept: 0 };
   const { keys, partitionColumns } = referenced;
@@ -55,7 +64,7 @@ export async function vacuumTable(table: DeltaTable, options: VacuumOptions): Pr
     isDataFile(object.key.slice(prefix.length), partitionColumns),
   );
   const doomed = candidates.filter(
-    (object) => !keys.has(object.key) && object.lastModified.getTime() < cutoff,
+    (object) => !keys.has(object.key) && object.lastModified.getTime() < writtenBefore,
   );
   const deleted = doomed.map((object) => object.key);
   if (!options.dryRun) await deleteAll(table.store, deleted);
@@ -143,10 +152,12 @@ export async function vacuumLake(lake: LakeLayout, options: VacuumOptions): Prom
     const tables = await tablesOf(lake, area);
     const store = lake.stores.store(area);
     const stale = await staleTempFiles(store, options.now);
+    const retainMs = options.retainMsByArea?.[area] ?? options.retainMs;
     for (const table of tables) {
       const temporary = stale.filter((object) => object.key.startsWith(`${joinKey(table.root)}/`));
       if (temporary.length === 0 && !(await table.exists())) continue;
-      results.push(withTemporary(area, table.root, await vacuumTable(table, options), temporary));
+      const vacuumed = await vacuumTable(table, { ...options, retainMs });
+      results.push(withTemporary(area, table.root, vacuumed, temporary));
     }
     const inTables = new Set(results.flatMap((result) => (result.area === area ? result.temporary : [])));
     for (const [directory, temporary] of byDirectory(stale.filter((object) => !inTables.has(object.key)))) {

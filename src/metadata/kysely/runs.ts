@@ -1,6 +1,7 @@
 import { DEFAULT_QUEUE } from '../../core/queues.js';
 import type { Kysely, Selectable } from 'kysely';
 import { MedallionError } from '../../core/errors.js';
+import type { RetentionSettings } from '../../core/retention.js';
 import { isRunFinished, type RunState } from '../../core/run-state.js';
 import type {
   LeaseRequest,
@@ -41,6 +42,7 @@ export async function createRun(core: StoreCore, run: NewRun): Promise<{ run: Ru
     source_location: run.locations?.source ?? null,
     lake_location: run.locations?.lake ?? null,
     engine: run.locations?.engine ? JSON.stringify(run.locations.engine) : null,
+    retention: run.locations?.retention ? JSON.stringify(run.locations.retention) : null,
     definition_hash: run.definitionHash ?? null,
     owner: run.owner ?? null,
     stop_state: null,
@@ -267,6 +269,7 @@ function toRun(row: Selectable<RunsTable>): RunRecord {
             source: row.source_location,
             lake: row.lake_location,
             ...(row.engine !== null && { engine: JSON.parse(row.engine) as RunEngine }),
+            ...(row.retention !== null && { retention: JSON.parse(row.retention) as RetentionSettings }),
           },
     definitionHash: row.definition_hash,
     owner: row.owner,

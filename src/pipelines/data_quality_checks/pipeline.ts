@@ -1,12 +1,12 @@
-import { checkLayerHealth, definePipeline } from '../../index.js';
+import { applyRetention, checkLayerHealth, definePipeline, describeRetention } from '../../index.js';
 
 /**
  * The seed's second DAG: every 12 hours, look at each layer of the lake — volume, freshness, data stuck between
- * layers — and report warnings in the task's log and output.
+ * layers — and report warnings in the task's log and output; then apply the lake's retention.
  */
 export default definePipeline({
   name: 'data_quality_checks',
-  description: 'Volume and freshness of each lake layer, with warnings',
+  description: 'Volume and freshness of each lake layer, with warnings; retention',
   sources: [],
   tables: [],
   schedule: { every: '12h', startDate: '2025-06-01T00:00:00Z', catchup: false, maxActiveRuns: 1 },
@@ -36,6 +36,21 @@ export default definePipeline({
         return {
           detail: `${health.layers.length} layers checked, ${health.warnings.length} warning(s)`,
           data: health,
+        };
+      },
+    },
+    {
+      name: 'retention',
+      description:
+        "deletes what the project file's retention lets go: loaded landing copies, old versions' data files, crashed tries' files",
+      // After the health check, so that it reports the layers as they were before.
+      dependsOn: ['layer_health'],
+      async run({ lake, retention, runId, log }) {
+        const { report } = await applyRetention(lake, retention, { now: new Date(), runId });
+        for (const line of describeRetention(report)) log(line);
+        return {
+          detail: `deleted ${report.files} file(s), ${report.bytes} bytes`,
+          data: report,
         };
       },
     },
