@@ -3,9 +3,10 @@ import path from 'node:path';
 import { DuckDBConnection, DuckDBInstance, type DuckDBType } from '@duckdb/node-api';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { joinKey } from '../../storage/object-store.js';
-import type { TableSnapshot } from '../../table/delta-table.js';
+import type { LocalStagedFile, TableSnapshot } from '../../table/delta-table.js';
 import { decodeDeltaPath } from '../../table/delta-table.js';
 import {
+  localStagedFiles,
   traced,
   type Engine,
   type EngineColumn,
@@ -146,7 +147,7 @@ export class DuckDbEngine implements Engine {
     await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} AS ${query}`);
   }
 
-  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
+  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable<LocalStagedFile>> {
     const columns = (await this.duckdbColumns(relation)).map((column) =>
       writableColumn(column.name, column.type),
     );
@@ -155,7 +156,7 @@ export class DuckDbEngine implements Engine {
 
   async registerStaged(name: string, staged: StagedTable): Promise<void> {
     const partitionColumns = Object.keys(staged.files[0]?.partitionValues ?? {});
-    const sql = filesSql(staged.schema, partitionColumns, staged.files);
+    const sql = filesSql(staged.schema, partitionColumns, localStagedFiles(staged));
     await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${sql}`);
   }
 
