@@ -88,6 +88,16 @@ export class SparkEngine implements Engine {
     return this.client.applicationInfo();
   }
 
+  /** The Spark Connect session's id, which Spark tags this session's jobs with. */
+  get sessionId(): string {
+    return this.client.sessionId;
+  }
+
+  /** The ids of the Spark stages this session's statements ran, in order. */
+  stageIds(): number[] {
+    return this.client.stageIds();
+  }
+
   connect(options: { scratchDir?: string; tracer?: StatementTracer } = {}): Promise<Engine> {
     return SparkEngine.create({
       ...this.options,
