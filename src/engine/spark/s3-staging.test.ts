@@ -10,22 +10,16 @@ import { decodeDeltaPath, DeltaTable } from '../../table/delta-table.js';
 import { vacuumTable } from '../../table/vacuum.js';
 import { commitQuery } from '../../testing/delta-tables.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../../testing/minio.js';
-import { hasLakePackages, sparkServerOrSkip } from '../../testing/spark.js';
+import { sparkLakeServerOrSkip } from '../../testing/spark.js';
 import { DuckDbEngine } from '../duckdb/engine.js';
 import type { StatementTrace } from '../engine.js';
 import { SparkEngine } from './engine.js';
 
 const suite = 'the Spark engine with its tables on MinIO';
 const s3 = s3ServerOrSkip(suite);
-const spark = sparkServerOrSkip(suite);
-const lake = spark !== undefined && hasLakePackages(spark);
-if (spark && !lake) {
-  const reason = 'the Spark Connect server runs without hadoop-aws (start it with SPARK_LAKE=1)';
-  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${reason}`);
-  console.warn(`${suite} skipped: ${reason}`);
-}
+const spark = sparkLakeServerOrSkip(suite);
 
-describe.skipIf(!s3 || !lake)(suite, () => {
+describe.skipIf(!s3 || !spark)(suite, () => {
   const bucket = freshBucketName('spark-stage');
   let dir: string;
   let admin: S3Client;

@@ -16,18 +16,12 @@ import { decodeDeltaPath } from '../../table/delta-table.js';
 import { LakeLayout, localLake, type LakeStores } from '../../table/lake-layout.js';
 import { compareLakeTables } from '../../testing/delta-tables.js';
 import { freshBucketName, s3EnvFor, s3ServerOrSkip } from '../../testing/minio.js';
-import { hasLakePackages, sparkServerOrSkip } from '../../testing/spark.js';
+import { sparkLakeServerOrSkip } from '../../testing/spark.js';
 import pipeline from './pipeline.js';
 
 const suite = 'pipeline on Spark with the lake on MinIO';
 const s3 = s3ServerOrSkip(suite);
-const spark = sparkServerOrSkip(suite);
-const lakePackages = spark !== undefined && hasLakePackages(spark);
-if (spark && !lakePackages) {
-  const reason = 'the Spark Connect server runs without hadoop-aws (start it with SPARK_LAKE=1)';
-  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${reason}`);
-  console.warn(`${suite} skipped: ${reason}`);
-}
+const spark = sparkLakeServerOrSkip(suite);
 
 const refined = pipeline.tables.map((table) => ({ layer: table.layer, table: table.name }));
 
@@ -39,7 +33,7 @@ function sparkScratchFiles(scratch: string): string[] {
     .filter((file) => file.split(path.sep).includes('spark'));
 }
 
-describe.skipIf(!s3 || !lakePackages)('medallion_data_pipeline on Spark with its lake on MinIO', () => {
+describe.skipIf(!s3 || !spark)('medallion_data_pipeline on Spark with its lake on MinIO', () => {
   const bucket = freshBucketName('spark-lake');
   let dir: string;
   let store: MetadataStore;
