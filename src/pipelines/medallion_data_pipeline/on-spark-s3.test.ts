@@ -130,18 +130,17 @@ describe.skipIf(!s3 || !spark)('medallion_data_pipeline on Spark with its lake o
     }
   });
 
-  it("records each Spark try's application and stages, and never the lake's secret", async () => {
+  it("records each Spark try's application, jobs and stages, and never the lake's secret", async () => {
     const attempts = await store.listAttempts(onSpark.runId);
     const sparkTries = attempts.filter((attempt) => /^(silver|gold)\./.test(attempt.taskId));
     expect(sparkTries.length).toBe(refined.length);
     for (const attempt of sparkTries) {
       const record = (attempt.output as { data?: { spark?: SparkTryRecord } }).data?.spark;
       expect(record?.applicationId, attempt.taskId).toMatch(/^app-/);
+      expect(record?.jobIds?.length, attempt.taskId).toBeGreaterThan(0);
       expect(record?.stageIds.length, attempt.taskId).toBeGreaterThan(0);
       const log = (await store.readLog(onSpark.runId, attempt.taskId, attempt.attempt, 0, 10_000)).lines;
-      expect(log.join('\n'), attempt.taskId).toContain(
-        `spark application ${record?.applicationId} ran stage`,
-      );
+      expect(log.join('\n'), attempt.taskId).toContain(`spark application ${record?.applicationId} ran job`);
       expect(log.join('\n')).toContain('s3a://');
       expect(log.join('\n')).not.toContain(s3!.secretAccessKey);
     }
