@@ -7,7 +7,7 @@
 import type { EngineKind } from '../core/pipeline.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { DeltaStructType, DeltaType } from '../table/delta-protocol.js';
-import type { StagedFile, TableSnapshot } from '../table/delta-table.js';
+import type { LocalStagedFile, StagedFile, TableSnapshot } from '../table/delta-table.js';
 import type { Dialect } from './dialect.js';
 
 export type { EngineKind };
@@ -38,11 +38,19 @@ export interface StatementTrace {
 
 export type StatementTracer = (trace: StatementTrace) => void;
 
-/** A relation written as Parquet files in the scratch area, described for a Delta commit. */
-export interface StagedTable {
+/** The Delta table a relation is staged for (a DeltaTable is one). */
+export interface StageTarget {
+  store: ObjectStore;
+  root: string;
+}
+
+/** A relation written as Parquet files, described for a Delta commit. */
+export interface StagedTable<File extends StagedFile = StagedFile> {
   schema: DeltaStructType;
-  files: StagedFile[];
+  files: File[];
   rows: number;
+  /** The table whose store already holds the files (StoredStagedFile), when the engine wrote them there. */
+  target?: StageTarget;
 }
 
 export interface SnapshotViewOptions {
@@ -84,10 +92,12 @@ export interface Engine {
    */
   materialize(name: string, query: string): Promise<void>;
   /**
-   * Writes a relation as Parquet files in the scratch area, partitioned as asked, and describes them for a Delta
-   * commit (row counts, null counts and bounds, partition values, sizes). Nothing is visible until the commit.
+   * Writes a relation as Parquet files, partitioned as asked, and describes them for a Delta commit (row counts,
+   * null counts and bounds, partition values, sizes): in the scratch area, or, for an engine whose own workers
+   * reach `target`'s store (Spark on an S3 lake), under the target table's root in that store, to be committed
+   * where they are. Nothing is visible until the commit.
    */
-  stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable>;
+  stage(relation: string, partitionBy: readonly string[], target?: StageTarget): Promise<StagedTable>;
   /** Makes staged files queryable as the temporary view `name` (write–audit–publish audits them). */
   registerStaged(name: string, staged: StagedTable): Promise<void>;
   /** Stops the statement running on this session: it fails with an interruption error. */
@@ -103,6 +113,16 @@ export function deltaSchema(columns: readonly { name: string; type: DeltaType }[
     type: 'struct',
     fields: columns.map((column) => ({ name: column.name, type: column.type, nullable: true, metadata: {} })),
   };
+}
+
+/** The staged files of an engine that reads them from local disk: every one must be there. */
+export function localStagedFiles(staged: StagedTable): LocalStagedFile[] {
+  return staged.files.map((file) => {
+    if ('localPath' in file) return file;
+    throw new Error(
+      `staged file ${file.relativePath} is in ${staged.target?.store.location}, not on local disk`,
+    );
+  });
 }
 
 /** Runs one statement, timed and told to the tracer (with its error when it fails). */

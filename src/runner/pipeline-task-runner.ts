@@ -21,7 +21,13 @@ import { taskFingerprint } from './fingerprints.js';
 import { executeTask, tableSummary } from './pipeline-tasks.js';
 import type { RunContext, RunInfo } from './run-context.js';
 import { assembleSummary } from './run-summary.js';
-import { dialectOf, openSparkSession, taskEngineKind } from './task-engine.js';
+import {
+  describeSparkTry,
+  dialectOf,
+  openSparkSession,
+  taskEngineKind,
+  type SparkTry,
+} from './task-engine.js';
 import { makeScratchDir, scratchDirOf, sweepScratchDirs } from './scratch.js';
 
 /** Opens the stores a run's recorded locations name (the CLI resolves URLs and named connections). */
@@ -96,14 +102,29 @@ export class PipelineTaskRunner implements TaskRunner {
     const sessions: Engine[] = [local];
     const interrupt = (): void => sessions.forEach((session) => session.interrupt());
     attempt.signal.addEventListener('abort', interrupt, { once: true });
+    let spark: SparkTry | undefined;
     try {
-      const engine =
-        taskEngineKind(job.pipeline, job.task, job.run) === 'spark'
-          ? await openSparkSession(job.run, local, path.join(local.scratchDir, 'spark'), tracer, attempt.log)
-          : local;
-      if (engine !== local) sessions.push(engine);
+      if (taskEngineKind(job.pipeline, job.task, job.run) === 'spark') {
+        spark = await openSparkSession(
+          job.run,
+          local,
+          path.join(local.scratchDir, 'spark'),
+          tracer,
+          attempt.log,
+        );
+        sessions.push(spark.engine);
+      }
+      const engine = spark?.engine ?? local;
       for (const macro of macrosFor(job.pipeline, engine.kind)) await engine.run(macro);
-      return await executeTask(this.context(info, engine, local, attempt), job.task);
+      const report = await executeTask(this.context(info, engine, local, attempt), job.task);
+      if (!spark) return report;
+      const record = await spark.record();
+      attempt.log(describeSparkTry(record));
+      return { ...report, data: { ...report.data, spark: record } };
+    } catch (error) {
+      // A failed try's Spark work too: where to look in the Spark UI.
+      if (spark) attempt.log(describeSparkTry(await spark.record()));
+      throw error;
     } finally {
       attempt.signal.removeEventListener('abort', interrupt);
       for (const session of sessions) session.close();

@@ -9,6 +9,7 @@ import type { RunContext } from './run-context.js';
 import type { RunSummary, TableSummary } from './run-summary.js';
 import { buildTable } from './table-task.js';
 import { engineSqlContext, registerInputs } from './sql-context.js';
+import type { SparkTryRecord } from './task-engine.js';
 
 /** What a data task reports, merged into the run summary when the run ends. */
 export interface TaskData {
@@ -16,6 +17,8 @@ export interface TaskData {
   table?: TableSummary;
   quality?: TableProfile[];
   headline?: RunSummary['headline'];
+  /** A task run on Spark: the application and the stages it ran. */
+  spark?: SparkTryRecord;
 }
 
 export interface DataTaskReport {

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { MedallionError } from '../core/errors.js';
 import { describeDrift, hasDrift, schemaDrift } from '../table/schema-drift.js';
 import type { Engine, StagedTable } from '../engine/engine.js';
+import { joinKey } from '../storage/object-store.js';
 import type { DeltaTable } from '../table/delta-table.js';
 import type { TxnAction } from '../table/delta-protocol.js';
 
@@ -35,7 +36,14 @@ export const STAGED_VIEW = '__staged';
 
 /** Removes staged files that will not be committed. */
 export async function discardStaged(staged: StagedTable): Promise<void> {
-  await Promise.all(staged.files.map((file) => rm(file.localPath, { force: true })));
+  const { target } = staged;
+  const stored = staged.files.flatMap((file) => ('localPath' in file ? [] : [file.relativePath]));
+  await Promise.all(
+    staged.files.map((file) => ('localPath' in file ? rm(file.localPath, { force: true }) : undefined)),
+  );
+  if (target && stored.length > 0) {
+    await target.store.delete(stored.map((relativePath) => joinKey(target.root, relativePath)));
+  }
 }
 
 export interface WriteResult {
@@ -59,7 +67,7 @@ export async function writeTable(
     started = performance.now();
     return `${ms.toFixed(0)} ms`;
   };
-  const staged = await engine.stage(relation, options.partitionBy ?? []);
+  const staged = await engine.stage(relation, options.partitionBy ?? [], table);
   const bytes = staged.files.reduce((sum, file) => sum + file.size, 0);
   log(`staged ${staged.rows} row(s) in ${staged.files.length} file(s), ${bytes} bytes (${elapsed()})`);
   if (options.audit || options.failOnSchemaDrift) {

@@ -103,6 +103,11 @@ export class S3ObjectStore implements ObjectStore {
   readonly prefix: string;
   /** The endpoint named in error messages. */
   readonly endpoint: string;
+  /**
+   * How this store reaches S3, secrets included: for an engine whose own workers must reach the same objects
+   * (Spark's s3a). Never to be logged.
+   */
+  readonly connection: S3ConnectionConfig;
   private readonly client: S3Client;
   private readonly region: string;
   private readonly partSize: number;
@@ -135,6 +140,12 @@ export class S3ObjectStore implements ObjectStore {
     this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix.replace(/\/$/, '')}` : ''}`;
     this.region = options.region ?? 'us-east-1';
     this.endpoint = options.endpoint ?? `https://s3.${this.region}.amazonaws.com`;
+    this.connection = {
+      ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+      region: this.region,
+      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      ...(options.credentials && { credentials: options.credentials }),
+    };
     this.partSize = Math.max(MIN_PART_SIZE, Math.floor(options.partSizeBytes ?? 8 * MiB));
     this.queueSize = Math.max(1, Math.floor(options.queueSize ?? 4));
     this.maxCopyObjectBytes = Math.max(1, Math.floor(options.maxCopyObjectBytes ?? MAX_COPY_OBJECT_BYTES));
@@ -147,7 +158,7 @@ export class S3ObjectStore implements ObjectStore {
     this.client = new S3Client({
       region: this.region,
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-      forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
+      forcePathStyle: this.connection.forcePathStyle,
       ...(options.credentials ? { credentials: options.credentials } : {}),
       // The SDK's default flexible checksums make some S3-compatible servers store aws-chunked framing.
       requestChecksumCalculation: 'WHEN_REQUIRED',

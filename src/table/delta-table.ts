@@ -58,14 +58,28 @@ export function snapshotRows(snapshot: TableSnapshot): number {
   return snapshot.files.reduce((sum, file) => sum + (parseStats(file)?.numRecords ?? 0), 0);
 }
 
-/** A Parquet file written on local disk, ready to become part of the table. */
-export interface StagedFile {
-  localPath: string;
+/** A Parquet file ready to become part of the table: on local disk, or already in the table's store. */
+export type StagedFile = LocalStagedFile | StoredStagedFile;
+
+interface StagedFileFacts {
   /** Path inside the table directory, e.g. `year=2022/part-….parquet`. */
   relativePath: string;
   partitionValues: Record<string, string | null>;
   stats: FileStats;
   size: number;
+}
+
+/** Written on local disk: the commit moves it to `relativePath` under the table's root. */
+export interface LocalStagedFile extends StagedFileFacts {
+  localPath: string;
+}
+
+/**
+ * Written by an engine straight into the table's store, at `relativePath` under its root (Spark's executors on an
+ * S3 lake): the commit names it where it is. Unnamed, it is invisible to readers and vacuum removes it.
+ */
+export interface StoredStagedFile extends StagedFileFacts {
+  inStore: true;
 }
 
 export interface CommitRequest {
@@ -284,8 +298,10 @@ export class DeltaTable {
         // Data files first: they are invisible until the log names them, so a crash here leaves
         // the previous version intact (and only unreferenced files behind).
         await Promise.all(
-          request.files.map((file) =>
-            this.store.putFile(file.localPath, joinKey(this.root, file.relativePath), { move: true }),
+          request.files.flatMap((file) =>
+            'localPath' in file
+              ? [this.store.putFile(file.localPath, joinKey(this.root, file.relativePath), { move: true })]
+              : [],
           ),
         );
         uploaded = true;

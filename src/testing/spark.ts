@@ -9,6 +9,8 @@ export const SPARK_ENV_FILE = path.resolve('.cache/services/spark.env');
 export interface TestSparkServer {
   /** sc://127.0.0.1:<port> */
   remote: string;
+  /** The pyspark install spark.sh started it from, when it did. */
+  home: string | undefined;
   /** The Connect server's PID when spark.sh started it. */
   pid: number | undefined;
   /** The Maven packages the server was started with (SPARK_LAKE=1: Delta Lake and hadoop-aws). */
@@ -40,6 +42,7 @@ export function testSparkServer(env: NodeJS.ProcessEnv = process.env): TestSpark
     const pid = Number(source.SPARK_CONNECT_PID);
     return {
       remote,
+      home: source.SPARK_HOME || undefined,
       pid: Number.isInteger(pid) && pid > 0 ? pid : undefined,
       packages: (source.SPARK_CONNECT_PACKAGES ?? '').split(',').filter((name) => name !== ''),
       workerPids: (source.SPARK_WORKER_PIDS ?? '').split(' ').filter(Boolean).map(Number),
@@ -70,6 +73,20 @@ export function hasLakePackages(server: TestSparkServer): boolean {
   return ['io.delta:delta-spark', 'org.apache.hadoop:hadoop-aws'].every((name) =>
     server.packages.some((pkg) => pkg.startsWith(`${name}`)),
   );
+}
+
+/**
+ * The test server when it was started with the lake packages (`SPARK_LAKE=1`), else undefined with a warning (an
+ * error under CI): for the suites that read and write a lake on S3 through s3a.
+ */
+export function sparkLakeServerOrSkip(suite: string): TestSparkServer | undefined {
+  const server = sparkServerOrSkip(suite);
+  if (!server || hasLakePackages(server)) return server;
+  const reason =
+    'the Spark Connect server runs without Delta Lake and hadoop-aws (start it with SPARK_LAKE=1)';
+  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${reason}`);
+  console.warn(`${suite} skipped: ${reason}`);
+  return undefined;
 }
 
 /** A loopback TCP proxy to a Spark Connect server, which a test can cut or take down as a network failure would. */

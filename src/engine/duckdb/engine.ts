@@ -7,8 +7,9 @@ import {
   type DuckDBType,
 } from '@duckdb/node-api';
 import type { ObjectStore } from '../../storage/object-store.js';
-import type { TableSnapshot } from '../../table/delta-table.js';
+import type { LocalStagedFile, TableSnapshot } from '../../table/delta-table.js';
 import {
+  localStagedFiles,
   traced,
   type Engine,
   type EngineColumn,
@@ -148,7 +149,7 @@ export class DuckDbEngine implements Engine {
     await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} AS ${query}`);
   }
 
-  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
+  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable<LocalStagedFile>> {
     const columns = (await this.duckdbColumns(relation)).map((column) =>
       writableColumn(column.name, column.type),
     );
@@ -157,7 +158,7 @@ export class DuckDbEngine implements Engine {
 
   async registerStaged(name: string, staged: StagedTable): Promise<void> {
     const partitionColumns = Object.keys(staged.files[0]?.partitionValues ?? {});
-    const sql = filesSql(staged.schema, partitionColumns, staged.files);
+    const sql = filesSql(staged.schema, partitionColumns, localStagedFiles(staged));
     await this.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${sql}`);
   }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeltaStructType, FileStats } from '../../table/delta-protocol.js';
-import type { StagedFile } from '../../table/delta-table.js';
+import type { LocalStagedFile } from '../../table/delta-table.js';
 import { deltaSchema, type SqlRow, type SqlValue, type StagedTable } from '../engine.js';
 import { quoteIdent, sqlString } from '../dialects/duckdb.js';
 import type { WritableColumn } from './types.js';
@@ -26,7 +26,7 @@ export async function stageWith(
   relation: string,
   columns: readonly WritableColumn[],
   partitionBy: readonly string[],
-): Promise<StagedTable> {
+): Promise<StagedTable<LocalStagedFile>> {
   const schema = deltaSchema(columns.map((column) => ({ name: column.name, type: column.deltaType })));
   const dir = path.join(scratchDir, 'stage', `${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await mkdir(dir, { recursive: true });
@@ -42,7 +42,7 @@ export async function stageWith(
       : []),
   ];
   const written = await all(`COPY (${select}) TO ${sqlString(target)} (${options.join(', ')})`);
-  const files: StagedFile[] = [];
+  const files: LocalStagedFile[] = [];
   let rows = 0;
   for (const file of written) {
     const numRecords = Number(file.count);

@@ -35,7 +35,10 @@ export interface ExecutionOptions {
   tags?: string[];
 }
 
-/** A stage the server reported while a statement ran (Spark Connect reports stages, not job ids). */
+/**
+ * A stage the server reported while a statement ran. Spark Connect's protocol reports stages only: no message
+ * names the jobs an operation ran (their ids are in the driver's UI and its REST API, tagged with the operation).
+ */
 export interface StageProgress {
   stageId: number;
   numTasks: number;
@@ -70,6 +73,8 @@ const CLIENT_TYPE = 'medallion/node';
  */
 export class SparkConnectClient {
   private planIds = 0;
+  /** Every stage the session's operations reported, in the order first seen. */
+  private readonly stagesSeen = new Set<number>();
 
   private constructor(
     private readonly stub: SparkConnectServiceClient,
@@ -233,6 +238,7 @@ export class SparkConnectClient {
       if (response.response_type === 'arrow_batch' && response.arrow_batch) {
         yield decodeArrowBatches([response.arrow_batch.data], this.int64As);
       }
+      this.noteStages(response);
     }
   }
 
@@ -275,6 +281,11 @@ export class SparkConnectClient {
     };
   }
 
+  /** The ids of the stages this session's operations ran (failed ones included), in the order first reported. */
+  stageIds(): number[] {
+    return [...this.stagesSeen];
+  }
+
   /** Ends the session on the server (its temp views go) and closes the channel. */
   async close(): Promise<void> {
     try {
@@ -301,8 +312,29 @@ export class SparkConnectClient {
       operationId,
       tags: [...this.tags, ...(options.tags ?? [])],
     });
-    for await (const response of responses) collect(response, batches, stages);
+    for await (const response of responses) {
+      if (response.response_type === 'arrow_batch' && response.arrow_batch) {
+        batches.push(response.arrow_batch.data);
+      }
+      this.noteStages(response, stages);
+    }
     return { ...decodeArrowBatches(batches, this.int64As), operationId, stages: [...stages.values()] };
+  }
+
+  /** Keeps the progress a response reports: in the operation's `stages`, and the stage ids in the session's. */
+  private noteStages(response: ExecutePlanResponse__Output, stages?: Map<number, StageProgress>): void {
+    if (response.response_type !== 'execution_progress' || !response.execution_progress) return;
+    for (const stage of response.execution_progress.stages) {
+      const stageId = Number(stage.stage_id);
+      this.stagesSeen.add(stageId);
+      stages?.set(stageId, {
+        stageId,
+        numTasks: Number(stage.num_tasks),
+        numCompletedTasks: Number(stage.num_completed_tasks),
+        inputBytesRead: Number(stage.input_bytes_read),
+        done: stage.done,
+      });
+    }
   }
 
   private nextPlanId(): string {
@@ -321,26 +353,6 @@ export class SparkConnectClient {
       );
     } catch (error) {
       throw await this.session.failure(error);
-    }
-  }
-}
-
-function collect(
-  response: ExecutePlanResponse__Output,
-  batches: Uint8Array[],
-  stages: Map<number, StageProgress>,
-): void {
-  if (response.response_type === 'arrow_batch' && response.arrow_batch) {
-    batches.push(response.arrow_batch.data);
-  } else if (response.response_type === 'execution_progress' && response.execution_progress) {
-    for (const stage of response.execution_progress.stages) {
-      stages.set(Number(stage.stage_id), {
-        stageId: Number(stage.stage_id),
-        numTasks: Number(stage.num_tasks),
-        numCompletedTasks: Number(stage.num_completed_tasks),
-        inputBytesRead: Number(stage.input_bytes_read),
-        done: stage.done,
-      });
     }
   }
 }

@@ -2,7 +2,7 @@
  * The Spark adapter of the engine port, through Spark Connect: each session is a Spark Connect session, table
  * versions are read by the executors from the lake's files, results are staged as Parquet by the executors and
  * committed by medallion. Spark reaches the files medallion names: a lake on a disk both share (file://) or on S3
- * (s3a://, with the cluster's S3 settings).
+ * (s3a://, with the S3 connection of the lake's stores given to the session), where it also stages its results.
  */
 import { mkdir } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
@@ -17,17 +17,23 @@ import {
   type SqlRow,
   type StagedTable,
   type SnapshotViewOptions,
+  type StageTarget,
   type StatementTracer,
 } from '../engine.js';
 import { SparkConnectClient } from './connect-client.js';
-import { registerFileView } from './file-views.js';
+import { registerFileView, type ViewFile } from './file-views.js';
 import type { LocalQuery } from './footer-stats.js';
+import { sparkReach, type SparkReach } from './s3a.js';
 import { stageWithSpark } from './staging.js';
+import { scratchPlace, storePlace } from './staging-places.js';
 
 export interface SparkEngineOptions {
   /** The Spark Connect endpoint, e.g. sc://127.0.0.1:15002. */
   remote: string;
-  /** Where staged files are written: a directory Spark's executors can write and this process can read. */
+  /**
+   * Where staged files are written when the table's store is not one Spark reaches itself: a directory Spark's
+   * executors can write and this process can read. Also holds the footers of files staged on S3 while they are read.
+   */
   scratchDir: string;
   /** Reads staged files' footers (a local DuckDB session). */
   localQuery: LocalQuery;
@@ -53,6 +59,8 @@ export class SparkEngine implements Engine {
   readonly dialect = sparkDialect;
   /** The helper views each registered view reads from, dropped with it. */
   private readonly parts = new Map<string, string[]>();
+  /** The store settings (s3a) this session was given, to give each once. */
+  private readonly settings = new Map<string, string>();
 
   private constructor(
     private readonly client: SparkConnectClient,
@@ -78,6 +86,16 @@ export class SparkEngine implements Engine {
   /** The Spark application this session runs in, and its UI. */
   applicationInfo(): ReturnType<SparkConnectClient['applicationInfo']> {
     return this.client.applicationInfo();
+  }
+
+  /** The Spark Connect session's id, which Spark tags this session's jobs with. */
+  get sessionId(): string {
+    return this.client.sessionId;
+  }
+
+  /** The ids of the Spark stages this session's statements ran, in order. */
+  stageIds(): number[] {
+    return this.client.stageIds();
   }
 
   connect(options: { scratchDir?: string; tracer?: StatementTracer } = {}): Promise<Engine> {
@@ -123,9 +141,10 @@ export class SparkEngine implements Engine {
     root: string,
     options: SnapshotViewOptions = {},
   ): Promise<void> {
+    const reach = await this.reach(store);
     const files = await Promise.all(
       snapshot.files.map(async (file) => ({
-        uri: await sparkUri(store, joinKey(root, decodeDeltaPath(file.path))),
+        uri: await reach.uri(joinKey(root, decodeDeltaPath(file.path))),
         partitionValues: file.partitionValues,
         deltaPath: file.path,
       })),
@@ -159,36 +178,23 @@ export class SparkEngine implements Engine {
     await this.run(`CACHE TABLE ${view} AS ${query}`);
   }
 
-  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable> {
+  async stage(relation: string, partitionBy: readonly string[], target?: StageTarget): Promise<StagedTable> {
     const columns = await this.columns(relation);
-    return traced(this.options.tracer, `-- stage ${relation.slice(0, 200)} as Parquet`, () =>
-      stageWithSpark(
-        this.client,
-        this.options.scratchDir,
-        relation,
-        columns,
-        partitionBy,
-        this.options.localQuery,
-      ),
+    const reach = target && (await this.reach(target.store));
+    const place =
+      target && reach?.remote
+        ? await storePlace(target, reach, this.options.scratchDir)
+        : await scratchPlace(this.options.scratchDir);
+    return traced(this.options.tracer, `-- stage ${relation.slice(0, 200)} as Parquet in ${place.uri}`, () =>
+      stageWithSpark(this.client, place, relation, columns, partitionBy, this.options.localQuery),
     );
   }
 
   async registerStaged(name: string, staged: StagedTable): Promise<void> {
     const partitionColumns = Object.keys(staged.files[0]?.partitionValues ?? {});
+    const files = await this.stagedFiles(staged);
     await this.dropParts(name);
-    this.parts.set(
-      name,
-      await registerFileView(
-        this.client,
-        name,
-        staged.schema,
-        partitionColumns,
-        staged.files.map((file) => ({
-          uri: pathToFileURL(file.localPath).href,
-          partitionValues: file.partitionValues,
-        })),
-      ),
-    );
+    this.parts.set(name, await registerFileView(this.client, name, staged.schema, partitionColumns, files));
   }
 
   interrupt(): void {
@@ -213,16 +219,35 @@ export class SparkEngine implements Engine {
     void this.client.close();
   }
 
+  /** Where Spark reads the staged files: in the target's store, or in the scratch area. */
+  private async stagedFiles({ files, target }: StagedTable): Promise<ViewFile[]> {
+    const reach = target && (await this.reach(target.store));
+    return Promise.all(
+      files.map(async (file) => {
+        let uri: string;
+        if ('localPath' in file) uri = pathToFileURL(file.localPath).href;
+        else if (reach && target) uri = await reach.uri(joinKey(target.root, file.relativePath));
+        else throw new Error(`staged file ${file.relativePath} is in a store the staged table does not name`);
+        return { uri, partitionValues: file.partitionValues };
+      }),
+    );
+  }
+
+  /** How Spark reaches the store, once this session has the settings it needs for it. */
+  private async reach(store: ObjectStore): Promise<SparkReach> {
+    const reach = sparkReach(store);
+    const missing = Object.entries(reach.settings).filter(([key, value]) => this.settings.get(key) !== value);
+    if (missing.length > 0) {
+      await this.client.setConfig(Object.fromEntries(missing));
+      for (const [key, value] of missing) this.settings.set(key, value);
+    }
+    return reach;
+  }
+
   private async dropParts(name: string): Promise<void> {
     for (const part of this.parts.get(name) ?? []) {
       await this.client.sql(`DROP VIEW IF EXISTS ${this.dialect.quoteIdent(part)}`);
     }
     this.parts.delete(name);
   }
-}
-
-/** Where Spark reads an object of the store: s3a:// for S3 (the cluster holds its S3 settings), else the file. */
-async function sparkUri(store: ObjectStore, key: string): Promise<string> {
-  if (store.location.startsWith('s3://')) return `s3a://${store.location.slice('s3://'.length)}/${key}`;
-  return pathToFileURL(await store.localPath(key)).href;
 }

@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { definePipeline } from '../../core/pipeline.js';
+import { definePipeline, type PipelineDefinition, type TaskPolicy } from '../../core/pipeline.js';
 import type { AttemptRecord, MetadataStore } from '../../metadata/metadata-store.js';
 import { openMetadataStore } from '../../metadata/open.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
 import type { RunSummary } from '../../runner/run-summary.js';
 import { LakeLayout, localLake } from '../../table/lake-layout.js';
 import { DuckDbEngine } from '../duckdb/engine.js';
-import { executorPids, sparkProxy, sparkServerOrSkip, type SparkProxy } from '../../testing/spark.js';
+import { executorPids, sparkServerOrSkip } from '../../testing/spark.js';
+import { sparkConnectProcess, type SparkConnectProcess } from '../../testing/spark-connect-process.js';
 
 const server = sparkServerOrSkip('Spark failures');
 
@@ -21,30 +22,33 @@ const EXPECTED_SUM = Math.floor(ROWS / 7) * 21 + ((ROWS % 7) * ((ROWS % 7) - 1))
  * A gold table on Spark whose one query takes seconds, in 16 tasks over both executors: long enough to lose its
  * server, or an executor, in the middle.
  */
-const pipeline = definePipeline({
-  name: 'spark_failures',
-  sources: [],
-  tables: [
-    {
-      name: 'slow_sum',
-      layer: 'gold',
-      engine: 'spark',
-      sql: () => `SELECT sum(id % 7) AS n FROM range(0, ${ROWS}, 1, 16)`,
-      policy: { retries: 1, retryDelay: '1s' },
-    },
-  ],
-});
+function slowSumPipeline(policy: TaskPolicy): PipelineDefinition {
+  return definePipeline({
+    name: 'spark_failures',
+    sources: [],
+    tables: [
+      {
+        name: 'slow_sum',
+        layer: 'gold',
+        engine: 'spark',
+        sql: () => `SELECT sum(id % 7) AS n FROM range(0, ${ROWS}, 1, 16)`,
+        policy,
+      },
+    ],
+  });
+}
 
-/** Runs the pipeline with its tables on the Spark server at `remote`; `onTask` hears of its task's start and end. */
+/** Runs the pipeline with its tables on the Spark server at `remote`; `onStarted` hears of its task's start. */
 async function runOnSpark(
   dir: string,
   remote: string,
   store: MetadataStore,
-  onTask: (event: 'started' | 'failed') => void,
+  onStarted: () => void,
+  policy: TaskPolicy = { retries: 1, retryDelay: '1s' },
 ): Promise<RunSummary> {
   const lake = path.join(dir, 'lake');
   return runPipeline({
-    pipeline,
+    pipeline: slowSumPipeline(policy),
     store,
     lake: localLake(lake),
     // DuckDB by default: the table asks for Spark itself.
@@ -52,8 +56,7 @@ async function runOnSpark(
     retries: true,
     scratchDir: dir,
     progress: (event) => {
-      if (event.type === 'task-started' && event.task === 'gold.slow_sum') onTask('started');
-      if (event.type === 'task-finished' && event.status === 'failed') onTask('failed');
+      if (event.type === 'task-started' && event.task === 'gold.slow_sum') onStarted();
     },
   });
 }
@@ -75,41 +78,52 @@ async function sumOf(dir: string): Promise<number> {
   }
 }
 
-describe.skipIf(!server)('a Spark Connect server lost in the middle of a try', () => {
+describe.skipIf(!server?.home)('a Spark Connect server killed in the middle of a try', () => {
   let dir: string;
-  let proxy: SparkProxy;
+  let connect: SparkConnectProcess;
   let store: MetadataStore;
   let summary: RunSummary;
   let tries: AttemptRecord[];
+  let restarted: Promise<void> | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-spark-outage-'));
-    proxy = await sparkProxy(server!.remote);
+    // A server of this test's own (local mode, one core), not the shared cluster's.
+    connect = await sparkConnectProcess(server!.home!, path.join(dir, 'connect'));
+    await connect.start();
     store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
-    let lost = false;
-    summary = await runOnSpark(dir, proxy.remote, store, (event) => {
-      if (event === 'started' && !lost) {
-        lost = true;
-        // The server goes away while the query runs…
-        setTimeout(() => void proxy.down(), 2_500);
-      }
-      // …and comes back once the try has given up on it.
-      if (event === 'failed') void proxy.up();
-    });
+    summary = await runOnSpark(
+      dir,
+      connect.remote,
+      store,
+      () => {
+        // The server dies while the query runs, and is started again at once (its start outlasts the try's
+        // attempts to reattach): the retry finds it back.
+        if (!restarted) {
+          restarted = new Promise((resolve) => setTimeout(resolve, 3_000)).then(async () => {
+            await connect.kill();
+            await connect.start();
+          });
+        }
+      },
+      { retries: 2, retryDelay: '30s' },
+    );
+    await restarted;
     tries = await store.listAttempts(summary.runId, 'gold.slow_sum');
-  }, 240_000);
+  }, 400_000);
 
   afterAll(async () => {
     await store?.close();
-    await proxy?.close();
+    await connect?.kill();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('fails the try with an error naming the endpoint, and the retry the policy allows succeeds', () => {
+  it('fails the try with an error naming the endpoint, and a retry the policy allows succeeds', () => {
     expect(summary.status).toBe('success');
-    expect(tries.map((attempt) => attempt.state)).toEqual(['failed', 'success']);
-    expect(tries[0]?.reason).toContain(proxy.remote);
+    expect(tries[0]?.state).toBe('failed');
+    expect(tries[0]?.reason).toContain(connect.remote);
     expect(tries[0]?.reason).toMatch(/unreachable|unavailable|connection/i);
+    expect(tries.at(-1)?.state).toBe('success');
   });
 
   it('writes the table from the retry', async () => {
@@ -127,8 +141,7 @@ describe.skipIf(!server?.workerPids.length)('a Spark executor killed in the midd
     dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-spark-executor-'));
     store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
     const worker = server!.workerPids[0]!;
-    summary = await runOnSpark(dir, server!.remote, store, (event) => {
-      if (event !== 'started') return;
+    summary = await runOnSpark(dir, server!.remote, store, () => {
       setTimeout(() => {
         killed = executorPids(worker)[0];
         if (killed !== undefined) process.kill(killed, 'SIGKILL');

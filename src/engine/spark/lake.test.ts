@@ -2,20 +2,14 @@ import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientFor, removeBuckets } from '../../services/s3-admin.js';
 import { freshBucketName, s3ServerOrSkip } from '../../testing/minio.js';
-import { hasLakePackages, sparkServerOrSkip } from '../../testing/spark.js';
+import { sparkLakeServerOrSkip } from '../../testing/spark.js';
 import { SparkConnectClient } from './connect-client.js';
 
 const suite = 'Spark with Delta Lake and s3a on MinIO';
 const s3 = s3ServerOrSkip(suite);
-const spark = sparkServerOrSkip(suite);
-const lake = spark !== undefined && hasLakePackages(spark);
-if (spark && !lake) {
-  const reason = 'the Spark Connect server runs without the lake packages (start it with SPARK_LAKE=1)';
-  if (process.env.CI === 'true') throw new Error(`${suite}: CI=true but ${reason}`);
-  console.warn(`${suite} skipped: ${reason}`);
-}
+const spark = sparkLakeServerOrSkip(suite);
 
-describe.skipIf(!s3 || !lake)(suite, () => {
+describe.skipIf(!s3 || !spark)(suite, () => {
   const bucket = freshBucketName('spark');
   let admin: S3Client;
   let client: SparkConnectClient;
