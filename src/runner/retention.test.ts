@@ -106,22 +106,34 @@ describe.each(backends)('retention on $name', ({ open }) => {
     await generateDemoData({ scale: 0.02, seed: 5, outDir: source.location });
     const stores = await open(dir);
     lake = new LakeLayout(stores);
-    // Twice, the second forced: silver and gold get a second version, the first one's files only it needs.
+    // Twice, the second rebuilding every table: silver and gold get a second version, the first one's files only
+    // it needs.
     for (const force of [false, true]) {
-      expect((await runPipeline({ pipeline: dataPipeline, source, lake: stores, force })).status).toBe(
-        'success',
-      );
+      const run = await runPipeline({
+        pipeline: dataPipeline,
+        source,
+        lake: stores,
+        force,
+        fullRefresh: force,
+      });
+      expect(run.status).toBe('success');
     }
   });
   afterAll(() => engine?.close());
 
   it('keeps every version in the window reading the same rows, removes what only older versions and crashed tries needed, and never a copy bronze has not loaded or rejected; the next run lands nothing twice', async () => {
-    // The versions' window starts here: a third run (forced) writes versions after it, so the second run's stay
+    // The versions' window starts here: a third run (rebuilding) writes versions after it, so the second run's stay
     // what a reader at its start saw.
     await sleep(1100);
     const versionsFrom = Date.now();
     await sleep(1100);
-    const third = await runPipeline({ pipeline: dataPipeline, source, lake: lake.stores, force: true });
+    const third = await runPipeline({
+      pipeline: dataPipeline,
+      source,
+      lake: lake.stores,
+      force: true,
+      fullRefresh: true,
+    });
     expect(third.status).toBe('success');
 
     // A truncated contracts file: bronze rejects it, and its copy is what a fixed rerun (--retry-rejected) reads.

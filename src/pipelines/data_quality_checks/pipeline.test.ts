@@ -52,9 +52,12 @@ describe('the data_quality_checks pipeline', () => {
     const store = await openMetadataStore(':memory:');
     try {
       await generateDemoData({ scale: 0.02, seed: 4, outDir: source.location });
-      // Twice, the second forced: silver and gold get a second version, the first one's files only it needs.
-      for (const force of [false, true])
-        expect((await runPipeline({ pipeline: dataPipeline, source, lake, force })).status).toBe('success');
+      // Twice, the second rebuilding every table: silver and gold get a second version, the first one's files
+      // only it needs.
+      for (const force of [false, true]) {
+        const run = await runPipeline({ pipeline: dataPipeline, source, lake, force, fullRefresh: force });
+        expect(run.status).toBe('success');
+      }
       const before = await runPipeline({ pipeline: dataPipeline, source, lake });
       await new Promise((resolve) => setTimeout(resolve, 1100));
 
