@@ -8,16 +8,14 @@ import { ConfigError } from '../core/errors.js';
 import { projectLakeReader, type LakeReader } from '../app/lake-reader.js';
 import { diffVersions } from '../app/table-diff.js';
 import { restoreTable } from '../app/table-restore.js';
+import { showTable, type Row } from '../app/table-rows.js';
 import {
-  describeTable,
   listLakes,
   listTables,
-  previewRows,
   tableHistory,
   tableName,
   type LakeContext,
   type LakeInfo,
-  type Row,
   type TableLayer,
   type TableRef,
 } from '../app/tables.js';
@@ -188,13 +186,13 @@ export interface ShowFlags extends TablesFlags {
 
 export async function showCommand(name: string, flags: ShowFlags): Promise<void> {
   await withTables(flags, async ({ ctx, reader, ref }) => {
-    const detail = await describeTable(ctx, reader, ref(name), {
+    const shown = await showTable(ctx, reader, ref(name), {
       ...(flags.version !== undefined && { version: flags.version }),
       ...(flags.asOf !== undefined && { asOf: toInstant(flags.asOf) }),
+      limit: flags.limit,
     });
-    // The version the time chose, once: a commit made meanwhile does not change what is shown.
-    const page = await previewRows(ctx, reader, ref(name), { version: detail.version, limit: flags.limit });
-    print(flags.json, { table: detail, rows: page }, () =>
+    const { table: detail, rows: page } = shown;
+    print(flags.json, shown, () =>
       [
         `${tableName(detail)} version ${detail.version} (latest ${detail.latestVersion}), committed ${when(detail.committedAt)}` +
           ` by ${detail.runId ?? detail.operation ?? '—'}: ${formatNumber(detail.rows)} rows in ${detail.files} file(s), ${formatBytes(detail.bytes)}` +
