@@ -7,15 +7,13 @@ import { quoteIdent } from '../engine/dialects/duckdb.js';
 import type { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { DeltaStructField } from '../table/delta-protocol.js';
 import type { LakeReader } from './lake-reader.js';
+import { jsonRows, register, type Row } from './table-rows.js';
 import {
   columnInfo,
-  jsonRows,
   openTable,
-  register,
   requireSnapshot,
   type ColumnInfo,
   type LakeContext,
-  type Row,
   type TableRef,
 } from './tables.js';
 

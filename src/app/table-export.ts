@@ -2,14 +2,8 @@
 import { rm, stat } from 'node:fs/promises';
 import { sqlString } from '../engine/dialects/duckdb.js';
 import type { LakeReader } from './lake-reader.js';
-import {
-  openTable,
-  register,
-  requireSnapshot,
-  type LakeContext,
-  type TableRef,
-  type VersionChoice,
-} from './tables.js';
+import { register } from './table-rows.js';
+import { openTable, requireSnapshot, type LakeContext, type TableRef, type VersionChoice } from './tables.js';
 
 export const EXPORT_FORMATS = ['csv', 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

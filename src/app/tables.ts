@@ -1,16 +1,12 @@
 /**
  * The lake's tables as people look at them (the Lake page of the UI, and `medallion tables`): which lakes the
  * project's pipelines write, their tables per layer (and which are stale), a table's schema, partitions and
- * history, its rows at any version or time (paginated and sorted); the difference between two versions
+ * history at any version or time. Its rows (`table-rows.ts`), the difference between two versions
  * (`table-diff.ts`), a version as CSV or Parquet (`table-export.ts`) and a restore (`table-restore.ts`) start from
- * here too. Read-only: the only SQL run is a SELECT over registered versions, and the column names in it are the
- * table schema's, never text from a request.
+ * the tables and versions opened here. Nothing here writes.
  */
 import { ConfigError, NotFoundError } from '../core/errors.js';
 import { staleInputs } from '../core/staleness.js';
-import { quoteIdent } from '../engine/dialects/duckdb.js';
-import type { DuckDbEngine } from '../engine/duckdb/engine.js';
-import type { SqlRow, SqlValue } from '../engine/engine.js';
 import { commitFacts, versionChanges, type VersionChange } from '../table/delta-history.js';
 import { commitTime, versionAsOf as versionAsOfTime } from '../table/time-travel.js';
 import { parseStats, type DeltaStructField, type DeltaType } from '../table/delta-protocol.js';
@@ -28,8 +24,6 @@ export type TableLayer = (typeof TABLE_LAYERS)[number];
 
 /** A table's directory name: no dot, no slash, so never a way out of its layer. */
 export const TABLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_-]{0,199}$/;
-
-export const MAX_PREVIEW_ROWS = 500;
 
 export interface LakeInfo {
   /** Its position in the list: what a request may name it by. */
@@ -291,6 +285,17 @@ export async function describeTable(
 ): Promise<TableDetail> {
   const { lake, table } = await openTable(ctx, reader, ref);
   const { snapshot, versions } = await openVersion(table, ref, choice);
+  return detailOf(lake, ref.layer, table, snapshot, versions);
+}
+
+/** What `describeTable` tells of a version already open. */
+export function detailOf(
+  lake: LakeInfo,
+  layer: TableLayer,
+  table: DeltaTable,
+  snapshot: TableSnapshot,
+  versions: number[],
+): TableDetail {
   const partitions = new Map<string, PartitionInfo>();
   for (const file of snapshot.files) {
     const key = JSON.stringify(file.partitionValues);
@@ -301,7 +306,7 @@ export async function describeTable(
     partitions.set(key, partition);
   }
   return {
-    ...summary(ref.layer, table, snapshot),
+    ...summary(layer, table, snapshot),
     lake,
     latestVersion: versions.at(-1) ?? snapshot.version,
     versions,
@@ -331,110 +336,4 @@ export async function tableHistory(
       committedAt: new Date(timestamp).toISOString(),
     })),
   };
-}
-
-export type Row = Record<string, SqlValue>;
-export type SortOrder = 'asc' | 'desc';
-
-export interface RowsQuery extends VersionChoice {
-  offset?: number;
-  limit?: number;
-  /** A column of the table's schema (a sortable one). */
-  sort?: string;
-  order?: SortOrder;
-}
-
-export interface RowsPage {
-  version: number;
-  columns: ColumnInfo[];
-  rows: Row[];
-  /** Rows in the version. */
-  total: number;
-  offset: number;
-  limit: number;
-  sort: string | null;
-  order: SortOrder;
-}
-
-/**
- * Values as JSON carries them without loss: DuckDB gives BIGINTs as text, which become numbers where they are
- * exact (larger ones stay text); dates and timestamps are ISO text already.
- */
-export function jsonRows(rows: SqlRow[], fields: readonly DeltaStructField[]): Row[] {
-  const longs = fields.filter((field) => field.type === 'long').map((field) => field.name);
-  for (const row of rows) {
-    for (const name of longs) {
-      const value = row[name];
-      if (typeof value === 'string' && Number.isSafeInteger(Number(value))) row[name] = Number(value);
-    }
-  }
-  return rows;
-}
-
-/** ORDER BY for the sort asked, ties broken by the other sortable columns so that pages do not overlap. */
-function orderBy(fields: readonly DeltaStructField[], sort: string | undefined, order: SortOrder): string {
-  if (sort === undefined) return '';
-  const column = fields.find((field) => field.name === sort);
-  if (!column || typeof column.type !== 'string') {
-    throw new ConfigError(
-      column ? `column ${sort} cannot be sorted (it is a ${typeName(column.type)})` : `no column ${sort}`,
-      {
-        context: { field: 'sort' },
-        hint: `sortable columns: ${fields
-          .filter((field) => typeof field.type === 'string')
-          .map((field) => field.name)
-          .join(', ')}`,
-      },
-    );
-  }
-  const ties = fields.filter((field) => field !== column && typeof field.type === 'string');
-  const terms = [
-    `${quoteIdent(column.name)} ${order === 'desc' ? 'DESC' : 'ASC'} NULLS LAST`,
-    ...ties.map((field) => `${quoteIdent(field.name)} ASC NULLS LAST`),
-  ];
-  return ` ORDER BY ${terms.join(', ')}`;
-}
-
-function wholeNumber(value: number, field: string, min: number, max: number): number {
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${field} must be a whole number from ${min} to ${max}, got ${value}`, {
-      context: { field },
-    });
-  }
-  return value;
-}
-
-/** Registers the version as the view `name` of the session. */
-export function register(session: DuckDbEngine, name: string, table: DeltaTable, snapshot: TableSnapshot) {
-  return session.registerSnapshot(name, snapshot, table.store, table.root);
-}
-
-/** A page of the rows of a version (default the latest; or as of a time), in the order asked. */
-export async function previewRows(
-  ctx: LakeContext,
-  reader: LakeReader,
-  ref: TableRef,
-  query: RowsQuery = {},
-): Promise<RowsPage> {
-  const offset = wholeNumber(query.offset ?? 0, 'offset', 0, Number.MAX_SAFE_INTEGER);
-  const limit = wholeNumber(query.limit ?? 50, 'limit', 1, MAX_PREVIEW_ROWS);
-  const order = query.order ?? 'asc';
-  const { table } = await openTable(ctx, reader, ref);
-  const snapshot = await requireSnapshot(table, ref, query);
-  const fields = snapshot.schema.fields;
-  const sorted = orderBy(fields, query.sort, order);
-  return reader.session(async (session) => {
-    await register(session, 'version', table, snapshot);
-    const rows = await session.all(`SELECT * FROM "version"${sorted} LIMIT ${limit} OFFSET ${offset}`);
-    return {
-      version: snapshot.version,
-      columns: fields.map(columnInfo),
-      rows: jsonRows(rows, fields),
-      total: await session.count('"version"'),
-      offset,
-      limit,
-      sort: query.sort ?? null,
-      order,
-    };
-  });
 }

@@ -1,14 +1,15 @@
 /**
  * Child process of the benchmark: opens a table as `medallion tables show` does (its description at the latest
- * version, then its first rows), in a process whose caches are empty, then once more; prints one JSON line on
- * stdout: { showMs, warmMs, version, rows }.
+ * version and its first rows: showTable), in a process whose caches are empty, then once more; prints one JSON line on
+ * stdout: { showMs, cpuMs, warmMs, version, rows }.
  *
  *   node dist/bench/run-table-open.js --lake DIR --table layer.table
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { projectLakeReader } from '../app/lake-reader.js';
-import { describeTable, previewRows, type TableLayer } from '../app/tables.js';
+import { showTable } from '../app/table-rows.js';
+import type { TableLayer } from '../app/tables.js';
 import { Project } from '../project/project.js';
 import type { TableOpenChildOutput } from './table-open.js';
 
@@ -23,11 +24,16 @@ const ctx = { project, locations: { lake: values.lake } };
 const reader = projectLakeReader(project, () => Promise.reject(new Error('no named connections here')));
 const ref = { layer: layer as TableLayer, table: name };
 
-async function show(): Promise<{ ms: number; version: number; rows: number }> {
-  const started = performance.now();
-  const detail = await describeTable(ctx, reader, ref);
-  const page = await previewRows(ctx, reader, ref, { version: detail.version, limit: 20 });
-  return { ms: performance.now() - started, version: detail.version, rows: page.rows.length };
+async function show(): Promise<{ ms: number; cpuMs: number; version: number; rows: number }> {
+  const [started, cpu] = [performance.now(), process.cpuUsage()];
+  const shown = await showTable(ctx, reader, ref, { limit: 20 });
+  const used = process.cpuUsage(cpu);
+  return {
+    ms: performance.now() - started,
+    cpuMs: (used.user + used.system) / 1000,
+    version: shown.table.version,
+    rows: shown.rows.rows.length,
+  };
 }
 
 try {
@@ -35,6 +41,7 @@ try {
   const warm = await show();
   const output: TableOpenChildOutput = {
     showMs: cold.ms,
+    cpuMs: cold.cpuMs,
     warmMs: warm.ms,
     version: cold.version,
     rows: cold.rows,

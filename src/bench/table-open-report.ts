@@ -18,14 +18,15 @@ export function renderTableOpen(report: TableOpenReport, command: string, date: 
   const lines = [TABLES_HEADING, ''];
   if ('skipped' in report) return [...lines, `Not measured: ${report.skipped}.`];
   lines.push(
-    `Made with \`${command}\` on ${date}: \`gold.history\`, a table of ${report.commits.toLocaleString('en-US')} commits (20 live files of 50 rows; each commit after the 20th replaces one, as a merge by key does; committed in ${(report.buildMs / 1000).toFixed(1)} s with a checkpoint every 10 commits), and a copy of it whose log has no checkpoint. *In process*: a fresh process opens it as \`medallion tables show\` does — the table at its latest version (log listing, checkpoint, commits after it), its schema, then its first 20 rows through DuckDB (the engine started on the way) — timed from the first call to the rows, no log file read before; then the same again in that process (*warm*). *The command*: \`medallion tables show gold.history --lake … --json\`, spawn to exit (Node and module start included). Median of ${report.logs[0]?.showMs.length ?? 0} fresh processes, (fastest–slowest).`,
+    `Made with \`${command}\` on ${date}: \`gold.history\`, a table of ${report.commits.toLocaleString('en-US')} commits (20 live files of 50 rows; each commit after the 20th replaces one, as a merge by key does; committed in ${(report.buildMs / 1000).toFixed(1)} s with a checkpoint every 10 commits), and a copy of it whose log has no checkpoint. *In process*: a fresh process opens it as \`medallion tables show\` does — the table at its latest version (log listing, checkpoint, commits after it), its schema, then its first 20 rows through DuckDB (the engine started on the way) — timed from the first call to the rows, no log file read before; *CPU of it*: the process's CPU time meanwhile, DuckDB's threads included (what the machine's load does not stretch); then the same again in that process (*warm*). *The command*: \`medallion tables show gold.history --lake … --json\`, spawn to exit (Node and module start included). Median of ${report.logs[0]?.showMs.length ?? 0} fresh processes, (fastest–slowest).`,
     '',
     table(
-      ['Log', 'Log files', 'In process (cold)', 'In process (warm)', 'The command'],
+      ['Log', 'Log files', 'In process (cold)', 'CPU of it', 'In process (warm)', 'The command'],
       report.logs.map((opened) => [
         opened.log === 'checkpoints' ? 'checkpoint every 10 commits' : 'commits only',
         opened.logFiles.toLocaleString('en-US'),
         spread(opened.showMs),
+        spread(opened.cpuMs),
         spread(opened.warmMs),
         spread(opened.commandMs),
       ]),

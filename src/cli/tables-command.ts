@@ -4,20 +4,20 @@
  * `--json` for scripts; exit codes per EXIT.
  */
 import { formatBytes } from '../core/alert-rules.js';
+import { RESTORE_OPERATION } from '../table/delta-history.js';
 import { ConfigError } from '../core/errors.js';
 import { projectLakeReader, type LakeReader } from '../app/lake-reader.js';
 import { diffVersions } from '../app/table-diff.js';
 import { restoreTable } from '../app/table-restore.js';
+import { showTable, type Row } from '../app/table-rows.js';
 import {
-  describeTable,
   listLakes,
   listTables,
-  previewRows,
   tableHistory,
   tableName,
   type LakeContext,
+  type ColumnInfo,
   type LakeInfo,
-  type Row,
   type TableLayer,
   type TableRef,
 } from '../app/tables.js';
@@ -112,11 +112,14 @@ function cell(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 39)}…` : text;
 }
 
-function rowsTable(columns: readonly string[], rows: readonly Row[]): string {
+const NUMBER_TYPE = /^(byte|short|integer|long|float|double|decimal)/;
+
+/** Rows under their columns' names: figures aligned right, the rest left. */
+function rowsTable(columns: readonly ColumnInfo[], rows: readonly Row[]): string {
   return table(
-    [...columns],
-    rows.map((row) => columns.map((column) => cell(row[column]))),
-    [...columns],
+    columns.map((column) => column.name),
+    rows.map((row) => columns.map((column) => cell(row[column.name]))),
+    columns.filter((column) => !NUMBER_TYPE.test(column.type)).map((column) => column.name),
   );
 }
 
@@ -137,7 +140,7 @@ export async function tablesCommand(flags: TablesFlags): Promise<void> {
             formatNumber(entry.rows),
             formatBytes(entry.bytes),
             when(entry.committedAt),
-            entry.runId ?? (entry.operation === 'RESTORE' ? 'restore' : '—'),
+            entry.runId ?? (entry.operation === RESTORE_OPERATION ? 'restore' : '—'),
             entry.staleInputs.length > 0 ? `stale: ${entry.staleInputs.join(', ')} newer` : '',
           ]),
           ['table', 'run', 'stale'],
@@ -188,13 +191,13 @@ export interface ShowFlags extends TablesFlags {
 
 export async function showCommand(name: string, flags: ShowFlags): Promise<void> {
   await withTables(flags, async ({ ctx, reader, ref }) => {
-    const detail = await describeTable(ctx, reader, ref(name), {
+    const shown = await showTable(ctx, reader, ref(name), {
       ...(flags.version !== undefined && { version: flags.version }),
       ...(flags.asOf !== undefined && { asOf: toInstant(flags.asOf) }),
+      limit: flags.limit,
     });
-    // The version the time chose, once: a commit made meanwhile does not change what is shown.
-    const page = await previewRows(ctx, reader, ref(name), { version: detail.version, limit: flags.limit });
-    print(flags.json, { table: detail, rows: page }, () =>
+    const { table: detail, rows: page } = shown;
+    print(flags.json, shown, () =>
       [
         `${tableName(detail)} version ${detail.version} (latest ${detail.latestVersion}), committed ${when(detail.committedAt)}` +
           ` by ${detail.runId ?? detail.operation ?? '—'}: ${formatNumber(detail.rows)} rows in ${detail.files} file(s), ${formatBytes(detail.bytes)}` +
@@ -206,11 +209,9 @@ export async function showCommand(name: string, flags: ShowFlags): Promise<void>
           ['type', 'nullable'],
         ),
         '',
-        `rows ${page.rows.length ? `1–${page.rows.length}` : ''} of ${formatNumber(page.total)}:`,
-        rowsTable(
-          page.columns.map((column) => column.name),
-          page.rows,
-        ),
+        ...(page.rows.length
+          ? [`rows 1–${page.rows.length} of ${formatNumber(page.total)}:`, rowsTable(page.columns, page.rows)]
+          : ['no rows']),
       ].join('\n'),
     );
   });
@@ -224,7 +225,7 @@ export async function diffCommand(
 ): Promise<void> {
   await withTables(flags, async ({ ctx, reader, ref }) => {
     const diff = await diffVersions(ctx, reader, ref(name), { from: flags.from, to: flags.to });
-    const columns = diff.columns.map((column) => column.name);
+    const columns = diff.columns;
     const changes = [
       ...diff.schemaChanges.added.map((column) => `column ${column} added`),
       ...diff.schemaChanges.removed.map((column) => `column ${column} removed`),

@@ -13,12 +13,11 @@ import { listObjects, OBJECT_AREAS, openObject } from '../../app/lake-objects.js
 import { diffVersions } from '../../app/table-diff.js';
 import { EXPORT_FORMATS, exportVersion } from '../../app/table-export.js';
 import { restoreTable } from '../../app/table-restore.js';
+import { MAX_PREVIEW_ROWS, previewRows } from '../../app/table-rows.js';
 import {
   describeTable,
   listLakes,
   listTables,
-  MAX_PREVIEW_ROWS,
-  previewRows,
   TABLE_LAYERS,
   TABLE_NAME,
   tableHistory,

@@ -1,6 +1,7 @@
 /** A version's rows, a page at a time, sorted by the column whose header was clicked. */
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import type { ColumnInfo, Row, RowsPage, SortOrder } from '../../../app/tables.js';
+import type { Row, RowsPage, SortOrder } from '../../../app/table-rows.js';
+import type { ColumnInfo } from '../../../app/tables.js';
 import { api } from '../../api/client.js';
 import { count } from '../../components/format.js';
 import { Cell, isNumeric, NotYet } from './format.js';

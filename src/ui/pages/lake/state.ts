@@ -4,7 +4,8 @@
  */
 import { useSearchParams } from 'react-router';
 import type { ObjectArea } from '../../../app/lake-objects.js';
-import type { SortOrder, TableLayer } from '../../../app/tables.js';
+import type { SortOrder } from '../../../app/table-rows.js';
+import type { TableLayer } from '../../../app/tables.js';
 
 /** The lake's areas, in the order data flows through them; `_medallion` holds objects only. */
 export const AREAS = [
