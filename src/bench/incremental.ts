@@ -42,6 +42,7 @@ export interface IncrementalReport {
   startScale: number;
   stepScale: number;
   republishedShare: number;
+  republishedFrom: 'previous' | 'any';
   memoryLimit: string;
   input: InputFile[];
   batches: Omit<ContractBatch, 'path'>[];
@@ -54,6 +55,7 @@ export interface IncrementalOptions {
   stepScale: number;
   runs: number;
   republishedShare: number;
+  republishedFrom: 'previous' | 'any';
   work: string;
   memoryLimit: string;
   logicalDate: string;
@@ -83,6 +85,7 @@ export async function benchIncremental(options: IncrementalOptions): Promise<Inc
         files: options.runs,
         file,
         republishedShare: options.republishedShare,
+        republishedFrom: options.republishedFrom,
         path: path.join(
           dir,
           'batches',
@@ -115,6 +118,7 @@ export async function benchIncremental(options: IncrementalOptions): Promise<Inc
     startScale: options.startScale,
     stepScale: options.stepScale,
     republishedShare: options.republishedShare,
+    republishedFrom: options.republishedFrom,
     memoryLimit: options.memoryLimit,
     input: first.files.map(({ name, bytes, records }) => ({ name, bytes, records })),
     batches: batches.map(({ path: _path, ...batch }) => batch),

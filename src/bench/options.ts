@@ -33,6 +33,7 @@ export interface BenchOptions {
   incrementalStepScale: number;
   incrementalRuns: number;
   incrementalRepublished: number;
+  incrementalRepublishedFrom: 'previous' | 'any';
   /** Each bronze task beside DuckDB alone copying its file, at each of `scales` (copy-floor-bench.ts): 'on', 'off' (--no-copy-floor) or 'only' (--copy-floor-only). */
   copyFloor: 'on' | 'off' | 'only';
   copyFloorRounds: number;
@@ -92,6 +93,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --incremental-runs N        runs adding a file (default 20)
   --incremental-republished SHARE  republished copies of earlier contracts in each file, as a share of its
                        new contracts (default 0.1)
+  --incremental-republished-from previous|any  which contracts they are: the file before's (default, as
+                       the generated file's own republications come soon after the first publication) or any
   --no-copy-floor      skip the copy floor (DuckDB alone copying each source file to Parquet, beside each
                        bronze task, at each of --scales)
   --copy-floor-only    measure only the copy floor and replace its section (and target rows)
@@ -129,6 +132,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'incremental-step': { type: 'string', default: '1' },
       'incremental-runs': { type: 'string', default: '20' },
       'incremental-republished': { type: 'string', default: '0.1' },
+      'incremental-republished-from': { type: 'string', default: 'previous' },
       'no-copy-floor': { type: 'boolean', default: false },
       'copy-floor-only': { type: 'boolean', default: false },
       'copy-floor-rounds': { type: 'string', default: '3' },
@@ -188,6 +192,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error(
       `--incremental-republished takes a share from 0 to 1, got '${values['incremental-republished']}'`,
     );
+  const republishedFrom = values['incremental-republished-from'];
+  if (republishedFrom !== 'previous' && republishedFrom !== 'any')
+    throw new Error(`--incremental-republished-from takes previous or any, got '${republishedFrom}'`);
   return {
     scales: [...new Set(scales)].sort((a, b) => a - b),
     out: values.out,
@@ -206,6 +213,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     incrementalStepScale: positiveNumber('--incremental-step', values['incremental-step']),
     incrementalRuns: positiveInteger('--incremental-runs', values['incremental-runs']),
     incrementalRepublished: share,
+    incrementalRepublishedFrom: republishedFrom,
     copyFloor: values['copy-floor-only'] ? 'only' : values['no-copy-floor'] ? 'off' : 'on',
     copyFloorRounds: positiveInteger('--copy-floor-rounds', values['copy-floor-rounds']),
     workersRepeats: positiveInteger('--workers-repeats', values['workers-repeats']),

@@ -73,6 +73,7 @@ export function runIncremental(
     stepScale: options.incrementalStepScale,
     runs: options.incrementalRuns,
     republishedShare: options.incrementalRepublished,
+    republishedFrom: options.incrementalRepublishedFrom,
     work,
     memoryLimit: options.memoryLimit,
     logicalDate,

@@ -26,13 +26,15 @@ function keyOf(record: JsonObject): string | undefined {
   return record.uid !== undefined ? String(record.uid) : `${buyer}|${String(record.id)}`;
 }
 
-function options(file: number, path: string): ContractBatchOptions {
+/** Batch `file` of three; republishing from any earlier contract unless `previousOnly` (the default). */
+function options(file: number, path: string, previousOnly = false): ContractBatchOptions {
   return {
     dataset: dataset.continuation,
     contractsPerFile: 300,
     files: 3,
     file,
     republishedShare: 0.2,
+    ...(!previousOnly && { republishedFrom: 'any' }),
     path,
   };
 }
@@ -90,6 +92,14 @@ describe('writeContractBatch', () => {
     }
     expect(fromFirstFile).toBeGreaterThan(0);
     expect(changedAmount).toBeGreaterThan(0);
+  });
+
+  it('republishes only contracts of the file before by default', async () => {
+    const batch = await writeContractBatch(options(2, join(root, 'previous.json'), true));
+    const previous = new Set(files[2]!.slice(0, 300).map(keyOf));
+    const copies = (await marches(batch.path)).slice(300).map(keyOf);
+    expect(copies.filter((key) => key !== undefined && !previous.has(key))).toEqual([]);
+    expect(copies.filter((key) => key !== undefined).length).toBeGreaterThan(50);
   });
 
   it("gives new contracts titulaires among the dataset's establishments", async () => {

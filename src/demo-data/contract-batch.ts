@@ -19,8 +19,13 @@ export interface ContractBatchOptions {
   files: number;
   /** This file's number, 0 … files - 1. */
   file: number;
-  /** Republished copies in this file, as a share of its new contracts, drawn from every contract before it. */
+  /** Republished copies in this file, as a share of its new contracts. */
   republishedShare: number;
+  /**
+   * Which earlier contracts are republished: those of the file before (`previous`, the default: like the generated
+   * file's own republications, which come a few hundred records after the first), or any contract before the file.
+   */
+  republishedFrom?: 'previous' | 'any';
   path: string;
 }
 
@@ -46,8 +51,10 @@ export async function writeContractBatch(options: ContractBatchOptions): Promise
   const start = dataset.contracts + contractsPerFile * file;
   const contextOf = (index: number) => (index < dataset.contracts ? first : later);
   const rng = new Rng(dataset.seed * 7919 + file);
-  const republished = Array.from({ length: Math.round(contractsPerFile * options.republishedShare) }, () =>
-    rng.int(start),
+  const from = options.republishedFrom === 'any' ? 0 : Math.max(0, start - contractsPerFile);
+  const republished = Array.from(
+    { length: Math.round(contractsPerFile * options.republishedShare) },
+    () => from + rng.int(start - from),
   );
   function* records(): Generator<JsonObject> {
     for (let index = start; index < start + contractsPerFile; index++) yield contractRecord(later, index);
