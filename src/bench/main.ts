@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: generates sample data per scale, runs the pipeline and the raw DuckDB floor
  * each in its own child process, then (with a MinIO server, see s3-transfers.ts) the S3 transfers,
- * the scheduling overhead, startup, the web UI and (with PostgreSQL, see workers.ts) worker
- * processes, and writes BENCHMARKS.md. Progress goes to stderr.
+ * the scheduling overhead, startup, the web UI, (with PostgreSQL, see workers.ts) worker
+ * processes, the engines, the copy floor and the incremental runs, and writes BENCHMARKS.md.
+ * Progress goes to stderr.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { generateDemoData } from '../demo-data/generate.js';
@@ -22,30 +23,32 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { problems, renderReport, s3Problems, type BenchReport } from './report.js';
 import { testS3Server } from '../services/test-s3-server.js';
 import { benchS3, s3Unusable } from './s3-transfers.js';
-import { benchScheduling, type SchedulingOptions } from './scheduling.js';
+import { benchScheduling } from './scheduling.js';
 import { benchUi } from './ui-latency.js';
-import { spliceUi, uiProblems, type UiReport } from './ui-report.js';
+import { uiProblems, type UiReport } from './ui-report.js';
 import { benchStartup, startupProblems, type StartupReport } from './startup.js';
-import { spliceCautions } from './splice.js';
-import { benchWorkers, type WorkersReport } from './workers.js';
-import { benchEngines, type EnginesReport } from './engines.js';
+import type { WorkersReport } from './workers.js';
+import type { EnginesReport } from './engines.js';
 import { renderEngines, spliceEngines } from './engines-report.js';
 import { benchTableOpen, type TableOpenReport } from './table-open.js';
-import { spliceTableOpen, tableOpenProblems } from './table-open-report.js';
-import { testSparkServer } from '../testing/spark.js';
-import { renderWorkers, spliceWorkers, workersProblems, workersTargetRows } from './workers-report.js';
+import { tableOpenProblems, spliceTableOpen } from './table-open-report.js';
+import type { IncrementalReport } from './incremental.js';
+import { incrementalProblems, spliceIncremental } from './incremental-report.js';
+import type { CopyFloorReport } from './copy-floor-bench.js';
+import { copyFloorProblems, spliceCopyFloor } from './copy-floor-report.js';
+import { workersProblems } from './workers-report.js';
+import { schedulingProblems, type SchedulingReport } from './scheduling-report.js';
+import { onlyRun } from './only.js';
 import {
-  renderScheduling,
-  schedulingProblems,
-  schedulingTargetRows,
-  spliceScheduling,
-  type SchedulingReport,
-} from './scheduling-report.js';
-
-/** The scale of the pipeline run on MinIO beside local disk. */
-const S3_PIPELINE_SCALE = 10;
-
-const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+  log,
+  runCopyFloor,
+  runEngines,
+  runIncremental,
+  runWorkers,
+  S3_PIPELINE_SCALE,
+  schedulingOptions,
+  withWorkers,
+} from './parts.js';
 
 async function benchScale(
   scale: number,
@@ -149,113 +152,6 @@ async function measureChild<Output, Measure extends { totalMs: number; maxRssKb:
   }
 }
 
-function schedulingOptions(options: BenchOptions): SchedulingOptions {
-  return { repeats: options.schedulingRepeats, slots: { fan: options.schedulingFanSlots }, log };
-}
-
-/** --scheduling-only: the scheduling overhead alone, its section and target rows replaced in the report. */
-async function schedulingOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
-  const result = await benchScheduling(schedulingOptions(options));
-  const section = renderScheduling(result, command, date.toISOString(), os.cpus().length);
-  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
-  await writeFile(options.out, spliceScheduling(existing, section, schedulingTargetRows(result)));
-  log(`updated the scheduling section of ${path.resolve(options.out)}`);
-  return schedulingProblems(result).length > 0 ? 1 : 0;
-}
-
-/** --ui-only: the web UI alone, its section and target rows replaced in the report. */
-async function uiOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
-  const result = await benchUi(log);
-  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
-  await writeFile(options.out, spliceUi(existing, result, command, date.toISOString()));
-  log(`updated the web UI section of ${path.resolve(options.out)}`);
-  return uiProblems(result).length > 0 ? 1 : 0;
-}
-
-/** The workers part, with the scale-10 sample data when the run generated it. */
-function runWorkers(
-  options: BenchOptions,
-  work: string,
-  logicalDate: string,
-  results: ScaleResult[] = [],
-): Promise<WorkersReport> {
-  const reused = results.find((result) => result.scale === S3_PIPELINE_SCALE);
-  return benchWorkers({
-    repeats: options.workersRepeats,
-    slots: options.workersSlots,
-    work,
-    memoryLimit: options.memoryLimit,
-    logicalDate,
-    sample: reused && { dir: path.join(work, `scale-${S3_PIPELINE_SCALE}`, 'source'), input: reused.input },
-    log,
-  });
-}
-
-/** `markdown` with the workers section, its target rows and its caution lines replaced. */
-function withWorkers(markdown: string, report: WorkersReport, command: string, date: Date): string {
-  const section = renderWorkers(report, command, date.toISOString());
-  const spliced = spliceWorkers(markdown, section, workersTargetRows(report));
-  return spliceCautions(spliced, 'workers', workersProblems(report));
-}
-
-/** --workers-only: the workers part alone, its section, target rows and caution lines replaced in the report. */
-async function workersOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
-  const work = options.work
-    ? path.resolve(options.work)
-    : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
-  await mkdir(work, { recursive: true });
-  let result: WorkersReport;
-  try {
-    result = await runWorkers(options, work, date.toISOString().slice(0, 10));
-  } finally {
-    if (!options.work) await rm(work, { recursive: true, force: true });
-  }
-  for (const problem of workersProblems(result)) log(`workers: ❌ ${problem}`);
-  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n\n## Targets\n');
-  await writeFile(options.out, withWorkers(existing, result, command, date));
-  log(`updated the workers section of ${path.resolve(options.out)}`);
-  return workersProblems(result).length > 0 ? 1 : 0;
-}
-
-/** The engine comparison at the run's scales, when a Spark server is found. */
-function runEngines(options: BenchOptions, work: string, logicalDate: string): Promise<EnginesReport> {
-  const server = testSparkServer();
-  return benchEngines({
-    remote: 'reason' in server ? undefined : server.remote,
-    scales: options.scales,
-    work,
-    logicalDate,
-    memoryLimit: options.memoryLimit,
-    log,
-  });
-}
-
-/** --engines-only: the engine comparison alone, its section replaced in the report. */
-async function enginesOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
-  const work = options.work
-    ? path.resolve(options.work)
-    : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
-  let report: EnginesReport;
-  try {
-    report = await runEngines(options, work, date.toISOString().slice(0, 10));
-  } finally {
-    if (!options.work) await rm(work, { recursive: true, force: true });
-  }
-  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n');
-  await writeFile(options.out, spliceEngines(existing, renderEngines(report, command, date.toISOString())));
-  log(`updated the engines section of ${path.resolve(options.out)}`);
-  return 'skipped' in report ? 1 : 0;
-}
-
-/** --tables-only: the 1,000-commit table alone, its section, target row and caution lines replaced. */
-async function tablesOnly(options: BenchOptions, command: string, date: Date): Promise<number> {
-  const report = await benchTableOpen(log);
-  const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n\n## Targets\n');
-  await writeFile(options.out, spliceTableOpen(existing, report, command, date.toISOString()));
-  log(`updated the tables section of ${path.resolve(options.out)}`);
-  return tableOpenProblems(report).length > 0 ? 1 : 0;
-}
-
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const parsed = parseOptions(argv);
@@ -266,11 +162,8 @@ async function main(): Promise<number> {
   const options = parsed;
   const date = new Date();
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
-  if (options.scheduling === 'only') return schedulingOnly(options, command, date);
-  if (options.ui === 'only') return uiOnly(options, command, date);
-  if (options.workers === 'only') return workersOnly(options, command, date);
-  if (options.engines === 'only') return enginesOnly(options, command, date);
-  if (options.tables === 'only') return tablesOnly(options, command, date);
+  const only = onlyRun(options, command, date);
+  if (only) return only;
   const logicalDate = date.toISOString().slice(0, 10);
   let server = options.s3 === 'off' ? { reason: 'skipped (--no-s3)' } : testS3Server();
   if (!('reason' in server)) {
@@ -297,6 +190,11 @@ async function main(): Promise<number> {
   };
   let tables: TableOpenReport = {
     skipped: options.tables === 'off' ? 'skipped (--no-tables)' : 'not measured (the run stopped before)',
+  };
+  let incremental: IncrementalReport | undefined;
+  let copyFloor: CopyFloorReport = {
+    skipped:
+      options.copyFloor === 'off' ? 'skipped (--no-copy-floor)' : 'not measured (the run stopped before)',
   };
   let ui: UiReport = {
     skipped: options.ui === 'off' ? 'skipped (--no-ui)' : 'not measured (the run stopped before)',
@@ -335,6 +233,8 @@ async function main(): Promise<number> {
       for (const problem of workersProblems(workers)) log(`workers: ❌ ${problem}`);
     }
     if (options.engines === 'on') engines = await runEngines(options, work, logicalDate);
+    if (options.copyFloor === 'on') copyFloor = await runCopyFloor(options, work, logicalDate, results);
+    if (options.incremental === 'on') incremental = await runIncremental(options, work, logicalDate);
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
@@ -350,16 +250,20 @@ async function main(): Promise<number> {
     startup,
     ui,
   });
+  const at = date.toISOString();
+  const withParts = spliceCopyFloor(
+    spliceEngines(withWorkers(report, workers, command, date), renderEngines(engines, command, at)),
+    copyFloor,
+    command,
+    at,
+  );
   await writeFile(
     options.out,
     spliceTableOpen(
-      spliceEngines(
-        withWorkers(report, workers, command, date),
-        renderEngines(engines, command, date.toISOString()),
-      ),
+      incremental ? spliceIncremental(withParts, incremental, command, at) : withParts,
       tables,
       command,
-      date.toISOString(),
+      at,
     ),
   );
   log(`wrote ${path.resolve(options.out)}`);
@@ -370,7 +274,9 @@ async function main(): Promise<number> {
     startupProblems(startup).length > 0 ||
     uiProblems(ui).length > 0 ||
     workersProblems(workers).length > 0 ||
-    tableOpenProblems(tables).length > 0;
+    tableOpenProblems(tables).length > 0 ||
+    copyFloorProblems(copyFloor).length > 0 ||
+    (incremental !== undefined && incrementalProblems(incremental).length > 0);
   return troubled ? 1 : 0;
 }
 

@@ -28,6 +28,17 @@ export interface BenchOptions {
   engines: 'on' | 'off' | 'only';
   /** A 1,000-commit table opened with and without checkpoints (table-open.ts): 'on', 'off' (--no-tables) or 'only' (--tables-only). */
   tables: 'on' | 'off' | 'only';
+  /** Successive runs adding contract files, incremental beside full rebuilds (incremental.ts): 'on', 'off' (--no-incremental) or 'only' (--incremental-only). */
+  incremental: 'on' | 'off' | 'only';
+  /** The lake's starting scale, the scale of each added contracts file, how many runs add one, republished share. */
+  incrementalStartScale: number;
+  incrementalStepScale: number;
+  incrementalRuns: number;
+  incrementalRepublished: number;
+  incrementalRepublishedFrom: 'previous' | 'any';
+  /** Each bronze task beside DuckDB alone copying its file, at each of `scales` (copy-floor-bench.ts): 'on', 'off' (--no-copy-floor) or 'only' (--copy-floor-only). */
+  copyFloor: 'on' | 'off' | 'only';
+  copyFloorRounds: number;
   /** Runs of each workers case. */
   workersRepeats: number;
   /** Slots of each worker process in the no-op runs: every worker count is run with each; the first is judged. */
@@ -77,7 +88,22 @@ export const USAGE = `usage: npm run bench -- [options]
   --engines-only       measure only the engine comparison and replace its section
   --no-tables          skip the tables part (a table of 1,000 commits opened by \`tables show\`, with checkpoints
                        and without; about a minute)
-  --tables-only        measure only the tables part and replace its section (and its target row)`;
+  --tables-only        measure only the tables part and replace its section (and its target row)
+  --no-incremental     skip the incremental runs (a lake of scale --incremental-start, then --incremental-runs
+                       runs each adding a contracts file of scale --incremental-step, with incremental silver
+                       and with full rebuilds side by side)
+  --incremental-only   measure only the incremental runs and replace their section (and target row)
+  --incremental-start SCALE   the lake's first run (default 10)
+  --incremental-step SCALE    each added contracts file (default 1)
+  --incremental-runs N        runs adding a file (default 20)
+  --incremental-republished SHARE  republished copies of earlier contracts in each file, as a share of its
+                       new contracts (default 0.1)
+  --incremental-republished-from previous|any  which contracts they are: the file before's (default, as
+                       the generated file's own republications come soon after the first publication) or any
+  --no-copy-floor      skip the copy floor (DuckDB alone copying each source file to Parquet, beside each
+                       bronze task, at each of --scales)
+  --copy-floor-only    measure only the copy floor and replace its section (and target rows)
+  --copy-floor-rounds N       rounds of floor, bronze alone and whole run per scale (default 3)`;
 
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
@@ -107,6 +133,16 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'engines-only': { type: 'boolean', default: false },
       'no-tables': { type: 'boolean', default: false },
       'tables-only': { type: 'boolean', default: false },
+      'no-incremental': { type: 'boolean', default: false },
+      'incremental-only': { type: 'boolean', default: false },
+      'incremental-start': { type: 'string', default: '10' },
+      'incremental-step': { type: 'string', default: '1' },
+      'incremental-runs': { type: 'string', default: '20' },
+      'incremental-republished': { type: 'string', default: '0.1' },
+      'incremental-republished-from': { type: 'string', default: 'previous' },
+      'no-copy-floor': { type: 'boolean', default: false },
+      'copy-floor-only': { type: 'boolean', default: false },
+      'copy-floor-rounds': { type: 'string', default: '3' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -131,10 +167,20 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     throw new Error('--workers-only and --no-workers contradict each other');
   if (values['engines-only'] && values['no-engines'])
     throw new Error('--engines-only and --no-engines contradict each other');
-  if (values['tables-only'] && values['no-tables'])
-    throw new Error('--tables-only and --no-tables contradict each other');
+  for (const part of ['tables', 'incremental', 'copy-floor'] as const) {
+    if (values[`${part}-only`] && values[`no-${part}`])
+      throw new Error(`--${part}-only and --no-${part} contradict each other`);
+  }
   const only = (
-    ['scheduling-only', 'ui-only', 'workers-only', 'engines-only', 'tables-only'] as const
+    [
+      'scheduling-only',
+      'ui-only',
+      'workers-only',
+      'engines-only',
+      'tables-only',
+      'incremental-only',
+      'copy-floor-only',
+    ] as const
   ).filter((flag) => values[flag]);
   if (only.length > 1) throw new Error(`--${only.join(' and --')} contradict each other`);
   const positiveInteger = (flag: string, text: string): number => {
@@ -143,6 +189,20 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       throw new Error(`${flag} takes a positive integer, got '${text}'`);
     return value;
   };
+  const positiveNumber = (flag: string, text: string): number => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`${flag} takes a positive number, got '${text}'`);
+    return value;
+  };
+  const share = Number(values['incremental-republished']);
+  if (!Number.isFinite(share) || share < 0 || share > 1)
+    throw new Error(
+      `--incremental-republished takes a share from 0 to 1, got '${values['incremental-republished']}'`,
+    );
+  const republishedFrom = values['incremental-republished-from'];
+  if (republishedFrom !== 'previous' && republishedFrom !== 'any')
+    throw new Error(`--incremental-republished-from takes previous or any, got '${republishedFrom}'`);
   return {
     scales: [...new Set(scales)].sort((a, b) => a - b),
     out: values.out,
@@ -157,6 +217,14 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     workers: values['workers-only'] ? 'only' : values['no-workers'] ? 'off' : 'on',
     engines: values['engines-only'] ? 'only' : values['no-engines'] ? 'off' : 'on',
     tables: values['tables-only'] ? 'only' : values['no-tables'] ? 'off' : 'on',
+    incremental: values['incremental-only'] ? 'only' : values['no-incremental'] ? 'off' : 'on',
+    incrementalStartScale: positiveNumber('--incremental-start', values['incremental-start']),
+    incrementalStepScale: positiveNumber('--incremental-step', values['incremental-step']),
+    incrementalRuns: positiveInteger('--incremental-runs', values['incremental-runs']),
+    incrementalRepublished: share,
+    incrementalRepublishedFrom: republishedFrom,
+    copyFloor: values['copy-floor-only'] ? 'only' : values['no-copy-floor'] ? 'off' : 'on',
+    copyFloorRounds: positiveInteger('--copy-floor-rounds', values['copy-floor-rounds']),
     workersRepeats: positiveInteger('--workers-repeats', values['workers-repeats']),
     workersSlots: [
       ...new Set(

@@ -217,27 +217,33 @@ async function jsonSelect(
     // DuckDB's default maximum_object_size (16 MB) bounds one record here, not the document.
     return project(`read_json(${files}, format = 'newline_delimited', columns = {n: 'BIGINT', r: 'JSON'})`);
   }
-  // The whole document as one value (DuckDB's read buffer is sized from maximum_object_size, so it is
-  // the file's size), its record list unnested beside the records' 1-based numbers.
+  return project(await jsonDocumentRecords(format, file));
+}
+
+/**
+ * The records of a JSON document read whole by DuckDB (its read buffer is sized from maximum_object_size, so it is
+ * the file's size): a relation of `r` (a record, JSON) and `n` (its 1-based number).
+ */
+export async function jsonDocumentRecords(format: JsonFormat, file: string): Promise<string> {
   const maximumObjectSize = (await stat(file)).size + 1024;
   const document = `read_json(${sqlString(file)}, format = 'unstructured', maximum_object_size = ${maximumObjectSize},
     columns = {${sqlString(format.recordsPath ?? 'json')}: 'JSON[]'})`;
   const list = quoteIdent(format.recordsPath ?? 'json');
-  return project(`(SELECT unnest(${list}) AS r, unnest(range(1, len(${list}) + 1)) AS n FROM ${document})`);
+  return `(SELECT unnest(${list}) AS r, unnest(range(1, len(${list}) + 1)) AS n FROM ${document})`;
 }
 
 /**
  * Every column as text, the declared delimiter, malformed rows skipped (medallion quarantines
  * them). Renamed headers take their bronze names by position.
  */
-function csvSelect(format: CsvFormat, file: string): string {
+export function csvSelect(format: CsvFormat, file: string): string {
   const renamed = Object.values(format.rename ?? {});
   const names = renamed.length ? `, names = [${renamed.map(sqlString).join(', ')}]` : '';
   return `SELECT * FROM read_csv(${sqlString(file)}, header = true, all_varchar = true, delim = ${sqlString(format.delimiter)},
     quote = '"', escape = '"', ignore_errors = true${names})`;
 }
 
-async function sourceFile(dir: string, source: SourceDefinition): Promise<string> {
+export async function sourceFile(dir: string, source: SourceDefinition): Promise<string> {
   const matches = (await readdir(dir)).filter((file) => matchesPattern(file, source.pattern)).sort();
   const [first] = matches;
   if (!first || matches.length > 1) {

@@ -20,7 +20,8 @@ import {
   establishmentLines,
 } from './establishments.js';
 import { NAF_FILE, NAF_HEADER, buildNafList } from './naf.js';
-import { ChunkedWriter } from './writer.js';
+import { withWriter } from './writer.js';
+import { writeContractsDocument } from './contracts-document.js';
 
 export { luhnValid, makeSiret, makeSiren } from './siret.js';
 export { siretForEstablishment, isEstablishmentActive } from './establishments.js';
@@ -35,6 +36,20 @@ export interface DemoDataOptions {
 
 export interface DemoDataResult {
   files: { name: string; path: string; bytes: number; records: number }[];
+  /** What later contract files of the same dataset continue from (see contract-batch.ts). */
+  continuation: DatasetContinuation;
+}
+
+/** A generated dataset, as later contract files of it need it. */
+export interface DatasetContinuation {
+  seed: number;
+  scale: number;
+  /** Distinct establishments in the establishments file: the ones titulaires can be. */
+  establishments: number;
+  /** Distinct contracts in the contracts file (republished copies apart): contracts 0 … contracts - 1. */
+  contracts: number;
+  /** Records the contracts file holds (the contracts and the republished copies). */
+  contractRecords: number;
 }
 
 type Progress = DemoDataOptions['onProgress'];
@@ -66,7 +81,7 @@ export async function generateDemoData(options: DemoDataOptions): Promise<DemoDa
   const contractCount = Math.max(1, Math.round(CONTRACTS_PER_SCALE * scale));
   const contractPath = join(outDir, CONTRACTS_FILE);
   const ctx = contractContext(seed, scale, contractCount, establishments);
-  await writeContracts(contractPath, ctx, contractCount, onProgress);
+  const contracts = await writeContracts(contractPath, ctx, contractCount, onProgress);
 
   return {
     files: [
@@ -74,6 +89,7 @@ export async function generateDemoData(options: DemoDataOptions): Promise<DemoDa
       await describe(ESTABLISHMENTS_FILE, estPath, establishmentRows),
       await describe(NAF_FILE, nafPath, naf.lines.length),
     ],
+    continuation: { seed, scale, establishments, contracts, contractRecords: contractCount },
   };
 }
 
@@ -83,18 +99,6 @@ async function describe(
   records: number,
 ): Promise<DemoDataResult['files'][number]> {
   return { name, path, bytes: (await stat(path)).size, records };
-}
-
-/** Runs `body` with a writer and always releases the file, even when generation throws. */
-async function withWriter(path: string, body: (w: ChunkedWriter) => Promise<void>): Promise<void> {
-  const writer = new ChunkedWriter(path);
-  try {
-    await body(writer);
-    await writer.close();
-  } catch (error) {
-    writer.destroy();
-    throw error;
-  }
 }
 
 async function writeNaf(path: string, lines: readonly string[], onProgress: Progress): Promise<void> {
@@ -133,48 +137,39 @@ async function writeEstablishments(
 }
 
 /**
- * Python's json.dumps(indent=2) layout: JSON.stringify gives the same text for these values, so each
- * record is stringified alone and shifted two levels in.
- */
-function indentRecord(json: string): string {
-  return `    ${json.replace(/\n/g, '\n    ')}`;
-}
-
-/**
- * Writes exactly `total` records. Slot by slot, a republication that has come due is written before
- * the next new contract; pending republications are a handful of indices, never records.
+ * Writes exactly `total` records; returns how many distinct contracts they hold. Slot by slot, a republication
+ * that has come due is written before the next new contract; pending republications are a handful of indices,
+ * never records.
  */
 async function writeContracts(
   path: string,
   ctx: ContractContext,
   total: number,
   onProgress: Progress,
-): Promise<void> {
+): Promise<number> {
   const pending: { due: number; index: number }[] = [];
   let next = 0;
-  await withWriter(path, async (w) => {
-    w.add('{\n  "marches": [\n');
+  function* records() {
     for (let slot = 0; slot < total; slot++) {
       const head = pending[0];
-      let record;
       if (head !== undefined && head.due <= slot) {
         pending.shift();
-        record = contractRecord(ctx, head.index, true);
-      } else {
-        const index = next++;
-        record = contractRecord(ctx, index);
-        const delay = republicationDelay(ctx, index);
-        if (delay !== undefined) {
-          const due = slot + delay;
-          const at = pending.findIndex((p) => p.due > due);
-          pending.splice(at < 0 ? pending.length : at, 0, { due, index });
-        }
+        yield contractRecord(ctx, head.index, true);
+        continue;
       }
-      const text = indentRecord(JSON.stringify(record, null, 2));
-      if (w.add(slot === 0 ? text : `,\n${text}`)) await w.flush();
-      if ((slot + 1) % PROGRESS_EVERY === 0) onProgress?.({ file: CONTRACTS_FILE, records: slot + 1 });
+      const index = next++;
+      const delay = republicationDelay(ctx, index);
+      if (delay !== undefined) {
+        const due = slot + delay;
+        const at = pending.findIndex((p) => p.due > due);
+        pending.splice(at < 0 ? pending.length : at, 0, { due, index });
+      }
+      yield contractRecord(ctx, index);
     }
-    w.add('\n  ]\n}');
+  }
+  await writeContractsDocument(path, records(), (written) => {
+    if (written % PROGRESS_EVERY === 0) onProgress?.({ file: CONTRACTS_FILE, records: written });
   });
   onProgress?.({ file: CONTRACTS_FILE, records: total });
+  return next;
 }

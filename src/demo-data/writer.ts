@@ -49,3 +49,15 @@ export class ChunkedWriter {
     this.stream.destroy();
   }
 }
+
+/** Runs `body` with a writer and always releases the file, even when generation throws. */
+export async function withWriter(path: string, body: (w: ChunkedWriter) => Promise<void>): Promise<void> {
+  const writer = new ChunkedWriter(path);
+  try {
+    await body(writer);
+    await writer.close();
+  } catch (error) {
+    writer.destroy();
+    throw error;
+  }
+}

@@ -12,7 +12,46 @@ async function csv(content: string): Promise<string> {
   return file;
 }
 
+/** The count the scan must give: byte by byte, as the file reads (no NUL bytes, quotes balanced). */
+function reference(content: string): { records: number; lines: number } {
+  let inQuotes = false;
+  let lines = 1;
+  let records = 0;
+  let recordHasBytes = false;
+  for (const char of content) {
+    if (char === '"') {
+      inQuotes = !inQuotes;
+      recordHasBytes = true;
+    } else if (char === '\n') {
+      lines++;
+      if (!inQuotes && recordHasBytes) records++;
+      if (!inQuotes) recordHasBytes = false;
+    } else if (char !== '\r') recordHasBytes = true;
+  }
+  if (recordHasBytes) records++;
+  return { records: Math.max(records - 1, 0), lines };
+}
+
 describe('countCsvRecords', () => {
+  it('counts as a byte-by-byte scan does, whatever the read size, on random quoting and line endings', async () => {
+    let seed = 11;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = ['a', 'b,', '"', '""', '\n', '\r\n', '\r', '\n\n', ',', 'xyz'];
+    for (let round = 0; round < 40; round++) {
+      let content = Array.from({ length: 20 + random(60) }, () => pieces[random(pieces.length)]).join('');
+      // Quotes balanced: an unclosed one is another test's.
+      if ((content.match(/"/g)?.length ?? 0) % 2 === 1) content += '"';
+      const file = await csv(content);
+      for (const readBufferBytes of [1, 2, 3, 7, 64])
+        expect(await countCsvRecords(file, { readBufferBytes }), JSON.stringify(content)).toEqual(
+          reference(content),
+        );
+    }
+  });
+
   it('counts records after the header, with or without a final newline', async () => {
     expect((await countCsvRecords(await csv('a,b\n1,2\n3,4\n'))).records).toBe(2);
     expect((await countCsvRecords(await csv('a,b\r\n1,2\r\n3,4'))).records).toBe(2);
