@@ -71,15 +71,18 @@ export async function mergeTable(
   ];
   const stagings: StagedTable[] = [];
   try {
-    for (const part of parts) stagings.push(await engine.stage(part, options.partitionBy));
+    // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
+    for (const part of parts) stagings.push(await engine.stage(part, options.partitionBy, table));
   } catch (error) {
     await Promise.all(stagings.map(discardStaged));
     throw error;
   }
+  const target = stagings.find((part) => part.target)?.target;
   const staged: StagedTable = {
     schema: stagings.at(-1)!.schema,
     files: stagings.flatMap((part) => part.files),
     rows: stagings.reduce((sum, part) => sum + part.rows, 0),
+    ...(target && { target }),
   };
   log(
     `merge: ${affected.length} of ${snapshot.files.length} file(s) hold replaced keys; staged ${staged.rows} row(s) ` +
