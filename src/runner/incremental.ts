@@ -24,6 +24,9 @@ export interface IncrementalTask {
   inputs: Map<string, TableSnapshot>;
 }
 
+/** The view of the table's current version an increment without new rows audits. */
+const CURRENT_VERSION = '__current_version';
+
 /** The three tables an incremental table is, in the order they are committed: the table itself last. */
 const PARTS = ['winners', 'quarantine', 'table'] as const;
 type Part = (typeof PARTS)[number];
@@ -167,18 +170,22 @@ async function increment(
   await engine.registerSnapshot(previous, snapshots.winners, tables.winners.store, tables.winners.root);
   const output = await refine(context, definition, rules, task.sql, task.base, dialect.quoteIdent(previous));
   context.log(`accounting: ${describeAccounting(output.accounting)}`);
+  const auditor = auditorFor(context, definition, output.expectationCounts);
   if (output.accounting.rowsIn === 0) {
-    context.log('no new input rows: nothing to merge');
+    context.log('no new input rows: nothing to merge; the expectations judge the current version');
+    if (auditor.audit) {
+      await engine.registerSnapshot(CURRENT_VERSION, snapshots.table, tables.table.store, tables.table.root);
+      await auditor.audit(dialect.quoteIdent(CURRENT_VERSION));
+    }
     return {
       version: snapshots.table.version,
       rows: snapshotRows(snapshots.table),
       accounting: output.accounting,
-      expectations: [],
+      expectations: auditor.results(),
     };
   }
   const info = markFields(job.marks);
   const common = { runId: context.runId, task: task.task, info };
-  const auditor = auditorFor(context, definition, output.expectationCounts);
   const written = await mergeTable(engine, tables.table, snapshots.table, {
     ...common,
     key: definition.key ?? [],

@@ -105,5 +105,5 @@ describe.skipIf(!server)('medallion_data_pipeline with its silver and gold table
     expect(merged(JSON.parse(onSpark.stdout) as RunSummary)?.refresh).toEqual({ kind: 'increment' });
     expect(merged(again)?.accounting?.replaced).toBeGreaterThan(0);
     await compareLakes();
-  });
+  }, 600_000);
 });
