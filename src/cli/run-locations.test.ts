@@ -180,7 +180,8 @@ describe('a scheduler on lake A and `medallion run --lake B` on one database', (
 
 describe('two runs of one pipeline on one lake at the same time', () => {
   it('the second waits for the first to release the lake, then runs; with --no-wait it exits 2 naming the first', async () => {
-    const s = await space('lock', 2_500);
+    // The first holds the lake long enough for two more processes to start on a loaded machine.
+    const s = await space('lock', 8_000);
     const args = ['run', '--pipeline', s.pipeline, '--db', s.db, '--lake', s.lakeA, '--source', s.sourceA];
     const first = startMedallionProcess([...args, '--json']);
     const firstId = (

@@ -217,7 +217,10 @@ describe.skipIf(skipWithoutChromium())('the Pipeline page', () => {
     await page.goto(`${served.url}/pipelines/data_quality_checks?runs=10&run=${oldest}`);
     await page.getByText('(older than the runs shown)').waitFor();
     expect(await page.locator('.run-grid thead button').count()).toBe(10);
-    await page.locator('.graph-node[data-state="scheduled"]').waitFor();
+    // Both of its tasks (layer_health, retention) wait.
+    const waiting = page.locator('.graph-node[data-state="scheduled"]');
+    await waiting.first().waitFor();
+    expect(await waiting.count()).toBe(2);
 
     await page.getByRole('switch', { name: 'data_quality_checks paused' }).click();
     await page.getByRole('switch', { name: 'data_quality_checks active' }).waitFor();
