@@ -7,8 +7,8 @@ import { ConfigError } from '../core/errors.js';
 import { quoteIdent } from '../engine/dialects/duckdb.js';
 import type { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { SqlRow, SqlValue } from '../engine/engine.js';
-import type { DeltaStructField } from '../table/delta-protocol.js';
-import type { DeltaTable, TableSnapshot } from '../table/delta-table.js';
+import { parseStats, type DeltaStructField } from '../table/delta-protocol.js';
+import { snapshotRows, type DeltaTable, type TableSnapshot } from '../table/delta-table.js';
 import type { LakeReader } from './lake-reader.js';
 import {
   columnInfo,
@@ -148,7 +148,10 @@ async function pageOf(
       version: snapshot.version,
       columns: fields.map(columnInfo),
       rows: jsonRows(rows, fields),
-      total: await session.count('"version"'),
+      // The log's statistics count the rows of every file a Delta writer describes: DuckDB counts only the others.
+      total: snapshot.files.every((file) => parseStats(file)?.numRecords !== undefined)
+        ? snapshotRows(snapshot)
+        : await session.count('"version"'),
       offset,
       limit,
       sort: query.sort ?? null,

@@ -36,9 +36,10 @@ export interface LakeInfo {
 /** The lakes of the project's pipelines (as the server's --lake, if any, overrides them), each once. */
 export async function listLakes(ctx: LakeContext): Promise<LakeInfo[]> {
   const lakes = new Map<string, string[]>();
-  for (const pipeline of await ctx.project.pipelines()) {
-    const lake = ctx.project.locations(pipeline, ctx.locations)?.lake;
-    if (lake) lakes.set(lake, [...(lakes.get(lake) ?? []), pipeline.name]);
+  // By name: loading the pipelines' definitions (their SQL, schedules, checks) is not needed to know where they write.
+  for (const name of ctx.project.pipelineNames()) {
+    const lake = ctx.project.lakeOf(name, ctx.locations);
+    if (lake) lakes.set(lake, [...(lakes.get(lake) ?? []), name]);
   }
   return [...lakes].map(([location, pipelines], index) => ({ index, location, pipelines }));
 }

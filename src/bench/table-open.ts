@@ -38,7 +38,15 @@ export interface OpenedLog {
   commandMs: number[];
 }
 
-export type TableOpenReport = { commits: number; logs: OpenedLog[]; buildMs: number } | { skipped: string };
+export type TableOpenReport =
+  | {
+      commits: number;
+      logs: OpenedLog[];
+      buildMs: number;
+      /** The machine's load average over the last minute when the openings ended (it may be shared). */
+      loadAverage: number;
+    }
+  | { skipped: string };
 
 export interface TableOpenChildOutput {
   showMs: number;
@@ -138,7 +146,7 @@ export async function benchTableOpen(log: (message: string) => void): Promise<Ta
         `tables: ${opened.log}: tables show ${median(opened.showMs).toFixed(0)} ms in process (CPU ${median(opened.cpuMs).toFixed(0)} ms; warm ${median(opened.warmMs).toFixed(0)} ms), the command ${median(opened.commandMs).toFixed(0)} ms`,
       );
     }
-    return { commits: TABLE_COMMITS, logs, buildMs };
+    return { commits: TABLE_COMMITS, logs, buildMs, loadAverage: os.loadavg()[0] ?? 0 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -134,16 +134,14 @@ export class Project {
   locations(pipeline: PipelineDefinition, flags: LocationFlags = {}): RunLocations | undefined {
     const content = this.file?.content;
     const entry = content?.pipelines?.[pipeline.name];
-    const pick = (flag: string | undefined, own: string | undefined, shared: string | undefined) =>
-      flag ? this.fromFlag(flag) : own ? this.fromFile(own) : shared ? this.fromFile(shared) : undefined;
-    const lake = pick(flags.lake, entry?.lake, content?.lake);
+    const lake = this.lakeOf(pipeline.name, flags);
     if (!lake) return undefined;
     const engine = this.runEngine(pipeline, flags.engine);
     const retention = this.retention(pipeline.name);
     const settings = { ...(engine && { engine }), ...(retention && { retention }) };
     if (pipeline.sources.length === 0) return { source: null, lake, ...settings };
     const source =
-      pick(flags.source, entry?.source, content?.source) ??
+      this.pick(flags.source, entry?.source, content?.source) ??
       (pipeline.defaultSource && this.fromFlag(pipeline.defaultSource));
     return { source: source ?? null, lake, ...settings };
   }
@@ -155,6 +153,29 @@ export class Project {
   retention(pipeline?: string): RetentionSettings | undefined {
     const own = pipeline === undefined ? undefined : this.file?.content.pipelines?.[pipeline]?.retention;
     return mergeRetention(this.file?.content.retention, own);
+  }
+
+  /**
+   * Where the pipeline named `name` writes, as `locations` says, without loading its definition (what listing the
+   * project's lakes needs); undefined when no lake is given anywhere.
+   */
+  lakeOf(name: string, flags: Pick<LocationFlags, 'lake'> = {}): string | undefined {
+    const content = this.file?.content;
+    return this.pick(flags.lake, content?.pipelines?.[name]?.lake, content?.lake);
+  }
+
+  /** The names of the project's pipelines (default: the shipped ones), without loading them. */
+  pipelineNames(): string[] {
+    return this.declared().map((entry) => entry.name);
+  }
+
+  /** A location from a flag, else the pipeline's own in the file, else the file's shared one. */
+  private pick(
+    flag: string | undefined,
+    own: string | undefined,
+    shared: string | undefined,
+  ): string | undefined {
+    return flag ? this.fromFlag(flag) : own ? this.fromFile(own) : shared ? this.fromFile(shared) : undefined;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { constants, createReadStream, type Stats } from 'node:fs';
+import { constants, createReadStream, statSync } from 'node:fs';
 import {
   copyFile,
   link,
@@ -34,6 +34,9 @@ import { sha256File } from './sha256.js';
 const tempPathFor = (target: string): string => `${target}.${randomUUID().slice(0, 8)}.tmp`;
 const isTemp = (name: string): boolean => name.endsWith('.tmp');
 const isObject = (name: string): boolean => !isTemp(name);
+/** Files a listing stats between two turns of the event loop (see `scan`). */
+const STATS_PER_TURN = 256;
+
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 const byKey = (a: { key: string }, b: { key: string }): number =>
   a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
@@ -205,25 +208,26 @@ export class LocalDiskStore implements ObjectStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      // Side by side, each key made from its directory's: a Delta log of a thousand commits is a thousand stats
-      // (and as many path resolutions), which one after another cost more than the rest of opening the table.
+      // A Delta log of a thousand commits is a thousand files: each key is made from its directory's (no path
+      // resolution per file), and each file is stat'ed in place, a turn of the event loop every STATS_PER_TURN —
+      // a promise through the thread pool per file cost more than the rest of opening the table.
       const dirKey = this.keyOf(dir);
-      await Promise.all(
-        entries.map(async (entry) => {
-          const full = path.join(dir, entry.name);
-          const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
-          const found = await localEntry(full, entry, place);
-          if (found.kind === 'directory') {
-            await walk(full, inside(place, found.real));
-          } else if (found.kind === 'refused' && key.startsWith(prefix)) {
-            refused.push({ key, reason: found.reason });
-          } else if (found.kind === 'file' && wanted(entry.name) && key.startsWith(prefix)) {
-            // A file gone since the directory was read (a temp file renamed into place) is no longer there.
-            const info = await statIfPresent(full);
-            if (info) objects.push({ key, size: info.size, lastModified: info.mtime });
-          }
-        }),
-      );
+      let stats = 0;
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+        const found = await localEntry(full, entry, place);
+        if (found.kind === 'directory') {
+          await walk(full, inside(place, found.real));
+        } else if (found.kind === 'refused' && key.startsWith(prefix)) {
+          refused.push({ key, reason: found.reason });
+        } else if (found.kind === 'file' && wanted(entry.name) && key.startsWith(prefix)) {
+          if (++stats % STATS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
+          // A file gone since the directory was read (a temp file renamed into place) is no longer there.
+          const info = statSync(full, { throwIfNoEntry: false });
+          if (info) objects.push({ key, size: info.size, lastModified: info.mtime });
+        }
+      }
     };
     // Walk only the directory the prefix names, not the whole store.
     const slash = prefix.lastIndexOf('/');
@@ -290,15 +294,6 @@ export class LocalDiskStore implements ObjectStore {
 
   async delete(keys: readonly string[]): Promise<void> {
     await Promise.all(keys.map((key) => rm(this.resolve(key), { force: true })));
-  }
-}
-
-async function statIfPresent(file: string): Promise<Stats | undefined> {
-  try {
-    return await stat(file);
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
   }
 }
 
