@@ -122,9 +122,10 @@ describe.skipIf(skipWithoutChromium())('a new user’s first session in the web 
     await form.getByLabel('max_age_hours').fill('48');
     await form.getByRole('button', { name: 'Trigger run' }).click();
     const checkId = await queuedRun(page);
+    // Its two tasks, layer_health and retention.
     await expect
       .poll(() => cellsOf(page, checkId, 'success').count(), { timeout: RUN_TIMEOUT_MS, interval: 250 })
-      .toBe(1);
+      .toBe(2);
     await cellsOf(page, checkId).first().click();
     await page.getByRole('heading', { level: 1, name: `Run ${checkId} success` }).waitFor();
     await page.getByText('max_age_hours = 48').waitFor();
