@@ -33,11 +33,6 @@ export class SparkEngineError extends Error {
   get cancelled(): boolean {
     return this.grpcCode === status.CANCELLED || this.info.errorClass === 'OPERATION_CANCELED';
   }
-
-  /** True when the server could not be reached or dropped the connection (the call may be retried). */
-  get unavailable(): boolean {
-    return this.grpcCode === status.UNAVAILABLE;
-  }
 }
 
 const NO_INFO: SparkErrorInfo = {
@@ -105,6 +100,11 @@ export function sparkEngineError(error: unknown, endpoint: string, fullMessage?:
     message =
       `Spark Connect at ${endpoint} is unreachable: ${sparkMessage} ` +
       '(is the server running and listening there? scripts/services/spark.sh start runs a local one)';
+  } else if (info.errorClass === 'INVALID_HANDLE.SESSION_NOT_FOUND') {
+    // Seen when a call reattaches after a lost connection to a server that restarted: its sessions are gone.
+    message =
+      `Spark Connect at ${endpoint} no longer has this session (the server restarted or closed it ` +
+      `during the operation): ${sparkMessage}`;
   } else if (error.code === status.DEADLINE_EXCEEDED) {
     message = `Spark Connect at ${endpoint} did not answer in time: ${sparkMessage}`;
   } else if (error.code === status.CANCELLED || info.errorClass === 'OPERATION_CANCELED') {

@@ -78,6 +78,13 @@ async function sumOf(dir: string): Promise<number> {
   }
 }
 
+/** Waits (a minute at most) until the worker runs an executor of the shared server's application. */
+async function executorOf(worker: number): Promise<void> {
+  for (let waited = 0; waited < 60_000 && executorPids(worker).length === 0; waited += 500) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 describe.skipIf(!server?.home)('a Spark Connect server killed in the middle of a try', () => {
   let dir: string;
   let connect: SparkConnectProcess;
@@ -97,8 +104,9 @@ describe.skipIf(!server?.home)('a Spark Connect server killed in the middle of a
       connect.remote,
       store,
       () => {
-        // The server dies while the query runs, and is started again at once (its start outlasts the try's
-        // attempts to reattach): the retry finds it back.
+        // The server dies while the query runs, and is started again at once: the try's reattach finds it
+        // unreachable, or back without the session when the start is quicker than the reattach retries; either
+        // way the policy's retry finds it back.
         if (!restarted) {
           restarted = new Promise((resolve) => setTimeout(resolve, 3_000)).then(async () => {
             await connect.kill();
@@ -122,7 +130,7 @@ describe.skipIf(!server?.home)('a Spark Connect server killed in the middle of a
     expect(summary.status).toBe('success');
     expect(tries[0]?.state).toBe('failed');
     expect(tries[0]?.reason).toContain(connect.remote);
-    expect(tries[0]?.reason).toMatch(/unreachable|unavailable|connection/i);
+    expect(tries[0]?.reason).toMatch(/is unreachable|restarted/);
     expect(tries.at(-1)?.state).toBe('success');
   });
 
@@ -141,6 +149,8 @@ describe.skipIf(!server?.workerPids.length)('a Spark executor killed in the midd
     dir = await mkdtemp(path.join(os.tmpdir(), 'medallion-spark-executor-'));
     store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
     const worker = server!.workerPids[0]!;
+    // An executor lost by an earlier suite may still be being replaced: the test needs one to kill.
+    await executorOf(worker);
     summary = await runOnSpark(dir, server!.remote, store, () => {
       setTimeout(() => {
         killed = executorPids(worker)[0];
@@ -151,10 +161,7 @@ describe.skipIf(!server?.workerPids.length)('a Spark executor killed in the midd
 
   afterAll(async () => {
     // The worker starts another executor for the application: the cluster is whole again for other suites.
-    const worker = server!.workerPids[0]!;
-    for (let waited = 0; waited < 60_000 && executorPids(worker).length === 0; waited += 500) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
+    await executorOf(server!.workerPids[0]!);
     await store?.close();
     await rm(dir, { recursive: true, force: true });
   });
