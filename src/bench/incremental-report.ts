@@ -1,7 +1,7 @@
 /** The incremental runs part of BENCHMARKS.md: time per run with incremental silver and with full rebuilds. */
 import type { IncrementalReport, IncrementalRun, RefreshMode } from './incremental.js';
 import { table } from './report.js';
-import { spliceCautions, spliceSection } from './splice.js';
+import { spliceWithCautions } from './splice.js';
 
 export const INCREMENTAL_HEADING = '## Incremental runs';
 const ROW_PREFIX = '| Incremental';
@@ -148,11 +148,12 @@ export function spliceIncremental(
   command: string,
   date: string,
 ): string {
-  const spliced = spliceSection(markdown, {
+  return spliceWithCautions(markdown, {
     heading: INCREMENTAL_HEADING,
     section: renderIncremental(report, command, date),
     rowPrefix: ROW_PREFIX,
     targetRows: incrementalTargetRows(report),
+    cautionPrefix: 'incremental',
+    problems: incrementalProblems(report),
   });
-  return spliceCautions(spliced, 'incremental', incrementalProblems(report));
 }
