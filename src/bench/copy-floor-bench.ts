@@ -1,5 +1,5 @@
 /**
- * The copy floor beside the bronze tasks, per scale: in each round, the floor (run-copy-floor.js), then ingest and
+ * The copy floor beside the bronze tasks, per scale: in each round, the floor (run-floor.js --copy), then ingest and
  * the bronze tasks alone, one task at a time as the floor copies one file at a time (run-once.js --bronze-only
  * --slots 1), then a whole run (two tasks at a time, as `medallion run` does), each in a child process on a fresh
  * lake over the same sample data.
@@ -82,7 +82,8 @@ async function measureRound(source: string, dir: string, options: CopyFloorOptio
   await mkdir(dir, { recursive: true });
   const scratch = path.join(dir, 'scratch');
   const floor = await attempt(async () => {
-    const { output } = await runChild<CopyFloorChildOutput>('run-copy-floor.js', [
+    const { output } = await runChild<CopyFloorChildOutput>('run-floor.js', [
+      '--copy',
       '--source',
       source,
       '--out',

@@ -1,7 +1,7 @@
 /** The copy floor part of BENCHMARKS.md: each bronze task beside DuckDB alone copying its source file. */
 import type { ByTable, CopyFloorReport, CopyFloorScale } from './copy-floor-bench.js';
 import { table } from './report.js';
-import { spliceCautions, spliceSection } from './splice.js';
+import { spliceWithCautions } from './splice.js';
 
 export const COPY_FLOOR_HEADING = '## Copy floor: bronze beside DuckDB alone';
 const ROW_PREFIX = '| Copy floor';
@@ -48,9 +48,9 @@ export function renderCopyFloor(report: CopyFloorReport, command: string, date: 
   if ('skipped' in report) return [...lines, `Not measured: ${report.skipped}.`];
   const rounds = Math.max(...report.scales.map((scale) => scale.rounds.length));
   lines.push(
-    `Made with \`${command}\` on ${date}; load average (1 min) ${report.loadAverage.before.toFixed(2)} before, ${report.loadAverage.after.toFixed(2)} after (the targets need a quiet machine: on 2 cores, a load above 1 slows every figure).`,
+    `Made with \`${command}\` on ${date}; load average (1 min) ${report.loadAverage.before.toFixed(2)} before, ${report.loadAverage.after.toFixed(2)} after (the targets need a quiet machine: on 2 cores, a load above 1 slows every figure). To measure it alone: \`npm run build && node dist/bench/main.js --copy-floor-only\` (at \`--scales\`, default 1 and 10; \`--copy-floor-rounds\`, default 3); \`npm run bench\` measures it too (\`--no-copy-floor\` skips it).`,
     '',
-    `- **Copy floor** (\`src/bench/copy-floor.ts\`, child \`node dist/bench/run-copy-floor.js\`): DuckDB alone reading each source file and writing its records as one zstd Parquet file, one file after the other, memory limit ${report.memoryLimit}. CSV: \`read_csv\` with every column as text, the declared delimiter, malformed rows skipped. JSON: the document read whole by \`read_json\` (\`format = 'unstructured'\`), its records unnested and \`json_transform\`ed to the bronze table's declared fields. No checks, lineage, landing copy or Delta log.`,
+    `- **Copy floor** (\`src/bench/copy-floor.ts\`, child \`node dist/bench/run-floor.js --copy\`): DuckDB alone reading each source file and writing its records as one zstd Parquet file, one file after the other, memory limit ${report.memoryLimit}. CSV: \`read_csv\` with every column as text, the declared delimiter, malformed rows skipped. JSON: the document read whole by \`read_json\` (\`format = 'unstructured'\`), its records unnested and \`json_transform\`ed to the bronze table's declared fields. No checks, lineage, landing copy or Delta log.`,
     `- **Bronze task alone**: the task's duration in \`run-once.js --bronze-only --slots 1\` — ingest, then the bronze tasks one at a time, each with what it does in any run (UTF-8, checksum, quote and header checks; rejected rows quarantined; lineage and \`_record\`; one Delta commit; the landing manifest). **In a whole run**: the same task in a run of the whole pipeline (two tasks at a time, so the bronze tasks share the cores).`,
     `- Each round runs the three on fresh lakes over the same sample data (seed 42), one after the other; ${rounds} round(s), the median first and each round's figure in brackets. The ratio is the median task ÷ the median floor.`,
     '',
@@ -130,11 +130,12 @@ export function spliceCopyFloor(
   command: string,
   date: string,
 ): string {
-  const spliced = spliceSection(markdown, {
+  return spliceWithCautions(markdown, {
     heading: COPY_FLOOR_HEADING,
     section: renderCopyFloor(report, command, date),
     rowPrefix: ROW_PREFIX,
     targetRows: copyFloorTargetRows(report),
+    cautionPrefix: 'copy floor',
+    problems: copyFloorProblems(report),
   });
-  return spliceCautions(spliced, 'copy floor', copyFloorProblems(report));
 }

@@ -5,10 +5,9 @@
  */
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { PipelineDefinition, SourceDefinition } from '../core/pipeline.js';
 import { sqlString } from '../engine/dialects/duckdb.js';
-import { csvSelect, jsonDocumentRecords, sourceFile } from './raw-duckdb-floor.js';
+import { csvSelect, floorDatabase, jsonDocumentRecords, sourceFile } from './raw-duckdb-floor.js';
 
 export interface CopyFloorStep {
   /** The bronze table the source feeds. */
@@ -31,11 +30,7 @@ export interface CopyFloorOptions {
 /** One COPY per source, one after the other, on one DuckDB database with the pipeline's memory limit. */
 export async function runCopyFloor(options: CopyFloorOptions): Promise<CopyFloorStep[]> {
   await mkdir(options.outDir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
-    temp_directory: path.join(options.scratchDir, 'spill'),
-    memory_limit: options.memoryLimit,
-  });
-  const connection = await instance.connect();
+  const { instance, connection } = await floorDatabase(options);
   try {
     const steps: CopyFloorStep[] = [];
     for (const source of options.pipeline.sources) {

@@ -1,7 +1,7 @@
 /** The incremental runs part of BENCHMARKS.md: time per run with incremental silver and with full rebuilds. */
 import type { IncrementalReport, IncrementalRun, RefreshMode } from './incremental.js';
 import { table } from './report.js';
-import { spliceCautions, spliceSection } from './splice.js';
+import { spliceWithCautions } from './splice.js';
 
 export const INCREMENTAL_HEADING = '## Incremental runs';
 const ROW_PREFIX = '| Incremental';
@@ -54,7 +54,7 @@ export function renderIncremental(report: IncrementalReport, command: string, da
   const lines = [
     INCREMENTAL_HEADING,
     '',
-    `Made with \`${command}\` on ${date}; load average (1 min) ${report.loadAverage.before.toFixed(2)} before, ${report.loadAverage.after.toFixed(2)} after (on 2 cores, a load above 1 slows every figure).`,
+    `Made with \`${command}\` on ${date}; load average (1 min) ${report.loadAverage.before.toFixed(2)} before, ${report.loadAverage.after.toFixed(2)} after (on 2 cores, a load above 1 slows every figure). The issue's configuration — a lake of scale 10, then 20 runs each adding a contracts file of scale 1 — is the default: \`npm run build && node dist/bench/main.js --incremental-only\` (\`--incremental-start\`, \`--incremental-runs\`, \`--incremental-step\` for a quicker check).`,
     '',
     `- **The lake** starts with one run over sample data of scale ${report.startScale} (seed 42: ${report.input.map((file) => `${file.name} ${count(file.records)} records`).join(', ')}). Then ${report.batches.length} runs each add a new contracts file of scale ${report.stepScale} (\`src/demo-data/contract-batch.ts\`): ${count(batch?.newContracts ?? 0)} contracts of the same dataset that no earlier file held (same buyers and establishments, published later in the year) and ${count(batch?.republished ?? 0)} republished copies of earlier contracts (a later publication date and, half the time, a revised montant), so merges replace rows: ${report.republishedFrom === 'previous' ? "contracts of the file before, as the generated file's own republications come a few hundred records after the first publication (`--incremental-republished-from any` draws them from every contract before)" : 'any contract before the file (`--incremental-republished-from any`)'}.`,
     `- **Incremental**: \`medallion_data_pipeline\` as it ships (its silver tables \`incremental: true\`). **Full rebuild**: the same runs with \`fullRefresh\` (\`medallion run --full-refresh\`), on a lake of its own. Every run is \`node dist/bench/run-once.js\` with \`--db sqlite:…\` (the lake's run history, so unchanged tasks skip as they do for \`medallion run\`), memory limit ${report.memoryLimit}; the two modes alternate run by run.`,
@@ -148,11 +148,12 @@ export function spliceIncremental(
   command: string,
   date: string,
 ): string {
-  const spliced = spliceSection(markdown, {
+  return spliceWithCautions(markdown, {
     heading: INCREMENTAL_HEADING,
     section: renderIncremental(report, command, date),
     rowPrefix: ROW_PREFIX,
     targetRows: incrementalTargetRows(report),
+    cautionPrefix: 'incremental',
+    problems: incrementalProblems(report),
   });
-  return spliceCautions(spliced, 'incremental', incrementalProblems(report));
 }

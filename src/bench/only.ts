@@ -47,31 +47,33 @@ async function uiOnly(options: BenchOptions, command: string, date: Date): Promi
   return uiProblems(result).length > 0 ? 1 : 0;
 }
 
+/** One part measured alone: how, how its result goes into the report, and whether it failed. */
+interface Part<Result> {
+  label: string;
+  measure(work: string): Promise<Result>;
+  splice(markdown: string, result: Result): string;
+  failed(result: Result): boolean;
+}
+
 /**
  * An `--X-only` run: measures one part (in a work directory of its own unless --work names one) and replaces its
- * section, target rows and caution lines in the report file; exit code 1 when `failed` says so.
+ * section, target rows and caution lines in the report file; exit code 1 when the part failed.
  */
-async function onlyPart<Result>(
-  options: BenchOptions,
-  label: string,
-  measure: (work: string) => Promise<Result>,
-  splice: (markdown: string, result: Result) => string,
-  failed: (result: Result) => boolean,
-): Promise<number> {
+async function onlyPart<Result>(options: BenchOptions, part: Part<Result>): Promise<number> {
   const work = options.work
     ? path.resolve(options.work)
     : await mkdtemp(path.join(os.tmpdir(), 'medallion-bench-'));
   await mkdir(work, { recursive: true });
   let result: Result;
   try {
-    result = await measure(work);
+    result = await part.measure(work);
   } finally {
     if (!options.work) await rm(work, { recursive: true, force: true });
   }
   const existing = await readFile(options.out, 'utf8').catch(() => '# Benchmarks\n\n## Targets\n');
-  await writeFile(options.out, splice(existing, result));
-  log(`updated the ${label} section of ${path.resolve(options.out)}`);
-  return failed(result) ? 1 : 0;
+  await writeFile(options.out, part.splice(existing, result));
+  log(`updated the ${part.label} section of ${path.resolve(options.out)}`);
+  return part.failed(result) ? 1 : 0;
 }
 
 /** The `--X-only` runs, by option; undefined when the whole benchmark is asked for. */
@@ -80,45 +82,43 @@ export function onlyRun(options: BenchOptions, command: string, date: Date): Pro
   const at = date.toISOString();
   if (options.scheduling === 'only') return schedulingOnly(options, command, date);
   if (options.ui === 'only') return uiOnly(options, command, date);
-  if (options.tables === 'only')
-    return onlyPart(
-      options,
-      'tables',
-      () => benchTableOpen(log),
-      (markdown, report) => spliceTableOpen(markdown, report, command, at),
-      (report) => tableOpenProblems(report).length > 0,
-    );
-  if (options.workers === 'only')
-    return onlyPart(
-      options,
-      'workers',
-      (work) => runWorkers(options, work, logicalDate),
-      (markdown, report) => withWorkers(markdown, report, command, date),
-      (report) => workersProblems(report).length > 0,
-    );
-  if (options.engines === 'only')
-    return onlyPart(
-      options,
-      'engines',
-      (work) => runEngines(options, work, logicalDate),
-      (markdown, report) => spliceEngines(markdown, renderEngines(report, command, at)),
-      (report) => 'skipped' in report,
-    );
-  if (options.incremental === 'only')
-    return onlyPart(
-      options,
-      'incremental runs',
-      (work) => runIncremental(options, work, logicalDate),
-      (markdown, report) => spliceIncremental(markdown, report, command, at),
-      (report) => incrementalProblems(report).length > 0,
-    );
-  if (options.copyFloor === 'only')
-    return onlyPart(
-      options,
-      'copy floor',
-      (work) => runCopyFloor(options, work, logicalDate),
-      (markdown, report) => spliceCopyFloor(markdown, report, command, at),
-      (report) => copyFloorProblems(report).length > 0,
-    );
-  return undefined;
+  const parts = {
+    tables: () =>
+      onlyPart(options, {
+        label: 'tables',
+        measure: () => benchTableOpen(log),
+        splice: (markdown, report) => spliceTableOpen(markdown, report, command, at),
+        failed: (report) => tableOpenProblems(report).length > 0,
+      }),
+    workers: () =>
+      onlyPart(options, {
+        label: 'workers',
+        measure: (work) => runWorkers(options, work, logicalDate),
+        splice: (markdown, report) => withWorkers(markdown, report, command, date),
+        failed: (report) => workersProblems(report).length > 0,
+      }),
+    engines: () =>
+      onlyPart(options, {
+        label: 'engines',
+        measure: (work) => runEngines(options, work, logicalDate),
+        splice: (markdown, report) => spliceEngines(markdown, renderEngines(report, command, at)),
+        failed: (report) => 'skipped' in report,
+      }),
+    incremental: () =>
+      onlyPart(options, {
+        label: 'incremental runs',
+        measure: (work) => runIncremental(options, work, logicalDate),
+        splice: (markdown, report) => spliceIncremental(markdown, report, command, at),
+        failed: (report) => incrementalProblems(report).length > 0,
+      }),
+    copyFloor: () =>
+      onlyPart(options, {
+        label: 'copy floor',
+        measure: (work) => runCopyFloor(options, work, logicalDate),
+        splice: (markdown, report) => spliceCopyFloor(markdown, report, command, at),
+        failed: (report) => copyFloorProblems(report).length > 0,
+      }),
+  };
+  const only = (Object.keys(parts) as (keyof typeof parts)[]).find((part) => options[part] === 'only');
+  return only && parts[only]();
 }

@@ -65,11 +65,7 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
 
   await mkdir(options.scratchDir, { recursive: true });
   await mkdir(options.outDir, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', {
-    temp_directory: path.join(options.scratchDir, 'spill'),
-    memory_limit: options.memoryLimit,
-  });
-  const connection = await instance.connect();
+  const { instance, connection } = await floorDatabase(options);
   try {
     const run = (sql: string) => connection.run(sql).then(() => undefined);
     await run("SET TimeZone = 'UTC'");
@@ -150,6 +146,18 @@ export async function runFloor(options: FloorOptions): Promise<FloorResult> {
     instance.closeSync();
     await rm(options.scratchDir, { recursive: true, force: true });
   }
+}
+
+/** A database of its own for a floor, with the pipeline's memory limit, spilling under the scratch directory. */
+export async function floorDatabase(options: {
+  scratchDir: string;
+  memoryLimit: string;
+}): Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    temp_directory: path.join(options.scratchDir, 'spill'),
+    memory_limit: options.memoryLimit,
+  });
+  return { instance, connection: await instance.connect() };
 }
 
 /**

@@ -66,3 +66,11 @@ export function spliceCautions(markdown: string, prefix: string, problems: reado
   else lines.splice(start + 1, end - start - 1, ...block);
   return lines.join('\n');
 }
+
+/** `markdown` with one part's section and target rows replaced (spliceSection), and its caution lines. */
+export function spliceWithCautions(
+  markdown: string,
+  part: SplicedPart & { cautionPrefix: string; problems: readonly string[] },
+): string {
+  return spliceCautions(spliceSection(markdown, part), part.cautionPrefix, part.problems);
+}

@@ -7,7 +7,6 @@ import { DuckDbEngine } from '../engine/duckdb/engine.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { openMetadataStore } from '../metadata/open.js';
 import { LocalDiskStore } from '../storage/local-disk.js';
-import { parseStats } from '../table/delta-protocol.js';
 import { LakeLayout, localLake } from '../table/lake-layout.js';
 import { skipWithoutDeltaRs } from '../testing/delta-rs.js';
 import { compareWithDeltaRs } from '../testing/delta-tables.js';
@@ -130,28 +129,6 @@ describe('incremental refined tables', () => {
     const { read, different } = await compareWithDeltaRs(engine, silver, path.join(dir, 'merge.parquet'));
     expect(read).toMatchObject({ version: 2, rows: 4, minReaderVersion: 1, minWriterVersion: 2 });
     expect(different).toBe(0);
-  });
-
-  it('writes the new rows of a merge in files of their own, so a later merge replacing them rewrites only those', async () => {
-    const lake = await lakeFed('apart');
-    await lake.run('o1,1,a\no2,1,b\n');
-    await lake.run('o2,2,c\no3,1,d\n');
-    await lake.run('o3,2,e\n');
-    const table = lake.layout.table({ layer: 'silver', table: 'order_items' });
-    const version = (await table.snapshot())!.version;
-    expect(version).toBe(2);
-    const [last] = await table.commits(version, version);
-    const written = last!.actions.flatMap((action) =>
-      'add' in action ? [parseStats(action.add)!.numRecords] : [],
-    );
-    // o3's first row shared a file with o2's second, not with o1's, which the first merge kept apart.
-    expect(written.sort()).toEqual([1, 1]);
-    expect(last!.actions.filter((action) => 'remove' in action)).toHaveLength(1);
-    expect(await lake.rows()).toEqual([
-      { order_id: 'o1', revision: 1, item: 'a' },
-      { order_id: 'o2', revision: 2, item: 'c' },
-      { order_id: 'o3', revision: 2, item: 'e' },
-    ]);
   });
 
   it('rebuilds from all the input when its rules change or a full refresh is asked for', async () => {

@@ -1,4 +1,4 @@
-import type { Engine, StagedTable } from '../engine/engine.js';
+import type { Engine } from '../engine/engine.js';
 import type { CommitResult, DeltaTable, TableSnapshot } from '../table/delta-table.js';
 import { parseStats } from '../table/delta-protocol.js';
 import { discardStaged, STAGED_VIEW, type WriteResult } from './table-writer.js';
@@ -60,33 +60,12 @@ export async function mergeTable(
     files.length ? `cur.${file} IN (${files.map((path) => dialect.string(path)).join(', ')})` : 'false';
   const kept = (where: string): string =>
     `SELECT ${columns.map((column) => `cur.${column}`).join(', ')} FROM ${current} AS cur WHERE ${where}`;
-  // The rows kept from rewritten files and the new rows are staged apart, each typed as their union: the new rows'
-  // files hold only them, so a later merge replacing some of them rewrites those small files, not every row that
-  // happened to be rewritten beside them (a merge's output would otherwise grow with the table, run after run).
-  const union = (keptWhere: string, insertWhere: string): string =>
-    `(${kept(keptWhere)} UNION ALL SELECT ${columns.join(', ')} FROM ${options.insert} WHERE ${insertWhere})`;
-  const parts = [
-    ...(affected.length ? [union(`${inFiles(affected)} AND NOT ${replaced}`, 'false')] : []),
-    union('false', 'true'),
-  ];
-  const stagings: StagedTable[] = [];
-  try {
-    // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
-    for (const part of parts) stagings.push(await engine.stage(part, options.partitionBy, table));
-  } catch (error) {
-    await Promise.all(stagings.map(discardStaged));
-    throw error;
-  }
-  const target = stagings.find((part) => part.target)?.target;
-  const staged: StagedTable = {
-    schema: stagings.at(-1)!.schema,
-    files: stagings.flatMap((part) => part.files),
-    rows: stagings.reduce((sum, part) => sum + part.rows, 0),
-    ...(target && { target }),
-  };
+  const rewritten = `(${kept(`${inFiles(affected)} AND NOT ${replaced}`)} UNION ALL SELECT ${columns.join(', ')} FROM ${options.insert})`;
+  // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
+  const staged = await engine.stage(rewritten, options.partitionBy, table);
   log(
     `merge: ${affected.length} of ${snapshot.files.length} file(s) hold replaced keys; staged ${staged.rows} row(s) ` +
-      `in ${staged.files.length} file(s) (${stagings.length > 1 ? stagings[0]!.rows : 0} kept from rewritten files)`,
+      `in ${staged.files.length} file(s)`,
   );
   if (options.audit) {
     try {
