@@ -133,26 +133,32 @@ export async function auditVersion(
     const flags = rowChecks.map(
       (check, index) => `${passExpression(check, context, engine.dialect)} AS __pass_${index}`,
     );
-    const audited = '__audit';
-    await engine.materialize(audited, `SELECT *, ${flags.join(', ')} FROM ${relation}`);
+    // One pass keeps only the rows failing a check (window checks need the whole relation); they give the counts
+    // and the samples.
+    const failing = '__audit_failing';
+    const passes = rowChecks.map((_, index) => `__pass_${index}`);
+    await engine.materialize(
+      failing,
+      `SELECT * FROM (SELECT *, ${flags.join(', ')} FROM ${relation}) AS audited WHERE NOT (${passes.join(' AND ')})`,
+    );
     const counts = await engine.one(
-      `SELECT ${rowChecks.map((_, index) => `count(*) FILTER (WHERE NOT __pass_${index}) AS f${index}`).join(', ')} FROM ${audited}`,
+      `SELECT ${passes.map((pass, index) => `count(*) FILTER (WHERE NOT ${pass}) AS f${index}`).join(', ')} FROM ${failing}`,
     );
     const columns = (await engine.columns(relation)).map((column) => column.name);
     for (const [index, check] of rowChecks.entries()) {
-      const failing = Number(counts[`f${index}`]);
+      const failingRows = Number(counts[`f${index}`]);
       results.push({
         name: check.name,
         type: check.type,
         action: check.action,
-        passed: failing === 0,
-        failingRows: failing,
-        samples: failing
-          ? await samples(engine, columns, `SELECT * FROM ${audited} WHERE NOT __pass_${index}`)
+        passed: failingRows === 0,
+        failingRows,
+        samples: failingRows
+          ? await samples(engine, columns, `SELECT * FROM ${failing} WHERE NOT __pass_${index}`)
           : [],
       });
     }
-    await engine.dropTemporaries([audited]);
+    await engine.dropTemporaries([failing]);
   }
   for (const check of expectations) {
     if (isRowExpectation(check) && check.action === 'quarantine') {

@@ -131,6 +131,37 @@ describe('incremental refined tables', () => {
     expect(different).toBe(0);
   });
 
+  it('writes each increment in files of its own, so a republication rewrites the small file of its first publication, and coalesces small files as they pile up', async () => {
+    const lake = await lakeFed('files');
+    const silver = lake.layout.table({ layer: 'silver', table: 'order_items' });
+    // The audit sees the new version once: a coalesced file's rows counted twice would break the key.
+    const table: TableDefinition = {
+      ...orders(),
+      expectations: [
+        { name: 'one_row_per_key', type: 'unique', columns: ['order_id', 'item'], action: 'fail' },
+      ],
+    };
+    const run = (csv: string) => lake.run(csv, { table });
+    await run(Array.from({ length: 200 }, (_, index) => `b${index},1,a\n`).join(''));
+    // Each run adds an order and republishes the one before: only that order's small file holds a replaced key.
+    await run('n1,1,a\nb0,2,z\n');
+    const republished = await run('n2,1,a\nn1,2,z\n');
+    expect(republished.log).toMatch(
+      /merge: 1 of 2 file\(s\) hold replaced keys, 0 more coalesced; staged 3 row\(s\) in 2 file\(s\) \(1 kept\)/,
+    );
+    const logs: string[] = [];
+    for (let order = 3; order <= 10; order++) {
+      logs.push((await run(`n${order},1,a\nn${order - 1},2,z\n`)).log);
+      expect((await silver.snapshot())!.files.length).toBeLessThanOrEqual(5);
+    }
+    expect(logs.join('\n')).toMatch(/[1-9] more coalesced/);
+    const rows = await lake.rows();
+    expect(rows).toHaveLength(210);
+    expect(rows.filter((row) => row.revision === 2).map((row) => row.order_id)).toEqual(
+      ['b0', ...Array.from({ length: 9 }, (_, index) => `n${index + 1}`)].sort(),
+    );
+  });
+
   it('rebuilds from all the input when its rules change or a full refresh is asked for', async () => {
     const lake = await lakeFed('full');
     await lake.run('o1,1,a\n');

@@ -1,4 +1,5 @@
-import type { Engine } from '../engine/engine.js';
+import { planRewrite } from '../core/compaction.js';
+import type { Engine, StagedTable } from '../engine/engine.js';
 import type { CommitResult, DeltaTable, TableSnapshot } from '../table/delta-table.js';
 import { parseStats } from '../table/delta-protocol.js';
 import { discardStaged, STAGED_VIEW, type WriteResult } from './table-writer.js';
@@ -23,11 +24,14 @@ export interface MergeOptions {
 /** The merge's working views, one set per session: a task merges one table at a time. */
 const CURRENT = '__merge_current';
 const NEXT = '__merge_next';
+const REWRITE = '__merge_rewrite';
+const UNTOUCHED = '__merge_untouched';
 const FILE = '__file';
 
 /**
  * Merges rows into a Delta table by key, copy-on-write in one commit: the data files holding a replaced key are
- * rewritten without it, the new rows are written beside them, and every other file stays as it is. The commit
+ * rewritten without it (with the small files src/core/compaction.ts coalesces), the new rows are written in files
+ * of their own, and every other file stays as it is. The commit
  * lands on `snapshot`'s version or fails with a CommitConflictError: never on another writer's newer version.
  */
 export async function mergeTable(
@@ -56,22 +60,46 @@ export async function mergeTable(
     )
   ).map((found) => found.file);
   const columns = (await engine.columns(options.insert)).map((column) => dialect.quoteIdent(column.name));
-  const inFiles = (files: readonly string[]): string =>
-    files.length ? `cur.${file} IN (${files.map((path) => dialect.string(path)).join(', ')})` : 'false';
-  const kept = (where: string): string =>
-    `SELECT ${columns.map((column) => `cur.${column}`).join(', ')} FROM ${current} AS cur WHERE ${where}`;
-  const rewritten = `(${kept(`${inFiles(affected)} AND NOT ${replaced}`)} UNION ALL SELECT ${columns.join(', ')} FROM ${options.insert})`;
-  // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
-  const staged = await engine.stage(rewritten, options.partitionBy, table);
+  // Small files coalesce with the rewritten ones (they hold no replaced key: all their rows are kept).
+  const plan = planRewrite(
+    snapshot.files.map((add) => ({
+      path: add.path,
+      partition: JSON.stringify(Object.entries(add.partitionValues).sort()),
+      bytes: add.size,
+    })),
+    new Set(affected),
+  );
+  const removed = new Set(plan.groups.flat());
+  const untouchedPaths = new Set(snapshot.files.map((add) => add.path).filter((path) => !removed.has(path)));
+  // Each set of files gets a view of its own: a scan reads those files only.
+  const view = async (name: string, paths: ReadonlySet<string>): Promise<string> => {
+    const files = snapshot.files.filter((add) => paths.has(add.path));
+    await engine.registerSnapshot(name, { ...snapshot, files }, table.store, table.root);
+    return dialect.quoteIdent(name);
+  };
+  const kept = (from: string, where: string): string =>
+    `SELECT ${columns.map((column) => `cur.${column}`).join(', ')} FROM ${from} AS cur WHERE ${where}`;
+  // The new rows are staged apart from the kept ones, in files of their own: a later merge replacing some of
+  // them (republications follow publications closely) rewrites those small files rather than all the rows that
+  // happened to be rewritten beside them. Each part is typed as the union of both.
+  const union = (keptRows: string, insertWhere: string): string =>
+    `(${keptRows} UNION ALL SELECT ${columns.join(', ')} FROM ${options.insert} WHERE ${insertWhere})`;
+  const parts: string[] = [];
+  for (const [index, group] of plan.groups.entries()) {
+    const from = await view(`${REWRITE}_${index}`, new Set(group));
+    parts.push(union(kept(from, `NOT ${replaced}`), 'false'));
+  }
+  parts.push(union(kept(current, 'false'), 'true'));
+  const staged = await stageParts(engine, table, parts, options.partitionBy);
   log(
-    `merge: ${affected.length} of ${snapshot.files.length} file(s) hold replaced keys; staged ${staged.rows} row(s) ` +
-      `in ${staged.files.length} file(s)`,
+    `merge: ${affected.length} of ${snapshot.files.length} file(s) hold replaced keys, ${plan.coalesced.length} more ` +
+      `coalesced; staged ${staged.rows} row(s) in ${staged.files.length} file(s) (${staged.rows - staged.newRows} kept)`,
   );
   if (options.audit) {
     try {
       await engine.registerStaged(STAGED_VIEW, staged);
       await engine.run(
-        `CREATE OR REPLACE TEMP VIEW ${dialect.quoteIdent(NEXT)} AS ${kept(`NOT (${inFiles(affected)})`)}
+        `CREATE OR REPLACE TEMP VIEW ${dialect.quoteIdent(NEXT)} AS ${kept(await view(UNTOUCHED, untouchedPaths), 'true')}
         UNION ALL SELECT ${columns.join(', ')} FROM ${dialect.quoteIdent(STAGED_VIEW)}`,
       );
       await options.audit(dialect.quoteIdent(NEXT));
@@ -85,17 +113,43 @@ export async function mergeTable(
     schema: staged.schema,
     partitionColumns: [...options.partitionBy],
     files: staged.files,
-    removes: affected,
+    removes: [...removed],
     readVersion: snapshot.version,
     operation: 'MERGE',
     parameters: { key: JSON.stringify(options.key) },
     info: { runId: options.runId, task: options.task, ...options.info },
   });
   const untouched = snapshot.files
-    .filter((candidate) => !affected.includes(candidate.path))
+    .filter((candidate) => untouchedPaths.has(candidate.path))
     .reduce((sum, candidate) => sum + (parseStats(candidate)?.numRecords ?? 0), 0);
   log(
     `committed version ${result.version} of ${table.root} (merge, ${(performance.now() - started).toFixed(0)} ms)`,
   );
   return { ...result, rows: untouched + staged.rows };
+}
+
+/** The parts staged one after the other as one staged table (all discarded when one fails); `newRows`: the last's. */
+async function stageParts(
+  engine: Engine,
+  table: DeltaTable,
+  parts: readonly string[],
+  partitionBy: readonly string[],
+): Promise<StagedTable & { newRows: number }> {
+  const stagings: StagedTable[] = [];
+  try {
+    // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
+    for (const part of parts) stagings.push(await engine.stage(part, partitionBy, table));
+  } catch (error) {
+    await Promise.all(stagings.map(discardStaged));
+    throw error;
+  }
+  const last = stagings.at(-1)!;
+  const target = stagings.find((part) => part.target)?.target;
+  return {
+    schema: last.schema,
+    files: stagings.flatMap((part) => part.files),
+    rows: stagings.reduce((sum, part) => sum + part.rows, 0),
+    newRows: last.rows,
+    ...(target && { target }),
+  };
 }
