@@ -118,12 +118,13 @@ export async function splitByQuarantineChecks(
  */
 export async function auditVersion(
   engine: Engine,
-  relation: string,
+  audited: { version: string; changed?: string },
   expectations: readonly Expectation[],
   context: SqlContext,
   quarantined: ReadonlyMap<string, number>,
   now: Date,
 ): Promise<ExpectationResult[]> {
+  const relation = audited.version;
   const results: ExpectationResult[] = [];
   const rowChecks = expectations.filter(
     (expectation): expectation is RowExpectation =>
@@ -133,32 +134,28 @@ export async function auditVersion(
     const flags = rowChecks.map(
       (check, index) => `${passExpression(check, context, engine.dialect)} AS __pass_${index}`,
     );
-    // One pass keeps only the rows failing a check (window checks need the whole relation); they give the counts
-    // and the samples.
-    const failing = '__audit_failing';
-    const passes = rowChecks.map((_, index) => `__pass_${index}`);
-    await engine.materialize(
-      failing,
-      `SELECT * FROM (SELECT *, ${flags.join(', ')} FROM ${relation}) AS audited WHERE NOT (${passes.join(' AND ')})`,
-    );
+    const flagged = (from: string) => `(SELECT *, ${flags.join(', ')} FROM ${from}) AS audited`;
+    // Counted in one pass that reads only the checks' columns. Samples of a failing check come from the rows this
+    // write changed when some of them fail (a few of a merge's new rows, not a scan of the whole table), else
+    // from the whole version.
     const counts = await engine.one(
-      `SELECT ${passes.map((pass, index) => `count(*) FILTER (WHERE NOT ${pass}) AS f${index}`).join(', ')} FROM ${failing}`,
+      `SELECT ${rowChecks.map((_, index) => `count(*) FILTER (WHERE NOT __pass_${index}) AS f${index}`).join(', ')} FROM ${flagged(relation)}`,
     );
     const columns = (await engine.columns(relation)).map((column) => column.name);
+    const failingIn = (from: string, index: number) =>
+      samples(engine, columns, `SELECT * FROM ${flagged(from)} WHERE NOT __pass_${index}`);
     for (const [index, check] of rowChecks.entries()) {
       const failingRows = Number(counts[`f${index}`]);
+      const changed = failingRows && audited.changed ? await failingIn(audited.changed, index) : [];
       results.push({
         name: check.name,
         type: check.type,
         action: check.action,
         passed: failingRows === 0,
         failingRows,
-        samples: failingRows
-          ? await samples(engine, columns, `SELECT * FROM ${failing} WHERE NOT __pass_${index}`)
-          : [],
+        samples: failingRows && changed.length === 0 ? await failingIn(relation, index) : changed,
       });
     }
-    await engine.dropTemporaries([failing]);
   }
   for (const check of expectations) {
     if (isRowExpectation(check) && check.action === 'quarantine') {

@@ -162,6 +162,21 @@ describe('incremental refined tables', () => {
     );
   });
 
+  it("counts a warning over the whole merged version and samples it from the merge's new rows first", async () => {
+    const lake = await lakeFed('samples');
+    const table: TableDefinition = {
+      ...orders(),
+      expectations: [
+        { name: 'early_revision', type: 'sql', predicate: () => 'revision < 5', action: 'warn' },
+      ],
+    };
+    await lake.run('o1,5,a\n', { table });
+    const { summary } = await lake.run('o2,7,b\n', { table });
+    const [result] = summary.tables.find((report) => report.table === 'order_items')?.expectations ?? [];
+    expect(result).toMatchObject({ name: 'early_revision', passed: false, failingRows: 2 });
+    expect(result?.samples).toEqual([expect.objectContaining({ order_id: 'o2', revision: 7 })]);
+  });
+
   it('rebuilds from all the input when its rules change or a full refresh is asked for', async () => {
     const lake = await lakeFed('full');
     await lake.run('o1,1,a\n');

@@ -16,8 +16,8 @@ export interface MergeOptions {
   task: string;
   /** More commitInfo fields (an increment's marks). */
   info?: Record<string, string>;
-  /** Write–audit–publish over the whole new version (see WriteOptions.audit). */
-  audit?: (version: string) => Promise<void>;
+  /** Write–audit–publish over the whole new version (see WriteOptions.audit); `changed`: the staged rows. */
+  audit?: (version: string, changed?: string) => Promise<void>;
   log?: (message: string) => void;
 }
 
@@ -102,7 +102,7 @@ export async function mergeTable(
         `CREATE OR REPLACE TEMP VIEW ${dialect.quoteIdent(NEXT)} AS ${kept(await view(UNTOUCHED, untouchedPaths), 'true')}
         UNION ALL SELECT ${columns.join(', ')} FROM ${dialect.quoteIdent(STAGED_VIEW)}`,
       );
-      await options.audit(dialect.quoteIdent(NEXT));
+      await options.audit(dialect.quoteIdent(NEXT), dialect.quoteIdent(STAGED_VIEW));
     } catch (error) {
       await discardStaged(staged);
       throw error;

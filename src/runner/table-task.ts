@@ -48,7 +48,8 @@ export async function buildTable(
 
 /** Write–audit–publish of a table's expectations: the audit a write calls, and what it found. */
 export interface Auditor {
-  audit?: (staged: string) => Promise<void>;
+  /** Audits `version`; `changed`: its rows this write added, where the samples of failing rows come from first. */
+  audit?: (version: string, changed?: string) => Promise<void>;
   results(): ExpectationResult[];
 }
 
@@ -59,10 +60,10 @@ export function auditorFor(
 ): Auditor {
   const expectations = definition.expectations ?? [];
   let results: ExpectationResult[] = [];
-  const audit = async (staged: string): Promise<void> => {
+  const audit = async (version: string, changed?: string): Promise<void> => {
     results = await auditVersion(
       context.engine,
-      staged,
+      { version, ...(changed !== undefined && { changed }) },
       expectations,
       engineSqlContext(context),
       expectationCounts,
