@@ -4,29 +4,31 @@
  * alone, that adds files every run, and every reader pays for each. Files are sorted into tiers of size (each
  * tier FANOUT times the one below); a partition's tier holding FANOUT files or more is coalesced into one file of
  * the tier above, as a log-structured merge does. Each row is so rewritten about once per tier, and a partition
- * keeps fewer than FANOUT files per tier.
+ * keeps fewer than FANOUT files per tier. Files are written at most MAX_ROWS rows each (where the engine can bound
+ * them), so that one replaced row never rewrites more; a file of half that or more is full and left alone.
  */
 
 export interface SizedFile {
   path: string;
   /** The file's partition values, as one comparable string. */
   partition: string;
-  bytes: number;
+  /** Its rows; Infinity when unknown (the file is then left alone). */
+  rows: number;
 }
 
 export interface CompactionPolicy {
   /** How many files of one tier make it coalesce, and the size ratio between tiers. */
   fanout: number;
   /** The top of the lowest tier: every smaller file is in it. */
-  baseBytes: number;
-  /** Files this large are never coalesced (a target file size). */
-  maxBytes: number;
+  baseRows: number;
+  /** The most rows a file is written with; files of half that or more are never coalesced. */
+  maxRows: number;
 }
 
 export const DEFAULT_COMPACTION: CompactionPolicy = {
   fanout: 4,
-  baseBytes: 64 << 10,
-  maxBytes: 128 << 20,
+  baseRows: 2_048,
+  maxRows: 32_768,
 };
 
 export interface RewritePlan {
@@ -48,8 +50,8 @@ export function planRewrite(
 ): RewritePlan {
   const tiers = new Map<string, string[]>();
   for (const file of files) {
-    if (affected.has(file.path) || file.bytes >= policy.maxBytes) continue;
-    const tier = `${file.partition}\u0000${tierOf(file.bytes, policy)}`;
+    if (affected.has(file.path) || file.rows >= policy.maxRows / 2) continue;
+    const tier = `${file.partition}\u0000${tierOf(file.rows, policy)}`;
     tiers.set(tier, [...(tiers.get(tier) ?? []), file.path]);
   }
   const coalesced = [...tiers.values()].filter((paths) => paths.length >= policy.fanout).flat();
@@ -57,14 +59,15 @@ export function planRewrite(
   const groups = new Map<number, string[]>();
   for (const file of files) {
     if (!rewritten.has(file.path)) continue;
-    const tier = tierOf(file.bytes, policy);
+    const tier = tierOf(file.rows, policy);
     groups.set(tier, [...(groups.get(tier) ?? []), file.path]);
   }
   return { coalesced, groups: [...groups.entries()].sort(([a], [b]) => a - b).map(([, paths]) => paths) };
 }
 
-function tierOf(bytes: number, policy: CompactionPolicy): number {
-  return bytes <= policy.baseBytes
+function tierOf(rows: number, policy: CompactionPolicy): number {
+  if (!Number.isFinite(rows)) return Infinity;
+  return rows <= policy.baseRows
     ? 0
-    : Math.floor(Math.log(bytes / policy.baseBytes) / Math.log(policy.fanout)) + 1;
+    : Math.floor(Math.log(rows / policy.baseRows) / Math.log(policy.fanout)) + 1;
 }

@@ -282,6 +282,17 @@ function describeStaging(setup: () => Promise<EngineTest>): void {
       expect((await engine.stage('(SELECT * FROM sales WHERE false)', [])).files).toEqual([]);
     });
 
+    it('writes an unpartitioned relation in files of about the most rows asked for', async () => {
+      const { engine, table, readStaged } = await setup();
+      await table('numbers', 'SELECT CAST(id AS INTEGER) AS id FROM range(20000) AS t(id)');
+      const staged = await engine.stage('numbers', [], undefined, { maxRowsPerFile: 5_000 });
+      expect(staged.rows).toBe(20_000);
+      expect(staged.files.length).toBeGreaterThanOrEqual(3);
+      // DuckDB rounds a file's rows up to its vector size (2,048).
+      for (const file of staged.files) expect(file.stats.numRecords).toBeLessThanOrEqual(6_144);
+      expect((await readStaged(staged)).length).toBe(20_000);
+    });
+
     it('makes staged files queryable as a view, empty ones as an empty view of their columns', async () => {
       const { engine, table } = await setup();
       await table('sales', `SELECT * FROM (VALUES (1, 'north'), (2, 'south')) AS t(id, region)`);

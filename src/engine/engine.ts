@@ -53,6 +53,14 @@ export interface StagedTable<File extends StagedFile = StagedFile> {
   target?: StageTarget;
 }
 
+export interface StageOptions {
+  /**
+   * About how many rows a file holds at most (DuckDB rounds up to 2,048 and cannot bound the files of a
+   * partitioned write): a copy-on-write merge replacing one row rewrites its whole file.
+   */
+  maxRowsPerFile?: number;
+}
+
 export interface SnapshotViewOptions {
   fileColumn?: string;
 }
@@ -97,7 +105,12 @@ export interface Engine {
    * reach `target`'s store (Spark on an S3 lake), under the target table's root in that store, to be committed
    * where they are. Nothing is visible until the commit.
    */
-  stage(relation: string, partitionBy: readonly string[], target?: StageTarget): Promise<StagedTable>;
+  stage(
+    relation: string,
+    partitionBy: readonly string[],
+    target?: StageTarget,
+    options?: StageOptions,
+  ): Promise<StagedTable>;
   /** Makes staged files queryable as the temporary view `name` (write–audit–publish audits them). */
   registerStaged(name: string, staged: StagedTable): Promise<void>;
   /** Stops the statement running on this session: it fails with an interruption error. */

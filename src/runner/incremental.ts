@@ -3,6 +3,7 @@
  * rebuilds the table, its quarantine and its dedupe state from all the input, or refines only the input rows
  * committed since and merges the outcome into the three, copy-on-write.
  */
+import { DEFAULT_COMPACTION } from '../core/compaction.js';
 import { contentInputs, tableKey, type TableId } from '../core/graph.js';
 import { markFields, marksOf, planRefresh, type IncrementMarks } from '../core/increments.js';
 import type { Refinement, TableDefinition } from '../core/pipeline.js';
@@ -124,9 +125,12 @@ async function rebuild(job: Job): Promise<TableReport> {
   context.log(`accounting: ${describeAccounting(output.accounting)}`);
   const info = markFields(job.marks);
   const auditor = auditorFor(context, definition, output.expectationCounts);
+  // Files as small as merges write them: a later merge replacing one row rewrites no more.
+  const maxRowsPerFile = DEFAULT_COMPACTION.maxRows;
   const written = await writeTable(context.engine, output.relation, tables.table, {
     log: (message) => context.log(message),
     mode: 'overwrite',
+    maxRowsPerFile,
     partitionBy: definition.partitionBy ?? [],
     runId: context.runId,
     task: task.task,
@@ -141,6 +145,7 @@ async function rebuild(job: Job): Promise<TableReport> {
     await writeTable(context.engine, relation, tables[part], {
       log: (message) => context.log(`${part}: ${message}`),
       mode: 'overwrite',
+      maxRowsPerFile,
       runId: context.runId,
       task: task.task,
       info,

@@ -1,4 +1,4 @@
-import { planRewrite } from '../core/compaction.js';
+import { DEFAULT_COMPACTION, planRewrite } from '../core/compaction.js';
 import type { Engine, StagedTable } from '../engine/engine.js';
 import type { CommitResult, DeltaTable, TableSnapshot } from '../table/delta-table.js';
 import { parseStats } from '../table/delta-protocol.js';
@@ -65,7 +65,7 @@ export async function mergeTable(
     snapshot.files.map((add) => ({
       path: add.path,
       partition: JSON.stringify(Object.entries(add.partitionValues).sort()),
-      bytes: add.size,
+      rows: parseStats(add)?.numRecords ?? Infinity,
     })),
     new Set(affected),
   );
@@ -138,7 +138,11 @@ async function stageParts(
   const stagings: StagedTable[] = [];
   try {
     // Into the table's own store where the engine can write there (Spark on S3), else the scratch area.
-    for (const part of parts) stagings.push(await engine.stage(part, partitionBy, table));
+    for (const part of parts) {
+      stagings.push(
+        await engine.stage(part, partitionBy, table, { maxRowsPerFile: DEFAULT_COMPACTION.maxRows }),
+      );
+    }
   } catch (error) {
     await Promise.all(stagings.map(discardStaged));
     throw error;

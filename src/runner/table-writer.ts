@@ -9,6 +9,8 @@ import type { TxnAction } from '../table/delta-protocol.js';
 export interface WriteOptions {
   mode: 'append' | 'overwrite';
   partitionBy?: readonly string[];
+  /** How many rows a data file holds at most, about (see StageOptions). */
+  maxRowsPerFile?: number;
   txns?: TxnAction[];
   runId: string;
   task: string;
@@ -67,7 +69,12 @@ export async function writeTable(
     started = performance.now();
     return `${ms.toFixed(0)} ms`;
   };
-  const staged = await engine.stage(relation, options.partitionBy ?? [], table);
+  const staged = await engine.stage(
+    relation,
+    options.partitionBy ?? [],
+    table,
+    options.maxRowsPerFile === undefined ? {} : { maxRowsPerFile: options.maxRowsPerFile },
+  );
   const bytes = staged.files.reduce((sum, file) => sum + file.size, 0);
   log(`staged ${staged.rows} row(s) in ${staged.files.length} file(s), ${bytes} bytes (${elapsed()})`);
   if (options.audit || options.failOnSchemaDrift) {

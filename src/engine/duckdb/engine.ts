@@ -16,6 +16,8 @@ import {
   type SqlRow,
   type StagedTable,
   type SnapshotViewOptions,
+  type StageOptions,
+  type StageTarget,
   type StatementTracer,
 } from '../engine.js';
 import { duckdbDialect, quoteIdent } from '../dialects/duckdb.js';
@@ -149,11 +151,16 @@ export class DuckDbEngine implements Engine {
     await this.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} AS ${query}`);
   }
 
-  async stage(relation: string, partitionBy: readonly string[]): Promise<StagedTable<LocalStagedFile>> {
+  async stage(
+    relation: string,
+    partitionBy: readonly string[],
+    _target?: StageTarget,
+    options: StageOptions = {},
+  ): Promise<StagedTable<LocalStagedFile>> {
     const columns = (await this.duckdbColumns(relation)).map((column) =>
       writableColumn(column.name, column.type),
     );
-    return stageWith((sql) => this.all(sql), this.scratchDir, relation, columns, partitionBy);
+    return stageWith((sql) => this.all(sql), this.scratchDir, relation, columns, partitionBy, options);
   }
 
   async registerStaged(name: string, staged: StagedTable): Promise<void> {

@@ -7,7 +7,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeltaStructType, FileStats } from '../../table/delta-protocol.js';
 import type { LocalStagedFile } from '../../table/delta-table.js';
-import { deltaSchema, type SqlRow, type SqlValue, type StagedTable } from '../engine.js';
+import { deltaSchema, type SqlRow, type SqlValue, type StagedTable, type StageOptions } from '../engine.js';
 import { quoteIdent, sqlString } from '../dialects/duckdb.js';
 import type { WritableColumn } from './types.js';
 import { statsBounds } from '../file-stats.js';
@@ -26,22 +26,25 @@ export async function stageWith(
   relation: string,
   columns: readonly WritableColumn[],
   partitionBy: readonly string[],
+  options: StageOptions = {},
 ): Promise<StagedTable<LocalStagedFile>> {
   const schema = deltaSchema(columns.map((column) => ({ name: column.name, type: column.deltaType })));
   const dir = path.join(scratchDir, 'stage', `${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await mkdir(dir, { recursive: true });
   const select = `SELECT ${columns.map((column) => `${column.expression} AS ${quoteIdent(column.name)}`).join(', ')} FROM ${relation}`;
   const partitioned = partitionBy.length > 0;
-  const target = partitioned ? dir : path.join(dir, 'part-00000.zstd.parquet');
-  const options = [
+  // DuckDB rotates files only in an unpartitioned write, one row group each.
+  const rotated = !partitioned && options.maxRowsPerFile !== undefined;
+  const target = partitioned || rotated ? dir : path.join(dir, 'part-00000.zstd.parquet');
+  const copyOptions = [
     'FORMAT parquet',
     'COMPRESSION zstd',
     'RETURN_STATS',
-    ...(partitioned
-      ? [`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`, "FILENAME_PATTERN 'part-{uuid}'"]
-      : []),
+    ...(partitioned ? [`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`] : []),
+    ...(rotated ? [`ROW_GROUP_SIZE ${options.maxRowsPerFile}`, 'ROW_GROUPS_PER_FILE 1'] : []),
+    ...(partitioned || rotated ? ["FILENAME_PATTERN 'part-{uuid}'"] : []),
   ];
-  const written = await all(`COPY (${select}) TO ${sqlString(target)} (${options.join(', ')})`);
+  const written = await all(`COPY (${select}) TO ${sqlString(target)} (${copyOptions.join(', ')})`);
   const files: LocalStagedFile[] = [];
   let rows = 0;
   for (const file of written) {

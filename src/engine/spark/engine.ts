@@ -17,6 +17,7 @@ import {
   type SqlRow,
   type StagedTable,
   type SnapshotViewOptions,
+  type StageOptions,
   type StageTarget,
   type StatementTracer,
 } from '../engine.js';
@@ -178,7 +179,12 @@ export class SparkEngine implements Engine {
     await this.run(`CACHE TABLE ${view} AS ${query}`);
   }
 
-  async stage(relation: string, partitionBy: readonly string[], target?: StageTarget): Promise<StagedTable> {
+  async stage(
+    relation: string,
+    partitionBy: readonly string[],
+    target?: StageTarget,
+    options: StageOptions = {},
+  ): Promise<StagedTable> {
     const columns = await this.columns(relation);
     const reach = target && (await this.reach(target.store));
     const place =
@@ -186,7 +192,7 @@ export class SparkEngine implements Engine {
         ? await storePlace(target, reach, this.options.scratchDir)
         : await scratchPlace(this.options.scratchDir);
     return traced(this.options.tracer, `-- stage ${relation.slice(0, 200)} as Parquet in ${place.uri}`, () =>
-      stageWithSpark(this.client, place, relation, columns, partitionBy, this.options.localQuery),
+      stageWithSpark(this.client, place, relation, columns, partitionBy, this.options.localQuery, options),
     );
   }
 

@@ -5,7 +5,7 @@
  * commit protocol whatever the engine.
  */
 import type { StagedFile } from '../../table/delta-table.js';
-import { deltaSchema, type EngineColumn, type StagedTable } from '../engine.js';
+import { deltaSchema, type EngineColumn, type StagedTable, type StageOptions } from '../engine.js';
 import type { SparkConnectClient } from './connect-client.js';
 import { footerStats, type LocalQuery } from './footer-stats.js';
 import type { StagingPlace } from './staging-places.js';
@@ -19,6 +19,7 @@ export async function stageWithSpark(
   columns: readonly EngineColumn[],
   partitionBy: readonly string[],
   localQuery: LocalQuery,
+  stageOptions: StageOptions = {},
 ): Promise<StagedTable> {
   const unwritable = columns.find((column) => column.type === null);
   if (unwritable) {
@@ -33,7 +34,13 @@ export async function stageWithSpark(
       path: place.uri,
       partitionBy,
       // A directory of data files only: no _SUCCESS marker.
-      options: { compression: 'zstd', 'mapreduce.fileoutputcommitter.marksuccessfuljobs': 'false' },
+      options: {
+        compression: 'zstd',
+        'mapreduce.fileoutputcommitter.marksuccessfuljobs': 'false',
+        ...(stageOptions.maxRowsPerFile !== undefined && {
+          maxRecordsPerFile: String(stageOptions.maxRowsPerFile),
+        }),
+      },
     });
     const written = await place.written();
     const stats = await place.readFooters(written, async (paths) => {
