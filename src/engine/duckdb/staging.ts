@@ -33,7 +33,8 @@ export async function stageWith(
   await mkdir(dir, { recursive: true });
   const select = `SELECT ${columns.map((column) => `${column.expression} AS ${quoteIdent(column.name)}`).join(', ')} FROM ${relation}`;
   const partitioned = partitionBy.length > 0;
-  // DuckDB rotates files only in an unpartitioned write, one row group each.
+  // DuckDB rotates files only in an unpartitioned write: past any size, so one row group each (ROW_GROUPS_PER_FILE
+  // lets a row group grow past ROW_GROUP_SIZE when the input's batches are larger).
   const rotated = !partitioned && options.maxRowsPerFile !== undefined;
   const target = partitioned || rotated ? dir : path.join(dir, 'part-00000.zstd.parquet');
   const copyOptions = [
@@ -41,7 +42,7 @@ export async function stageWith(
     'COMPRESSION zstd',
     'RETURN_STATS',
     ...(partitioned ? [`PARTITION_BY (${partitionBy.map(quoteIdent).join(', ')})`] : []),
-    ...(rotated ? [`ROW_GROUP_SIZE ${options.maxRowsPerFile}`, 'ROW_GROUPS_PER_FILE 1'] : []),
+    ...(rotated ? [`ROW_GROUP_SIZE ${options.maxRowsPerFile}`, 'FILE_SIZE_BYTES 1'] : []),
     ...(partitioned || rotated ? ["FILENAME_PATTERN 'part-{uuid}'"] : []),
   ];
   const written = await all(`COPY (${select}) TO ${sqlString(target)} (${copyOptions.join(', ')})`);
