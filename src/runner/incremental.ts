@@ -191,11 +191,14 @@ async function increment(
   }
   const info = markFields(job.marks);
   const common = { runId: context.runId, task: task.task, info };
+  // Computed once: the merge reads the new rows for their keys, to stage them and to audit them.
+  const fresh = `${task.base}_fresh`;
+  await engine.materialize(fresh, `SELECT * FROM ${output.relation}`);
   const written = await mergeTable(engine, tables.table, snapshots.table, {
     ...common,
     key: definition.key ?? [],
-    removeKeys: replacedKeys(context, definition, output),
-    insert: output.relation,
+    removeKeys: replacedKeys(context, definition, { ...output, relation: fresh }),
+    insert: fresh,
     partitionBy: definition.partitionBy ?? [],
     ...(auditor.audit && { audit: auditor.audit }),
     log: (message) => context.log(message),
