@@ -46,6 +46,14 @@ export const TARGETS = {
   ]),
   /** medallion total ÷ raw-SQL floor total. */
   ratio: 1.5,
+  /**
+   * Issue 13's reference: a pandas script of the same rules (gold only), process wall with its start, measured
+   * beside medallion on this machine; medallion's child process wall must be this many times faster.
+   */
+  pandas: new Map<number, { wallMs: number; faster: number }>([
+    [1, { wallMs: 5_800, faster: 1.5 }],
+    [10, { wallMs: 45_800, faster: 2.5 }],
+  ]),
   /** Peak RSS at scale 100, in KB (1.5 GiB). */
   rssKbAt100: 1.5 * 1024 * 1024,
   /** Ingest of one large file from MinIO: MB/s ÷ the single-stream GetObject + PutObject baseline's. */
@@ -184,6 +192,15 @@ function renderTargets(results: ScaleResult[], report: BenchReport): string {
       `scale ${scale} end to end ≤ ${seconds(limit)}`,
       cell,
       result && !medallion ? '❌' : mark(medallion ? medallion.totalMs <= limit : undefined),
+    ]);
+  }
+  for (const [scale, pandas] of TARGETS.pandas) {
+    const medallion = byScale(scale) && succeeded(byScale(scale)!);
+    const faster = medallion && pandas.wallMs / medallion.processWallMs;
+    rows.push([
+      `scale ${scale}: ≥ ${pandas.faster}× faster than the pandas reference (${seconds(pandas.wallMs)}, process wall)`,
+      faster ? `${faster.toFixed(2)}× (${seconds(medallion.processWallMs)})` : 'not measured',
+      mark(faster ? faster >= pandas.faster : undefined),
     ]);
   }
   for (const result of results) {
