@@ -212,16 +212,44 @@ function exactNumbers(result: ResultRows): Json[][] {
   );
 }
 
-/** Runs the query: its columns, its first `limit` rows, how many it returned, and the versions it read. */
+/**
+ * Runs the query: its columns, its first `limit` rows, how many it returned, and the versions it read. With a
+ * `timeLimitMs`, a query still running then is stopped and refused (a server answers every caller in time).
+ */
 export async function queryRows(
   reader: LakeReader,
   request: QueryRequest,
   limit: number,
+  timeLimitMs?: number,
 ): Promise<QueryRows> {
   return prepared(reader, request, undefined, async (sandbox, _select, tables) => {
-    const result = await sandbox.preview(request.sql, limit);
+    const result = await withinTimeLimit(sandbox, timeLimitMs, () => sandbox.preview(request.sql, limit));
     return { ...result, rows: exactNumbers(result), tables };
   });
+}
+
+async function withinTimeLimit<T>(
+  sandbox: QuerySandbox,
+  timeLimitMs: number | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (timeLimitMs === undefined) return work();
+  let stopped = false;
+  const timer = setTimeout(() => {
+    stopped = true;
+    sandbox.interrupt();
+  }, timeLimitMs);
+  try {
+    return await work();
+  } catch (error) {
+    if (!stopped) throw error;
+    throw new ConfigError(`the query ran longer than ${timeLimitMs / 1000} s and was stopped`, {
+      context: { field: 'sql' },
+      hint: 'narrow it (filter early, join fewer rows), or run it with `medallion query`, which has no time limit',
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs the query into one CSV, JSON (an array of objects) or Parquet file, written by DuckDB. */

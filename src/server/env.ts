@@ -28,6 +28,8 @@ export interface ApiDeps {
   startedAt: number;
   /** What reads the lakes (tables, objects); default: one made when first needed, never closed. */
   lakeReader?: LakeReader;
+  /** How long POST /api/query may run a query (default QUERY_TIME_LIMIT_MS). */
+  queryTimeLimitMs?: number;
 }
 
 /** The application context of a request: the signed-in user acts. */

@@ -21,6 +21,7 @@ import { MAX_QUERY_ROWS } from './routes/query.js';
 let dir: string;
 let store: MetadataStore;
 let call: ReturnType<typeof callerWith>;
+let token: string;
 /** Between the two runs of the pipeline. */
 let firstRunAt: Date;
 
@@ -36,7 +37,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'medallion.config.json'), JSON.stringify(config));
   store = await openMetadataStore(`sqlite:${path.join(dir, 'metadata.db')}`);
   await addUser(store, { name: 'vera', role: 'viewer', password: 'a password for vera' });
-  const { token } = await createToken(store, { user: 'vera', name: 'test' });
+  ({ token } = await createToken(store, { user: 'vera', name: 'test' }));
   call = callerWith(await apiOver(store, dir), token);
 });
 
@@ -103,5 +104,21 @@ describe('POST /api/query', () => {
     const badTime = await query({ sql: NAF_CODES, asOf: 'yesterday' });
     expect(badTime.status).toBe(400);
     expect(badTime.body.error).toContain('asOf');
+  });
+
+  it('stops a query running past the time limit and refuses it with 400 and why; the next query runs', async () => {
+    const limited = callerWith(await apiOver(store, dir, () => {}, { queryTimeLimitMs: 300 }), token);
+    const started = Date.now();
+    const slow = await limited<{ error: string; field: string }>('POST', '/api/query', {
+      // Billions of rows: minutes of work unless stopped.
+      sql: 'SELECT sum(length(a.siret || b.siret || c.code_naf)) FROM silver.etablissements a, silver.etablissements b, silver.codes_naf c',
+    });
+    expect(slow.status).toBe(400);
+    expect(slow.body).toMatchObject({
+      error: 'the query ran longer than 0.3 s and was stopped',
+      field: 'sql',
+    });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await limited('POST', '/api/query', { sql: NAF_CODES })).status).toBe(200);
   });
 });

@@ -6,6 +6,7 @@ import { Authenticator } from '../auth/authenticator.js';
 import type { MetadataStore } from '../metadata/metadata-store.js';
 import { Project } from '../project/project.js';
 import { createApi } from '../server/api.js';
+import type { ApiDeps } from '../server/env.js';
 
 export type Api = ReturnType<typeof createApi>;
 
@@ -13,9 +14,11 @@ export async function apiOver(
   store: MetadataStore,
   projectDir: string,
   log: (line: string) => void = () => {},
+  deps: Partial<ApiDeps> = {},
 ): Promise<Api> {
   return createApi(
     {
+      ...deps,
       store,
       project: await Project.open({ cwd: projectDir, env: {} }),
       authenticator: new Authenticator(store),

@@ -190,6 +190,11 @@ export class QuerySandbox {
     }
   }
 
+  /** Stops the statement running: it fails with an interruption error. */
+  interrupt(): void {
+    this.engine.interrupt();
+  }
+
   async close(): Promise<void> {
     this.engine.close();
     await rm(this.engine.scratchDir, { recursive: true, force: true });

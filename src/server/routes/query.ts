@@ -1,7 +1,8 @@
 /**
  * POST /api/query: one read-only SELECT over a lake's tables, named layer.table, at their current versions or as
  * of a time (src/app/query.ts, as `medallion query` runs it), its first rows as JSON. Any signed-in role may ask:
- * what would write, attach, install, change settings or read files is refused before it runs (400).
+ * what would write, attach, install, change settings or read files is refused before it runs (400), and a query
+ * running longer than the time limit is stopped (400).
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { LakeReader } from '../../app/lake-reader.js';
@@ -14,6 +15,9 @@ import { lakeReaderFor } from './lake.js';
 
 /** Rows an answer carries at most: the API shows a result, it does not export one. */
 export const MAX_QUERY_ROWS = 1000;
+
+/** How long a query may run before it is stopped and refused: one caller cannot hold the server's engine. */
+export const QUERY_TIME_LIMIT_MS = 30_000;
 
 const QueryBody = z.object({
   sql: z
@@ -64,7 +68,8 @@ export function queryRoutes(deps: ApiDeps): OpenAPIHono<ApiEnv> {
     const { sql, lake, asOf, limit } = c.req.valid('json');
     const found = await findLake(contextOf(deps, c), lake);
     const request = { lake: found.location, sql, ...(asOf !== undefined && { asOf: toInstant(asOf) }) };
-    return c.json(await queryRows(reader(), request, limit), 200);
+    const timeLimit = deps.queryTimeLimitMs ?? QUERY_TIME_LIMIT_MS;
+    return c.json(await queryRows(reader(), request, limit, timeLimit), 200);
   });
   return app;
 }
