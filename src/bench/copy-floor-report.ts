@@ -2,13 +2,12 @@
 import type { ByTable, CopyFloorReport, CopyFloorScale } from './copy-floor-bench.js';
 import { table } from './report.js';
 import { spliceWithCautions } from './splice.js';
+import { seconds } from './format.js';
 
 export const COPY_FLOOR_HEADING = '## Copy floor: bronze beside DuckDB alone';
 const ROW_PREFIX = '| Copy floor';
 /** From the issue: each bronze task within 1.5× of its copy floor. */
 export const COPY_FLOOR_TARGET = 1.5;
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
 function median(values: readonly number[]): number | undefined {
   const sorted = [...values].sort((a, b) => a - b);

@@ -3,10 +3,10 @@ import { formatFigure } from './headline.js';
 import type { EngineRun, EnginesReport } from './engines.js';
 import { table } from './report.js';
 import { spliceSection } from './splice.js';
+import { seconds } from './format.js';
 
 export const ENGINES_HEADING = '## Engines: DuckDB and Spark';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const median = (values: readonly number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
 

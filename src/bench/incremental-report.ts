@@ -2,13 +2,13 @@
 import type { IncrementalReport, IncrementalRun, RefreshMode } from './incremental.js';
 import { table } from './report.js';
 import { spliceWithCautions } from './splice.js';
+import { seconds } from './format.js';
 
 export const INCREMENTAL_HEADING = '## Incremental runs';
 const ROW_PREFIX = '| Incremental';
 /** From the issue: the last incremental run within 1.3× the first. */
 export const INCREMENTAL_TARGET = 1.3;
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** Time of the gold tasks of a run, summed. */

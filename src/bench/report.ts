@@ -19,6 +19,7 @@ import {
 } from './measure.js';
 import { startupProblems, startupTargetRows, type StartupReport } from './startup.js';
 import { renderUi, uiProblems, uiTargetRows, type UiReport } from './ui-report.js';
+import { seconds } from './format.js';
 
 export interface BenchReport {
   command: string;
@@ -116,7 +117,6 @@ function rowDifferences(medallion: MedallionMeasure, floor: FloorMeasure): strin
   );
 }
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const mib = (kb: number) => `${formatFigure(Math.round(kb / MIB))} MiB`;
 const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 2 : 1)} MB`;
 const count = (value: number) => formatFigure(value);

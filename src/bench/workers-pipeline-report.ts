@@ -11,8 +11,8 @@ import {
   type WorkersPipelineResult,
 } from './workers-pipeline.js';
 import { WORKERS_TARGETS, type WorkersResult } from './workers.js';
+import { seconds } from './format.js';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 function runsOf(result: WorkersPipelineResult, executors: Executors): PipelineRunMeasure[] {
