@@ -182,6 +182,8 @@ describe.skipIf(skipWithoutChromium())('the Quality, Monitoring and admin pages'
     expect((await page.request.get(`${served.url}/api/pipelines`, asToken)).status()).toBe(200);
 
     await page.getByRole('button', { name: 'I have copied it' }).click();
+    // The list shows the token as soon as it is made: the reveal going is what the click does.
+    await page.getByRole('textbox', { name: 'New token' }).waitFor({ state: 'detached' });
     const row = page.getByRole('row', { name: /scripts/ });
     await row.getByText('active').waitFor();
     expect(await page.content()).not.toContain(token);
